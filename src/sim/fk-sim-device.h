@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define FK_TYPE_SIM_DEVICE (fk_sim_device_get_type())
+G_DECLARE_FINAL_TYPE(FkSimDevice, fk_sim_device, FK, SIM_DEVICE, GObject)
+
+/* which program the simulated chip runs when the link is first opened */
+typedef enum {
+	FK_SIM_BOOT_APP,      /* running its application; needs the DTR/RTS reset into download mode */
+	FK_SIM_BOOT_DOWNLOAD, /* already in the ROM loader (as if BOOT was held at power-up) */
+} FkSimBootMode;
+
+typedef enum {
+	FK_SIM_FAULT_NONE,
+	FK_SIM_FAULT_DROP_BYTE,	    /* drop the Nth byte sent to the host */
+	FK_SIM_FAULT_FLIP_BIT,	    /* flip one bit (seeded) of the Nth byte sent to the host */
+	FK_SIM_FAULT_DELAY,	    /* hold the Nth response back by param2 ms (past a timeout) */
+	FK_SIM_FAULT_CLOSE_AFTER,   /* the link goes dead after N bytes were sent to the host */
+	FK_SIM_FAULT_WRITE_ERROR,   /* answer the Nth FLASH_DATA/FLASH_DEFL_DATA with an error status */
+	FK_SIM_FAULT_SHORT_READ,    /* the Nth stub READ_FLASH data frame is short */
+	FK_SIM_FAULT_BAD_MD5,	    /* corrupt the digest at the end of the Nth READ_FLASH */
+	FK_SIM_FAULT_RESET,	    /* chip resets (brown-out) when the Nth command arrives */
+} FkSimFaultKind;
+
+/* chips: "esp8266", "esp8285", "esp32", "esp32s3", "esp32c3" (and any others the table has);
+ * flash_size 0 = the chip's default (esp8266 4 MB, esp8285 1 MB, others 4 MB) */
+FkSimDevice *
+fk_sim_device_new(const gchar *chip, gsize flash_size, guint64 seed, GError **error);
+/* parses "CHIP[@SIZE]" as in the port name "sim:esp8266@1MB" */
+FkSimDevice *
+fk_sim_device_new_from_spec(const gchar *spec, GError **error);
+/* NULL-terminated list of chip names the simulator supports */
+const gchar *const *
+fk_sim_device_list_chips(void);
+
+const gchar *
+fk_sim_device_get_chip_name(FkSimDevice *self);
+const gchar *
+fk_sim_device_get_description(FkSimDevice *self); /* "ESP8266 — 1 MB" */
+gsize
+fk_sim_device_get_flash_size(FkSimDevice *self);
+/* the flash as it is now (copy) */
+GBytes *
+fk_sim_device_get_flash(FkSimDevice *self);
+gboolean
+fk_sim_device_set_flash(FkSimDevice *self, GBytes *data, GError **error);
+gboolean
+fk_sim_device_load_flash(FkSimDevice *self, const gchar *path, GError **error);
+gboolean
+fk_sim_device_dump_flash(FkSimDevice *self, const gchar *path, GError **error);
+
+void
+fk_sim_device_set_boot_mode(FkSimDevice *self, FkSimBootMode mode);
+/* pace bytes at the simulated baud rate (baud/10 bytes per second each way), add @latency_us
+ * per direction, and spend realistic flash erase/program times */
+void
+fk_sim_device_set_timing(FkSimDevice *self, gboolean paced, guint latency_us);
+/* a raw TCP link has no baud: the host always "matches" the chip's rate */
+void
+fk_sim_device_set_baud_transparent(FkSimDevice *self, gboolean transparent);
+void
+fk_sim_device_add_fault(FkSimDevice *self, FkSimFaultKind kind, guint n, guint param);
+/* "drop:N", "flip:N", "delay:N:MS", "close:N", "write-error:N", "short-read:N", "bad-md5:N",
+ * "reset:N"; several separated by commas */
+gboolean
+fk_sim_device_add_faults_from_string(FkSimDevice *self, const gchar *spec, GError **error);
+void
+fk_sim_device_clear_faults(FkSimDevice *self);
+
+/* ---- the wire, seen from the device; times are g_get_monotonic_time() microseconds ---- */
+
+/* host opened/closed the port */
+void
+fk_sim_device_host_open(FkSimDevice *self, gint64 now_us);
+void
+fk_sim_device_host_close(FkSimDevice *self);
+/* the host's UART baud rate (bytes are garbled when it does not match the chip's) */
+void
+fk_sim_device_set_host_baud(FkSimDevice *self, guint baud, gint64 now_us);
+/* host's DTR/RTS (TRUE = asserted); drives EN and GPIO0 through the usual two-transistor circuit */
+void
+fk_sim_device_set_lines(FkSimDevice *self, gboolean dtr, gboolean rts, gint64 now_us);
+/* bytes from the host, written at @now_us */
+void
+fk_sim_device_host_write(FkSimDevice *self, const guint8 *data, gsize len, gint64 now_us);
+/* bytes for the host that have arrived by @now_us; *next_us (may be NULL) is set to the time
+ * the next pending byte arrives, or -1 if nothing is pending */
+gsize
+fk_sim_device_host_read(FkSimDevice *self, guint8 *buf, gsize len, gint64 now_us, gint64 *next_us);
+/* TRUE once a CLOSE_AFTER fault fired: the link is dead */
+gboolean
+fk_sim_device_is_link_dead(FkSimDevice *self);
+/* drops everything queued for the host */
+void
+fk_sim_device_flush_host_input(FkSimDevice *self);
+
+/* human-readable wire trace ("> SYNC …", "< …") */
+typedef void (*FkSimTraceFunc)(const gchar *line, gpointer user_data);
+void
+fk_sim_device_set_trace_func(FkSimDevice *self, FkSimTraceFunc func, gpointer user_data);
+
+/* counters for tests */
+typedef struct {
+	guint resets;		/* EN rising edges */
+	guint download_boots;	/* resets that ended in the ROM loader */
+	guint commands;		/* command frames handled */
+	guint stub_uploads;	/* stub started (MEM_END with entry + plausible segments) */
+	guint baud;		/* chip's current UART rate */
+	gboolean stub_running;
+} FkSimStats;
+void
+fk_sim_device_get_stats(FkSimDevice *self, FkSimStats *stats);
+
+G_END_DECLS

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "fk-sim-device.h"
+#include "fk-transport.h"
+
+G_BEGIN_DECLS
+
+#define FK_TYPE_SIM_TRANSPORT (fk_sim_transport_get_type())
+G_DECLARE_FINAL_TYPE(FkSimTransport, fk_sim_transport, FK, SIM_TRANSPORT, FkTransport)
+
+/* an in-process link to @device; reads sleep until the simulated bytes arrive */
+FkTransport *
+fk_sim_transport_new(FkSimDevice *device);
+FkSimDevice *
+fk_sim_transport_get_device(FkSimTransport *self);
+
+/* registers the "sim:" port prefix with fk_transport_open(); "sim:esp8266@1MB" creates a fresh
+ * simulated device in download-ready state (its auto-reset circuit answers DTR/RTS) */
+void
+fk_sim_register(void);
+
+G_END_DECLS
