@@ -1,0 +1,1885 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <zlib.h>
+
+#include "fk-device.h"
+#include "fk-error.h"
+#include "fk-mem.h"
+#include "fk-packet.h"
+#include "fk-protocol.h"
+#include "fk-slip.h"
+#include "fk-stub.h"
+
+#define FK_CONNECT_ATTEMPTS	 7
+#define FK_SYNC_TRIES		 5
+#define FK_WRITE_BLOCK_ATTEMPTS	 3
+#define FK_MAX_SKIPPED_FRAMES	 100
+#define FK_MAX_FRAME		 (0x4000 + 0x400)
+#define FK_USB_JTAG_VID		 0x303A
+#define FK_USB_JTAG_PID		 0x1001
+#define FK_SPI_USR_COMMAND	 (1u << 31)
+#define FK_SPI_USR_ADDR		 (1u << 30)
+#define FK_SPI_USR_MISO		 (1u << 28)
+#define FK_SPI_USR_MOSI		 (1u << 27)
+#define FK_SPI_CMD_USR		 (1u << 18)
+#define FK_SPIFLASH_RDID	 0x9F
+
+struct _FkDevice {
+	GObject parent_instance;
+	FkTransport *transport;
+	FkSlipDecoder *decoder;
+	GByteArray *rx; /* bytes read from the transport, not yet decoded */
+	GString *boot_log;
+
+	/* settings */
+	FkResetMode reset_mode;
+	guint target_baud;
+	gboolean use_stub;
+	FkChipFamily expected_family;
+	guint32 spi_connection;
+	gboolean spi_connection_set;
+	FkDeviceLogFunc log_func;
+	gpointer log_data;
+
+	/* state */
+	gboolean connected;
+	FkLoaderKind loader;
+	const FkChipInfo *chip;
+	gchar *description;
+	guint8 mac[6];
+	guint crystal_mhz;
+	guint32 flash_id;
+	gsize flash_size;
+	gboolean is_esp8285;
+	guint current_baud;
+};
+
+G_DEFINE_TYPE(FkDevice, fk_device, G_TYPE_OBJECT)
+
+static void G_GNUC_PRINTF(2, 3)
+fk_device_log(FkDevice *self, const gchar *fmt, ...)
+{
+	g_autofree gchar *msg = NULL;
+	va_list args;
+	va_start(args, fmt);
+	msg = g_strdup_vprintf(fmt, args);
+	va_end(args);
+	g_debug("%s", msg);
+	if (self->log_func != NULL)
+		self->log_func(msg, self->log_data);
+}
+
+FkDevice *
+fk_device_new(FkTransport *transport)
+{
+	FkDevice *self = g_object_new(FK_TYPE_DEVICE, NULL);
+	self->transport = g_object_ref(transport);
+	return self;
+}
+
+FkTransport *
+fk_device_get_transport(FkDevice *self)
+{
+	return self->transport;
+}
+
+void
+fk_device_set_reset_mode(FkDevice *self, FkResetMode mode)
+{
+	self->reset_mode = mode;
+}
+
+void
+fk_device_set_baud(FkDevice *self, guint baud)
+{
+	self->target_baud = baud;
+}
+
+void
+fk_device_set_use_stub(FkDevice *self, gboolean use_stub)
+{
+	self->use_stub = use_stub;
+}
+
+void
+fk_device_set_expected_chip(FkDevice *self, FkChipFamily family)
+{
+	self->expected_family = family;
+}
+
+void
+fk_device_set_spi_connection(FkDevice *self, guint32 value)
+{
+	self->spi_connection = value;
+	self->spi_connection_set = TRUE;
+}
+
+void
+fk_device_set_log_func(FkDevice *self, FkDeviceLogFunc func, gpointer user_data)
+{
+	self->log_func = func;
+	self->log_data = user_data;
+}
+
+/* ---- framing ---- */
+
+static gboolean
+fk_device_send_frame(FkDevice *self,
+		     const guint8 *data,
+		     gsize len,
+		     GCancellable *cancellable,
+		     GError **error)
+{
+	g_autoptr(GByteArray) wire = g_byte_array_sized_new(len * 2 + 2);
+	fk_slip_encode(wire, data, len);
+	return fk_transport_write(self->transport, wire->data, wire->len, cancellable, error);
+}
+
+/* the next SLIP frame, waiting at most @timeout_ms */
+static GByteArray *
+fk_device_read_frame(FkDevice *self, guint timeout_ms, GCancellable *cancellable, GError **error)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	for (;;) {
+		guint8 buf[4096];
+		gssize rc;
+		gint64 now;
+
+		if (self->rx->len > 0) {
+			gsize consumed = 0;
+			FkSlipResult res = fk_slip_decoder_feed(self->decoder,
+								self->rx->data,
+								self->rx->len,
+								&consumed,
+								error);
+			g_byte_array_remove_range(self->rx, 0, consumed);
+			if (res == FK_SLIP_RESULT_FRAME)
+				return fk_slip_decoder_take_frame(self->decoder);
+			if (res == FK_SLIP_RESULT_ERROR)
+				return NULL;
+		}
+		now = g_get_monotonic_time();
+		if (now >= deadline) {
+			g_set_error(error,
+				    FK_ERROR,
+				    FK_ERROR_TIMEOUT,
+				    "no reply from the chip within %u ms",
+				    timeout_ms);
+			return NULL;
+		}
+		rc = fk_transport_read(self->transport,
+				       buf,
+				       sizeof(buf),
+				       (guint)MAX((deadline - now) / 1000, 1),
+				       cancellable,
+				       error);
+		if (rc < 0)
+			return NULL;
+		if (rc > 0)
+			g_byte_array_append(self->rx, buf, (guint)rc);
+	}
+}
+
+static gboolean
+fk_device_flush_input(FkDevice *self, GError **error)
+{
+	g_byte_array_set_size(self->rx, 0);
+	fk_slip_decoder_reset(self->decoder);
+	return fk_transport_flush_input(self->transport, error);
+}
+
+/* panic text or a boot banner among stray bytes means the chip reset under us */
+static void
+fk_device_explain_garbage(FkDevice *self, GError **error)
+{
+	gsize len = 0;
+	const gchar *garbage = fk_slip_decoder_get_garbage(self->decoder, &len);
+	if (error == NULL || *error == NULL || len == 0)
+		return;
+	if (g_strstr_len(garbage, (gssize)len, "Guru Meditation") != NULL ||
+	    g_strstr_len(garbage, (gssize)len, "Fatal exception") != NULL) {
+		g_prefix_error(error, "the chip crashed (it printed a panic message): ");
+	} else if (g_strstr_len(garbage, (gssize)len, "rst:") != NULL ||
+		   g_strstr_len(garbage, (gssize)len, "ets ") != NULL) {
+		g_prefix_error(error, "the chip reset during the operation (check its power supply): ");
+	}
+}
+
+typedef struct {
+	guint8 op;
+	const guint8 *data;
+	gsize len;
+	guint32 checksum;
+	guint timeout_ms;
+	gsize payload_len; /* expected response payload before the status bytes */
+	gboolean no_status_check;
+} FkCommand;
+
+/* sends a command and returns its response frame (status checked) */
+static GByteArray *
+fk_device_command_full(FkDevice *self,
+		       const FkCommand *cmd,
+		       guint32 *value,
+		       GCancellable *cancellable,
+		       GError **error)
+{
+	g_autoptr(GByteArray) pkt = fk_packet_build_command(cmd->op, cmd->data, cmd->len, cmd->checksum);
+
+	fk_slip_decoder_clear_garbage(self->decoder);
+	if (!fk_device_send_frame(self, pkt->data, pkt->len, cancellable, error))
+		return NULL;
+
+	for (guint i = 0; i < FK_MAX_SKIPPED_FRAMES; i++) {
+		g_autoptr(GByteArray) frame = NULL;
+		g_autoptr(GError) error_local = NULL;
+		FkResponse resp;
+
+		frame = fk_device_read_frame(self, cmd->timeout_ms, cancellable, &error_local);
+		if (frame == NULL) {
+			if (g_error_matches(error_local, FK_ERROR, FK_ERROR_TIMEOUT)) {
+				g_clear_error(&error_local);
+				g_set_error(&error_local,
+					    FK_ERROR,
+					    FK_ERROR_TIMEOUT,
+					    "no reply to %s within %u ms",
+					    fk_opcode_to_string(cmd->op),
+					    cmd->timeout_ms);
+			}
+			fk_device_explain_garbage(self, &error_local);
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return NULL;
+		}
+		if (!fk_packet_parse_response(frame->data, frame->len, &resp))
+			continue;
+		if (resp.op != cmd->op) {
+			if (fk_response_is_rejection(&resp) && self->loader != FK_LOADER_STUB) {
+				/* the ROM repeats its rejection: let it finish, then drop it all */
+				g_usleep(200 * 1000);
+				if (!fk_device_flush_input(self, error))
+					return NULL;
+				g_set_error(error,
+					    FK_PROTOCOL_ERROR,
+					    FK_PROTOCOL_ERROR_UNSUPPORTED_COMMAND,
+					    "the loader does not support %s",
+					    fk_opcode_to_string(cmd->op));
+				return NULL;
+			}
+			continue;
+		}
+		if (value != NULL)
+			*value = resp.value;
+		if (!cmd->no_status_check &&
+		    !fk_response_check_status(&resp, cmd->op, cmd->payload_len, self->loader, error))
+			return NULL;
+		return g_steal_pointer(&frame);
+	}
+	g_set_error(error,
+		    FK_PROTOCOL_ERROR,
+		    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,
+		    "no response to %s among %u frames",
+		    fk_opcode_to_string(cmd->op),
+		    (guint)FK_MAX_SKIPPED_FRAMES);
+	return NULL;
+}
+
+static gboolean
+fk_device_command(FkDevice *self,
+		  guint8 op,
+		  const guint8 *data,
+		  gsize len,
+		  guint timeout_ms,
+		  GCancellable *cancellable,
+		  GError **error)
+{
+	FkCommand cmd = {.op = op, .data = data, .len = len, .timeout_ms = timeout_ms};
+	g_autoptr(GByteArray) frame = fk_device_command_full(self, &cmd, NULL, cancellable, error);
+	return frame != NULL;
+}
+
+static gboolean
+fk_device_is_unsupported(const GError *error)
+{
+	return g_error_matches(error, FK_PROTOCOL_ERROR, FK_PROTOCOL_ERROR_UNSUPPORTED_COMMAND) ||
+	       g_error_matches(error, FK_DEVICE_ERROR, FK_DEVICE_ERROR_INVALID_MESSAGE) ||
+	       g_error_matches(error, FK_DEVICE_ERROR, FK_DEVICE_ERROR_STUB_INVALID_COMMAND) ||
+	       g_error_matches(error, FK_DEVICE_ERROR, FK_DEVICE_ERROR_STUB_CMD_NOT_IMPLEMENTED);
+}
+
+gboolean
+fk_device_read_reg(FkDevice *self, guint32 addr, guint32 *value, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[4];
+	FkCommand cmd = {.op = FK_OP_READ_REG, .data = buf, .len = 4, .timeout_ms = FK_TIMEOUT_DEFAULT_MS};
+	g_autoptr(GByteArray) frame = NULL;
+	fk_memwrite_u32le(buf, addr);
+	frame = fk_device_command_full(self, &cmd, value, cancellable, error);
+	if (frame == NULL) {
+		g_prefix_error(error, "failed to read register 0x%08x: ", addr);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+fk_device_write_reg(FkDevice *self,
+		    guint32 addr,
+		    guint32 value,
+		    guint32 mask,
+		    guint32 delay_us,
+		    GCancellable *cancellable,
+		    GError **error)
+{
+	guint8 buf[16];
+	fk_memwrite_u32le(buf, addr);
+	fk_memwrite_u32le(buf + 4, value);
+	fk_memwrite_u32le(buf + 8, mask);
+	fk_memwrite_u32le(buf + 12, delay_us);
+	if (!fk_device_command(self, FK_OP_WRITE_REG, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error)) {
+		g_prefix_error(error, "failed to write register 0x%08x: ", addr);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- connecting ---- */
+
+typedef enum {
+	FK_PULSE_CLASSIC,
+	FK_PULSE_TIGHT,
+	FK_PULSE_USB_JTAG,
+} FkPulse;
+
+static gboolean
+fk_device_set_lines(FkDevice *self, gboolean dtr, gboolean rts, GError **error)
+{
+	return fk_transport_set_lines(self->transport, dtr, rts, error);
+}
+
+static gboolean
+fk_device_pulse(FkDevice *self, FkPulse pulse, guint delay_ms, GError **error)
+{
+	switch (pulse) {
+	case FK_PULSE_CLASSIC:
+		/* EN low, then GPIO0 low as EN is released, then GPIO0 released */
+		if (!fk_device_set_lines(self, FALSE, TRUE, error))
+			return FALSE;
+		g_usleep(100 * 1000);
+		if (!fk_device_set_lines(self, TRUE, TRUE, error))
+			return FALSE;
+		if (!fk_device_set_lines(self, TRUE, FALSE, error))
+			return FALSE;
+		g_usleep(delay_ms * 1000);
+		return fk_device_set_lines(self, FALSE, FALSE, error);
+	case FK_PULSE_TIGHT:
+		if (!fk_device_set_lines(self, FALSE, FALSE, error))
+			return FALSE;
+		if (!fk_device_set_lines(self, TRUE, TRUE, error))
+			return FALSE;
+		if (!fk_device_set_lines(self, FALSE, TRUE, error))
+			return FALSE;
+		g_usleep(100 * 1000);
+		if (!fk_device_set_lines(self, TRUE, FALSE, error))
+			return FALSE;
+		g_usleep(delay_ms * 1000);
+		return fk_device_set_lines(self, FALSE, FALSE, error);
+	case FK_PULSE_USB_JTAG:
+		if (!fk_device_set_lines(self, FALSE, FALSE, error))
+			return FALSE;
+		g_usleep(100 * 1000);
+		if (!fk_device_set_lines(self, TRUE, FALSE, error))
+			return FALSE;
+		g_usleep(100 * 1000);
+		if (!fk_device_set_lines(self, FALSE, TRUE, error))
+			return FALSE;
+		g_usleep(100 * 1000);
+		return fk_device_set_lines(self, FALSE, FALSE, error);
+	default:
+		g_assert_not_reached();
+	}
+}
+
+/* one SYNC: the first reply within 100 ms, then the seven others */
+static gboolean
+fk_device_sync(FkDevice *self, gboolean *stub_detected, GCancellable *cancellable, GError **error)
+{
+	guint8 payload[FK_SYNC_PAYLOAD_LEN] = {0x07, 0x07, 0x12, 0x20};
+	FkCommand cmd = {.op = FK_OP_SYNC,
+			 .data = payload,
+			 .len = sizeof(payload),
+			 .timeout_ms = FK_TIMEOUT_SYNC_MS,
+			 .no_status_check = TRUE};
+	g_autoptr(GByteArray) frame = NULL;
+	guint32 value = 0;
+	gboolean all_zero;
+
+	memset(payload + 4, 0x55, sizeof(payload) - 4);
+	frame = fk_device_command_full(self, &cmd, &value, cancellable, error);
+	if (frame == NULL)
+		return FALSE;
+	all_zero = value == 0;
+	for (guint i = 0; i < 7; i++) {
+		g_autoptr(GByteArray) extra = NULL;
+		FkResponse resp;
+		extra = fk_device_read_frame(self, FK_TIMEOUT_DEFAULT_MS, cancellable, error);
+		if (extra == NULL)
+			return FALSE;
+		if (fk_packet_parse_response(extra->data, extra->len, &resp))
+			all_zero = all_zero && resp.value == 0;
+	}
+	*stub_detected = all_zero;
+	return TRUE;
+}
+
+/* collects what the chip printed right after the reset */
+static void
+fk_device_read_boot_log(FkDevice *self, GCancellable *cancellable)
+{
+	gint64 deadline = g_get_monotonic_time() + 30 * 1000;
+	for (;;) {
+		guint8 buf[1024];
+		gssize rc;
+		gint64 now = g_get_monotonic_time();
+		if (now >= deadline)
+			break;
+		rc = fk_transport_read(self->transport, buf, sizeof(buf), (guint)((deadline - now) / 1000) + 1, cancellable, NULL);
+		if (rc <= 0)
+			break;
+		for (gssize i = 0; i < rc; i++) {
+			if (self->boot_log->len < 8192)
+				g_string_append_c(self->boot_log, buf[i] ? (gchar)buf[i] : '.');
+		}
+	}
+}
+
+static gboolean
+fk_device_sync_attempt(FkDevice *self,
+		       gboolean reset,
+		       FkPulse pulse,
+		       guint delay_ms,
+		       gboolean *stub_detected,
+		       GCancellable *cancellable,
+		       GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	if (!fk_device_flush_input(self, error))
+		return FALSE;
+	if (reset) {
+		if (!fk_device_pulse(self, pulse, delay_ms, error))
+			return FALSE;
+		fk_device_read_boot_log(self, cancellable);
+	}
+	for (guint i = 0; i < FK_SYNC_TRIES; i++) {
+		g_clear_error(&error_local);
+		if (!fk_device_flush_input(self, error))
+			return FALSE;
+		if (fk_device_sync(self, stub_detected, cancellable, &error_local))
+			return TRUE;
+		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return FALSE;
+		}
+		g_usleep(50 * 1000);
+	}
+	g_propagate_error(error, g_steal_pointer(&error_local));
+	return FALSE;
+}
+
+static void
+fk_device_set_no_sync_error(FkDevice *self, GError **error)
+{
+	g_autoptr(GRegex) regex =
+	    g_regex_new("boot:(0x[0-9a-fA-F]+)(.*waiting for download)?", G_REGEX_DOTALL, 0, NULL);
+	g_autoptr(GMatchInfo) match = NULL;
+
+	if (g_regex_match(regex, self->boot_log->str, 0, &match)) {
+		g_autofree gchar *boot = g_match_info_fetch(match, 1);
+		g_autofree gchar *wait = g_match_info_fetch(match, 2);
+		if (wait != NULL && wait[0] != '\0') {
+			g_set_error(error,
+				    FK_ERROR,
+				    FK_ERROR_NO_SYNC,
+				    "The chip is in download mode (boot log: boot:%s) but does not "
+				    "answer: the line from this computer to the chip (TX→RX) seems "
+				    "broken; check the wiring or try a lower baud rate",
+				    boot);
+			return;
+		}
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_WRONG_BOOT_MODE,
+			    "The chip started its firmware (boot mode %s) instead of the download "
+			    "mode: hold BOOT/GPIO0 while pressing RESET, or check the auto-reset "
+			    "circuit",
+			    boot);
+		return;
+	}
+	g_set_error_literal(error,
+			    FK_ERROR,
+			    FK_ERROR_NO_SYNC,
+			    "No reply from the chip: hold BOOT/GPIO0 while resetting, check the cable, "
+			    "or try a lower baud rate");
+}
+
+static gboolean
+fk_device_reset_and_sync(FkDevice *self, gboolean *stub_detected, GCancellable *cancellable, GError **error)
+{
+	FkPulse pulses[4];
+	guint delays[4];
+	guint n_strategies = 0;
+	gboolean reset = TRUE;
+	g_autoptr(GError) error_local = NULL;
+
+	g_string_truncate(self->boot_log, 0);
+	if (self->reset_mode == FK_RESET_NONE || !fk_transport_has_modem_lines(self->transport)) {
+		reset = FALSE;
+		pulses[n_strategies] = FK_PULSE_CLASSIC;
+		delays[n_strategies++] = 0;
+	} else if (self->reset_mode == FK_RESET_USB_JTAG ||
+		   (fk_transport_get_usb_vid(self->transport) == FK_USB_JTAG_VID &&
+		    fk_transport_get_usb_pid(self->transport) == FK_USB_JTAG_PID)) {
+		pulses[n_strategies] = FK_PULSE_USB_JTAG;
+		delays[n_strategies++] = 0;
+	} else {
+		pulses[n_strategies] = FK_PULSE_TIGHT;
+		delays[n_strategies++] = 50;
+		pulses[n_strategies] = FK_PULSE_TIGHT;
+		delays[n_strategies++] = 550;
+		pulses[n_strategies] = FK_PULSE_CLASSIC;
+		delays[n_strategies++] = 50;
+		pulses[n_strategies] = FK_PULSE_CLASSIC;
+		delays[n_strategies++] = 550;
+	}
+
+	for (guint attempt = 0; attempt < FK_CONNECT_ATTEMPTS; attempt++) {
+		guint s = attempt % n_strategies;
+		g_clear_error(&error_local);
+		if (fk_device_sync_attempt(self, reset, pulses[s], delays[s], stub_detected, cancellable, &error_local))
+			return TRUE;
+		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE) ||
+		    error_local->domain != FK_ERROR) {
+			if (error_local->domain != FK_ERROR && error_local->domain != G_IO_ERROR) {
+				/* garbage while syncing is normal: try again */
+				continue;
+			}
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return FALSE;
+		}
+		fk_device_log(self, "no reply to SYNC (attempt %u of %u)", attempt + 1, (guint)FK_CONNECT_ATTEMPTS);
+	}
+	fk_device_set_no_sync_error(self, error);
+	return FALSE;
+}
+
+static gboolean
+fk_device_detect_chip(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	FkCommand cmd = {.op = FK_OP_GET_SECURITY_INFO, .timeout_ms = FK_TIMEOUT_DEFAULT_MS, .payload_len = 20};
+	g_autoptr(GByteArray) frame = NULL;
+	g_autoptr(GError) error_local = NULL;
+	guint32 magic = 0;
+
+	frame = fk_device_command_full(self, &cmd, NULL, cancellable, &error_local);
+	if (frame != NULL) {
+		FkResponse resp;
+		if (fk_packet_parse_response(frame->data, frame->len, &resp) && resp.data_len >= 22) {
+			guint32 chip_id = fk_memread_u32le(resp.data + 12);
+			self->chip = fk_chip_by_image_id(chip_id);
+			if (self->chip != NULL)
+				return TRUE;
+			fk_device_log(self, "unknown chip id %u in the security info", chip_id);
+		}
+	} else if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+		   g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	if (!fk_device_read_reg(self, FK_CHIP_DETECT_MAGIC_REG, &magic, cancellable, error))
+		return FALSE;
+	self->chip = fk_chip_by_magic(magic);
+	if (self->chip == NULL) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_UNSUPPORTED_CHIP,
+			    "Unknown chip (magic value 0x%08x): this chip is not supported",
+			    magic);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+fk_device_read_mac(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	guint32 m0 = 0, m1 = 0, m3 = 0;
+	if (self->chip->family == FK_CHIP_ESP8266) {
+		guint32 m2 = 0;
+		if (!fk_device_read_reg(self, 0x3FF00050, &m0, cancellable, error) ||
+		    !fk_device_read_reg(self, 0x3FF00054, &m1, cancellable, error) ||
+		    !fk_device_read_reg(self, 0x3FF00058, &m2, cancellable, error) ||
+		    !fk_device_read_reg(self, 0x3FF0005C, &m3, cancellable, error))
+			return FALSE;
+		if (m3 != 0) {
+			self->mac[0] = (m3 >> 16) & 0xFF;
+			self->mac[1] = (m3 >> 8) & 0xFF;
+			self->mac[2] = m3 & 0xFF;
+		} else if (((m1 >> 16) & 0xFF) == 0) {
+			self->mac[0] = 0x18;
+			self->mac[1] = 0xFE;
+			self->mac[2] = 0x34;
+		} else if (((m1 >> 16) & 0xFF) == 1) {
+			self->mac[0] = 0xAC;
+			self->mac[1] = 0xD0;
+			self->mac[2] = 0x74;
+		} else {
+			g_set_error(error, FK_ERROR, FK_ERROR_FAILED, "unknown OUI in the ESP8266 OTP");
+			return FALSE;
+		}
+		self->mac[3] = (m1 >> 8) & 0xFF;
+		self->mac[4] = m1 & 0xFF;
+		self->mac[5] = (m0 >> 24) & 0xFF;
+		/* eFuse bit 4 or bit 80 marks an ESP8285 (flash in the package) */
+		self->is_esp8285 = (m0 & (1u << 4)) != 0 || (m2 & (1u << 16)) != 0;
+		return TRUE;
+	}
+	if (!fk_device_read_reg(self, self->chip->mac_reg, &m0, cancellable, error) ||
+	    !fk_device_read_reg(self, self->chip->mac_reg + 4, &m1, cancellable, error))
+		return FALSE;
+	self->mac[0] = (m1 >> 8) & 0xFF;
+	self->mac[1] = m1 & 0xFF;
+	self->mac[2] = (m0 >> 24) & 0xFF;
+	self->mac[3] = (m0 >> 16) & 0xFF;
+	self->mac[4] = (m0 >> 8) & 0xFF;
+	self->mac[5] = m0 & 0xFF;
+	return TRUE;
+}
+
+static gboolean
+fk_device_read_crystal(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	guint32 div = 0;
+	gdouble est;
+	if (self->chip->fixed_xtal_mhz != 0 || self->chip->uart_clkdiv_reg == 0) {
+		self->crystal_mhz = self->chip->fixed_xtal_mhz;
+		return TRUE;
+	}
+	if (!fk_device_read_reg(self, self->chip->uart_clkdiv_reg, &div, cancellable, error))
+		return FALSE;
+	div &= 0xFFFFF;
+	est = (gdouble)self->current_baud * div / 1e6 / self->chip->xtal_divider;
+	if (est > 45)
+		self->crystal_mhz = 48;
+	else if (est > 33)
+		self->crystal_mhz = 40;
+	else
+		self->crystal_mhz = 26;
+	if (ABS(est - self->crystal_mhz) > 1)
+		fk_device_log(self, "crystal estimate %.1f MHz is far from %u MHz", est, self->crystal_mhz);
+	return TRUE;
+}
+
+static void
+fk_device_describe(FkDevice *self)
+{
+	g_free(self->description);
+	if (self->chip->family == FK_CHIP_ESP8266) {
+		self->description = g_strdup(self->is_esp8285 ? "ESP8285" : "ESP8266EX");
+		return;
+	}
+	self->description = g_strdup(self->chip->name);
+}
+
+static gboolean
+fk_device_upload_segment(FkDevice *self, guint32 addr, GBytes *segment, GCancellable *cancellable, GError **error)
+{
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(segment, &len);
+	guint blocks = (len + FK_RAM_BLOCK_SIZE - 1) / FK_RAM_BLOCK_SIZE;
+	guint8 begin[16];
+
+	fk_memwrite_u32le(begin, len);
+	fk_memwrite_u32le(begin + 4, blocks);
+	fk_memwrite_u32le(begin + 8, FK_RAM_BLOCK_SIZE);
+	fk_memwrite_u32le(begin + 12, addr);
+	if (!fk_device_command(self, FK_OP_MEM_BEGIN, begin, sizeof(begin), FK_TIMEOUT_DEFAULT_MS, cancellable, error))
+		return FALSE;
+	for (guint seq = 0; seq < blocks; seq++) {
+		gsize chunk = MIN(FK_RAM_BLOCK_SIZE, len - seq * FK_RAM_BLOCK_SIZE);
+		g_autoptr(GByteArray) buf = g_byte_array_sized_new(16 + chunk);
+		const guint8 *src = data + seq * FK_RAM_BLOCK_SIZE;
+		FkCommand cmd = {.op = FK_OP_MEM_DATA, .timeout_ms = FK_TIMEOUT_DEFAULT_MS};
+		g_autoptr(GByteArray) frame = NULL;
+		fk_byte_array_append_u32le(buf, chunk);
+		fk_byte_array_append_u32le(buf, seq);
+		fk_byte_array_append_u32le(buf, 0);
+		fk_byte_array_append_u32le(buf, 0);
+		g_byte_array_append(buf, src, chunk);
+		cmd.data = buf->data;
+		cmd.len = buf->len;
+		cmd.checksum = fk_checksum(src, chunk);
+		frame = fk_device_command_full(self, &cmd, NULL, cancellable, error);
+		if (frame == NULL)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+fk_device_run_stub(FkDevice *self, const FkStub *stub, GCancellable *cancellable, GError **error)
+{
+	guint8 end[8];
+	FkCommand cmd = {.op = FK_OP_MEM_END, .data = end, .len = sizeof(end), .timeout_ms = FK_TIMEOUT_MEM_END_ROM_MS};
+	g_autoptr(GByteArray) reply = NULL;
+	gint64 deadline;
+
+	fk_device_log(self, "uploading the flasher stub from %s", stub->path);
+	if (!fk_device_upload_segment(self, stub->text_start, stub->text, cancellable, error))
+		return FALSE;
+	if (stub->data != NULL &&
+	    !fk_device_upload_segment(self, stub->data_start, stub->data, cancellable, error))
+		return FALSE;
+	fk_memwrite_u32le(end, 0); /* 0 = execute */
+	fk_memwrite_u32le(end + 4, stub->entry);
+	/* the ROM may jump before it replies: a missing reply is fine */
+	reply = fk_device_command_full(self, &cmd, NULL, cancellable, NULL);
+	if (g_cancellable_set_error_if_cancelled(cancellable, error))
+		return FALSE;
+	deadline = g_get_monotonic_time() + FK_TIMEOUT_DEFAULT_MS * 1000;
+	for (;;) {
+		g_autoptr(GByteArray) frame = NULL;
+		gint64 now = g_get_monotonic_time();
+		if (now >= deadline) {
+			g_set_error_literal(error,
+					    FK_ERROR,
+					    FK_ERROR_STUB_INVALID,
+					    "the flasher stub did not start (no greeting)");
+			return FALSE;
+		}
+		frame = fk_device_read_frame(self, (guint)((deadline - now) / 1000) + 1, cancellable, error);
+		if (frame == NULL) {
+			g_prefix_error(error, "the flasher stub did not start: ");
+			return FALSE;
+		}
+		if (frame->len == 4 && memcmp(frame->data, FK_STUB_GREETING, 4) == 0)
+			break;
+		/* a late MEM_END reply is harmless; anything else is not a greeting */
+		if (frame->len >= 2 && frame->data[0] == 0x01 && frame->data[1] == FK_OP_MEM_END)
+			continue;
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_STUB_INVALID,
+			    "the flasher stub did not start: unexpected %u-byte frame instead of its greeting",
+			    frame->len);
+		return FALSE;
+	}
+	self->loader = FK_LOADER_STUB;
+	fk_device_log(self, "flasher stub running");
+	return TRUE;
+}
+
+static gboolean
+fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[8];
+	guint32 new_value = self->target_baud;
+	g_autoptr(GError) error_local = NULL;
+
+	if (self->target_baud <= self->current_baud)
+		return TRUE;
+	if (fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_TCP) {
+		fk_device_log(self, "staying at the bridge's rate: a raw TCP link cannot change the baud rate");
+		return TRUE;
+	}
+	if (self->loader == FK_LOADER_ROM8266) {
+		fk_device_log(self, "the ESP8266 ROM cannot change the baud rate: staying at %u", self->current_baud);
+		return TRUE;
+	}
+	if (self->loader == FK_LOADER_ROM32 && self->chip->family == FK_CHIP_ESP32) {
+		/* the ESP32 ROM derives its divider from a drifting crystal estimate */
+		guint32 r1 = 0, r2 = 0;
+		guint64 f_rom, f_valid;
+		if (!fk_device_read_reg(self, 0x3FF5F06C, &r1, cancellable, error) ||
+		    !fk_device_read_reg(self, 0x3FF5A010, &r2, cancellable, error))
+			return FALSE;
+		f_rom = (guint64)((r1 >> 7) & 0x01FFFFFF) * 15625 * (r2 & 0xFF) / 40;
+		f_valid = f_rom > 33000000 ? 40000000 : 26000000;
+		if (f_rom != 0)
+			new_value = (guint32)((guint64)self->target_baud * f_rom / f_valid);
+	}
+	fk_memwrite_u32le(buf, new_value);
+	fk_memwrite_u32le(buf + 4, self->loader == FK_LOADER_STUB ? self->current_baud : 0);
+	if (!fk_device_command(self, FK_OP_CHANGE_BAUDRATE, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, &error_local)) {
+		if (fk_device_is_unsupported(error_local)) {
+			fk_device_log(self, "the loader cannot change the baud rate: staying at %u", self->current_baud);
+			return TRUE;
+		}
+		g_propagate_prefixed_error(error, g_steal_pointer(&error_local), "failed to change the baud rate: ");
+		return FALSE;
+	}
+	if (!fk_transport_set_baud(self->transport, self->target_baud, error))
+		return FALSE;
+	g_usleep(50 * 1000);
+	if (!fk_device_flush_input(self, error))
+		return FALSE;
+	self->current_baud = self->target_baud;
+	fk_device_log(self, "changed the baud rate to %u", self->current_baud);
+	return TRUE;
+}
+
+/* esptool's run_spiflash_command, for commands with up to 32 bits of reply and no data out */
+static gboolean
+fk_device_spiflash_command(FkDevice *self, guint8 op, guint read_bits, guint32 *result, GCancellable *cancellable, GError **error)
+{
+	guint32 base = self->chip->spi_reg_base;
+	guint32 usr_reg, usr1_reg, usr2_reg, w0_reg, miso_dlen_reg = 0, mosi_dlen_reg = 0;
+	guint32 old_usr = 0, old_usr2 = 0, cmd = 0, flags = FK_SPI_USR_COMMAND;
+	gboolean done = FALSE;
+
+	switch (self->chip->spi_layout) {
+	case FK_SPI_LAYOUT_ESP8266:
+		usr_reg = base + 0x1C;
+		usr1_reg = base + 0x20;
+		usr2_reg = base + 0x24;
+		w0_reg = base + 0x40;
+		break;
+	case FK_SPI_LAYOUT_ESP32:
+		usr_reg = base + 0x1C;
+		usr1_reg = base + 0x20;
+		usr2_reg = base + 0x24;
+		mosi_dlen_reg = base + 0x28;
+		miso_dlen_reg = base + 0x2C;
+		w0_reg = base + 0x80;
+		break;
+	case FK_SPI_LAYOUT_LATER:
+	default:
+		usr_reg = base + 0x18;
+		usr1_reg = base + 0x1C;
+		usr2_reg = base + 0x20;
+		mosi_dlen_reg = base + 0x24;
+		miso_dlen_reg = base + 0x28;
+		w0_reg = base + 0x58;
+		break;
+	}
+	(void)mosi_dlen_reg;
+	if (!fk_device_read_reg(self, usr_reg, &old_usr, cancellable, error) ||
+	    !fk_device_read_reg(self, usr2_reg, &old_usr2, cancellable, error))
+		return FALSE;
+	if (read_bits > 0)
+		flags |= FK_SPI_USR_MISO;
+	if (self->chip->spi_layout == FK_SPI_LAYOUT_ESP8266) {
+		guint32 usr1 = read_bits > 0 ? (read_bits - 1) << 8 : 0;
+		if (!fk_device_write_reg(self, usr1_reg, usr1, 0xFFFFFFFF, 0, cancellable, error))
+			return FALSE;
+	} else if (read_bits > 0) {
+		if (!fk_device_write_reg(self, miso_dlen_reg, read_bits - 1, 0xFFFFFFFF, 0, cancellable, error))
+			return FALSE;
+	}
+	if (!fk_device_write_reg(self, usr_reg, flags, 0xFFFFFFFF, 0, cancellable, error) ||
+	    !fk_device_write_reg(self, usr2_reg, (7u << 28) | op, 0xFFFFFFFF, 0, cancellable, error) ||
+	    !fk_device_write_reg(self, w0_reg, 0, 0xFFFFFFFF, 0, cancellable, error) ||
+	    !fk_device_write_reg(self, base, FK_SPI_CMD_USR, 0xFFFFFFFF, 0, cancellable, error))
+		return FALSE;
+	for (guint i = 0; i < 10; i++) {
+		if (!fk_device_read_reg(self, base, &cmd, cancellable, error))
+			return FALSE;
+		if ((cmd & FK_SPI_CMD_USR) == 0) {
+			done = TRUE;
+			break;
+		}
+	}
+	if (!done) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_FAILED, "SPI flash command did not complete");
+		return FALSE;
+	}
+	if (!fk_device_read_reg(self, w0_reg, result, cancellable, error))
+		return FALSE;
+	return fk_device_write_reg(self, usr_reg, old_usr, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_device_write_reg(self, usr2_reg, old_usr2, 0xFFFFFFFF, 0, cancellable, error);
+}
+
+static gboolean
+fk_device_attach_flash(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[16] = {0};
+	guint32 value = self->spi_connection;
+
+	if (self->loader == FK_LOADER_ROM8266) {
+		/* no SPI_ATTACH on the ESP8266 ROM: an empty FLASH_BEGIN attaches */
+		fk_memwrite_u32le(buf + 8, FK_ROM_WRITE_SIZE);
+		return fk_device_command(self, FK_OP_FLASH_BEGIN, buf, 16, FK_TIMEOUT_DEFAULT_MS, cancellable, error);
+	}
+	if (self->loader == FK_LOADER_STUB && !self->spi_connection_set)
+		return TRUE; /* the stub attached the flash when it started */
+	if (!self->spi_connection_set && self->chip->family == FK_CHIP_ESP32) {
+		/* the ESP32 ROM needs the pins from the eFuses */
+		guint32 r5 = 0, r3 = 0;
+		guint32 clk, q, d, cs, hd;
+		if (!fk_device_read_reg(self, 0x3FF5A014, &r5, cancellable, error) ||
+		    !fk_device_read_reg(self, 0x3FF5A00C, &r3, cancellable, error))
+			return FALSE;
+		clk = r5 & 0x1F;
+		q = (r5 >> 5) & 0x1F;
+		d = (r5 >> 10) & 0x1F;
+		cs = (r5 >> 15) & 0x1F;
+		hd = (r3 >> 4) & 0x1F;
+		value = (clk == 0 && q == 0 && d == 0 && cs == 0 && hd == 0)
+			    ? 0
+			    : (hd << 24) | (cs << 18) | (d << 12) | (q << 6) | clk;
+	}
+	fk_memwrite_u32le(buf, value);
+	return fk_device_command(self,
+				 FK_OP_SPI_ATTACH,
+				 buf,
+				 self->loader == FK_LOADER_STUB ? 4 : 8,
+				 FK_TIMEOUT_DEFAULT_MS,
+				 cancellable,
+				 error);
+}
+
+gboolean
+fk_device_set_flash_size(FkDevice *self, gsize size, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[24];
+	if (self->loader == FK_LOADER_ROM8266)
+		return TRUE; /* not supported, and not needed */
+	fk_memwrite_u32le(buf, 0);
+	fk_memwrite_u32le(buf + 4, size);
+	fk_memwrite_u32le(buf + 8, FK_FLASH_BLOCK_SIZE);
+	fk_memwrite_u32le(buf + 12, FK_FLASH_SECTOR_SIZE);
+	fk_memwrite_u32le(buf + 16, FK_FLASH_PAGE_SIZE);
+	fk_memwrite_u32le(buf + 20, 0xFFFF);
+	if (!fk_device_command(self, FK_OP_SPI_SET_PARAMS, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error)) {
+		g_prefix_error(error, "failed to set the flash parameters: ");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+fk_device_detect_flash(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	if (!fk_device_spiflash_command(self, FK_SPIFLASH_RDID, 24, &self->flash_id, cancellable, error)) {
+		g_prefix_error(error, "failed to read the flash id: ");
+		return FALSE;
+	}
+	self->flash_id &= 0xFFFFFF;
+	if (fk_flash_jedec_is_bad(self->flash_id)) {
+		fk_device_log(self,
+			      "the flash does not answer (id %06x): check the flash pins or the SPI connection setting",
+			      self->flash_id);
+		self->flash_size = 0;
+		return TRUE;
+	}
+	self->flash_size = fk_flash_size_from_jedec(self->flash_id);
+	if (self->flash_size == 0)
+		fk_device_log(self, "unknown flash size in id %06x", self->flash_id);
+	return TRUE;
+}
+
+gboolean
+fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	gboolean stub_detected = FALSE;
+	guint initial_baud = self->target_baud > 0 ? MIN(self->target_baud, FK_ROM_BAUD) : FK_ROM_BAUD;
+
+	self->connected = FALSE;
+	self->chip = NULL;
+	self->loader = FK_LOADER_ROM32;
+	if (!fk_transport_set_baud(self->transport, initial_baud, error))
+		return FALSE;
+	self->current_baud = initial_baud;
+
+	if (self->reset_mode != FK_RESET_NONE_NO_SYNC) {
+		if (!fk_device_reset_and_sync(self, &stub_detected, cancellable, error))
+			return FALSE;
+	}
+	if (stub_detected) {
+		fk_device_log(self, "a flasher stub is already running");
+		self->loader = FK_LOADER_STUB;
+	}
+	if (!fk_device_detect_chip(self, cancellable, error)) {
+		g_prefix_error(error, "failed to identify the chip: ");
+		return FALSE;
+	}
+	if (self->loader != FK_LOADER_STUB)
+		self->loader = self->chip->family == FK_CHIP_ESP8266 ? FK_LOADER_ROM8266 : FK_LOADER_ROM32;
+	if (self->expected_family != FK_CHIP_UNKNOWN && self->expected_family != self->chip->family) {
+		const FkChipInfo *want = fk_chip_by_family(self->expected_family);
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_UNSUPPORTED_CHIP,
+			    "This is an %s, not the %s that was asked for",
+			    self->chip->name,
+			    want != NULL ? want->name : "chip");
+		return FALSE;
+	}
+	if (!fk_device_read_mac(self, cancellable, error) ||
+	    !fk_device_read_crystal(self, cancellable, error))
+		return FALSE;
+	fk_device_describe(self);
+	fk_device_log(self, "detected %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", self->description,
+		      self->mac[0], self->mac[1], self->mac[2], self->mac[3], self->mac[4], self->mac[5]);
+
+	if (self->use_stub && self->loader != FK_LOADER_STUB) {
+		g_autoptr(GError) error_stub = NULL;
+		g_autoptr(FkStub) stub = fk_stub_find(self->chip, &error_stub);
+		if (stub == NULL) {
+			if (!g_error_matches(error_stub, FK_ERROR, FK_ERROR_STUB_MISSING) &&
+			    !g_error_matches(error_stub, FK_ERROR, FK_ERROR_UNSUPPORTED)) {
+				g_propagate_error(error, g_steal_pointer(&error_stub));
+				return FALSE;
+			}
+			fk_device_log(self, "working with the ROM loader only: %s", error_stub->message);
+		} else if (!fk_device_run_stub(self, stub, cancellable, error)) {
+			return FALSE;
+		}
+	}
+	if (!fk_device_change_baud(self, cancellable, error))
+		return FALSE;
+	if (!fk_device_attach_flash(self, cancellable, error)) {
+		g_prefix_error(error, "failed to attach the flash: ");
+		return FALSE;
+	}
+	if (!fk_device_detect_flash(self, cancellable, error))
+		return FALSE;
+	if (self->flash_size > 0 && !fk_device_set_flash_size(self, self->flash_size, cancellable, error))
+		return FALSE;
+	self->connected = TRUE;
+	return TRUE;
+}
+
+gboolean
+fk_device_is_connected(FkDevice *self)
+{
+	return self->connected;
+}
+
+static gboolean
+fk_device_check_connected(FkDevice *self, GError **error)
+{
+	if (!self->connected) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_WRONG_STATE, "not connected to a chip");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+const FkChipInfo *
+fk_device_get_chip(FkDevice *self)
+{
+	return self->chip;
+}
+
+const gchar *
+fk_device_get_chip_description(FkDevice *self)
+{
+	return self->description;
+}
+
+const guint8 *
+fk_device_get_mac(FkDevice *self)
+{
+	return self->mac;
+}
+
+gchar *
+fk_device_get_mac_string(FkDevice *self)
+{
+	return g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x",
+			       self->mac[0], self->mac[1], self->mac[2],
+			       self->mac[3], self->mac[4], self->mac[5]);
+}
+
+guint
+fk_device_get_crystal_mhz(FkDevice *self)
+{
+	return self->crystal_mhz;
+}
+
+guint32
+fk_device_get_flash_id(FkDevice *self)
+{
+	return self->flash_id;
+}
+
+gsize
+fk_device_get_flash_size(FkDevice *self)
+{
+	return self->flash_size;
+}
+
+gboolean
+fk_device_is_stub_running(FkDevice *self)
+{
+	return self->loader == FK_LOADER_STUB;
+}
+
+gboolean
+fk_device_is_esp8285(FkDevice *self)
+{
+	return self->is_esp8285;
+}
+
+guint
+fk_device_get_current_baud(FkDevice *self)
+{
+	return self->current_baud;
+}
+
+gboolean
+fk_device_can_md5(FkDevice *self)
+{
+	return self->loader != FK_LOADER_ROM8266;
+}
+
+gboolean
+fk_device_can_read(FkDevice *self)
+{
+	return self->loader != FK_LOADER_ROM8266;
+}
+
+static gboolean
+fk_device_check_range(FkDevice *self, guint32 offset, gsize size, const gchar *what, GError **error)
+{
+	if (self->flash_size > 0 && ((guint64)offset + size > self->flash_size)) {
+		g_autofree gchar *flash = fk_format_size(self->flash_size);
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_SIZE_MISMATCH,
+			    "%s 0x%x–0x%" G_GINT64_MODIFIER "x does not fit in the %s flash",
+			    what,
+			    offset,
+			    (guint64)offset + size,
+			    flash);
+		return FALSE;
+	}
+	if ((guint64)offset + size > 16 * 1024 * 1024 &&
+	    !(self->loader == FK_LOADER_STUB && self->chip->flash_32bit_addr)) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_SIZE_MISMATCH,
+			    "%s goes beyond 16 MB, which this chip's loader cannot address",
+			    what);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- MD5 ---- */
+
+gboolean
+fk_device_flash_md5(FkDevice *self, guint32 offset, gsize size, guint8 *md5_out, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[16];
+	FkCommand cmd = {.op = FK_OP_SPI_FLASH_MD5, .data = buf, .len = sizeof(buf)};
+	g_autoptr(GByteArray) frame = NULL;
+	FkResponse resp;
+
+	if (!fk_device_can_md5(self)) {
+		g_set_error_literal(error,
+				    FK_ERROR,
+				    FK_ERROR_UNSUPPORTED,
+				    "the ESP8266 ROM cannot compute an MD5 of the flash (the flasher stub can)");
+		return FALSE;
+	}
+	fk_memwrite_u32le(buf, offset);
+	fk_memwrite_u32le(buf + 4, size);
+	fk_memwrite_u32le(buf + 8, 0);
+	fk_memwrite_u32le(buf + 12, 0);
+	cmd.timeout_ms = fk_timeout_per_mb(FK_TIMEOUT_MD5_PER_MB, size);
+	cmd.payload_len = self->loader == FK_LOADER_STUB ? 16 : 32;
+	frame = fk_device_command_full(self, &cmd, NULL, cancellable, error);
+	if (frame == NULL) {
+		g_prefix_error(error, "failed to compute the MD5 of the flash: ");
+		return FALSE;
+	}
+	fk_packet_parse_response(frame->data, frame->len, &resp);
+	if (self->loader == FK_LOADER_STUB) {
+		memcpy(md5_out, resp.data, 16);
+		return TRUE;
+	}
+	for (guint i = 0; i < 16; i++) {
+		gint hi = g_ascii_xdigit_value(resp.data[i * 2]);
+		gint lo = g_ascii_xdigit_value(resp.data[i * 2 + 1]);
+		if (hi < 0 || lo < 0) {
+			g_set_error_literal(error,
+					    FK_PROTOCOL_ERROR,
+					    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,
+					    "the MD5 reply is not hexadecimal");
+			return FALSE;
+		}
+		md5_out[i] = (guint8)((hi << 4) | lo);
+	}
+	return TRUE;
+}
+
+static void
+fk_md5_finish(GChecksum *checksum, guint8 *out)
+{
+	gsize len = 16;
+	g_checksum_get_digest(checksum, out, &len);
+}
+
+static gchar *
+fk_md5_to_string(const guint8 *md5)
+{
+	GString *str = g_string_new(NULL);
+	for (guint i = 0; i < 16; i++)
+		g_string_append_printf(str, "%02x", md5[i]);
+	return g_string_free(str, FALSE);
+}
+
+/* ---- reading ---- */
+
+static gboolean
+fk_device_write_out(GOutputStream *out, const guint8 *data, gsize len, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	if (!g_output_stream_write_all(out, data, len, NULL, cancellable, &error_local)) {
+		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return FALSE;
+		}
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE, "Cannot write the backup: %s", error_local->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+fk_device_read_flash_stub(FkDevice *self,
+			  guint32 offset,
+			  gsize size,
+			  GOutputStream *out,
+			  GChecksum *checksum,
+			  FkProgress *progress,
+			  GCancellable *cancellable,
+			  GError **error)
+{
+	guint8 buf[16];
+	gsize received = 0;
+	g_autoptr(GByteArray) digest = NULL;
+	guint8 md5_host[16];
+
+	fk_memwrite_u32le(buf, offset);
+	fk_memwrite_u32le(buf + 4, size);
+	fk_memwrite_u32le(buf + 8, FK_STUB_READ_PACKET);
+	fk_memwrite_u32le(buf + 12, 64);
+	if (!fk_device_command(self, FK_OP_READ_FLASH, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error))
+		return FALSE;
+	while (received < size) {
+		guint8 ack[4];
+		g_autoptr(GByteArray) frame = NULL;
+
+		/* never cancel in the middle of the stream: the stub would keep sending */
+		frame = fk_device_read_frame(self, FK_TIMEOUT_DEFAULT_MS, NULL, error);
+		if (frame == NULL) {
+			fk_device_explain_garbage(self, error);
+			g_prefix_error(error, "flash read stopped at 0x%" G_GSIZE_MODIFIER "x: ", offset + received);
+			return FALSE;
+		}
+		if (frame->len == 0 || received + frame->len > size ||
+		    (received + frame->len < size && frame->len != FK_STUB_READ_PACKET)) {
+			g_set_error(error,
+				    FK_PROTOCOL_ERROR,
+				    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,
+				    "flash read at 0x%" G_GSIZE_MODIFIER "x got a %u-byte frame, expected %u",
+				    offset + received,
+				    frame->len,
+				    (guint)MIN(FK_STUB_READ_PACKET, size - received));
+			return FALSE;
+		}
+		g_checksum_update(checksum, frame->data, frame->len);
+		if (!fk_device_write_out(out, frame->data, frame->len, NULL, error))
+			return FALSE;
+		received += frame->len;
+		fk_memwrite_u32le(ack, received);
+		if (!fk_device_send_frame(self, ack, sizeof(ack), NULL, error))
+			return FALSE;
+		if (progress != NULL)
+			fk_progress_set_done(progress, received, size);
+	}
+	digest = fk_device_read_frame(self, FK_TIMEOUT_DEFAULT_MS, NULL, error);
+	if (digest == NULL) {
+		g_prefix_error(error, "no digest at the end of the flash read: ");
+		return FALSE;
+	}
+	if (digest->len != 16) {
+		g_set_error(error,
+			    FK_PROTOCOL_ERROR,
+			    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,
+			    "the digest at the end of the flash read has %u bytes",
+			    digest->len);
+		return FALSE;
+	}
+	{
+		g_autoptr(GChecksum) copy = g_checksum_copy(checksum);
+		fk_md5_finish(copy, md5_host);
+	}
+	if (memcmp(md5_host, digest->data, 16) != 0) {
+		g_autofree gchar *a = fk_md5_to_string(digest->data);
+		g_autofree gchar *b = fk_md5_to_string(md5_host);
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_VERIFY_FAILED,
+			    "the data read does not match the chip's checksum (chip MD5 %s, received %s): "
+			    "the serial link corrupted it",
+			    a,
+			    b);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+fk_device_read_flash_rom(FkDevice *self,
+			 guint32 offset,
+			 gsize size,
+			 GOutputStream *out,
+			 GChecksum *checksum,
+			 FkProgress *progress,
+			 GCancellable *cancellable,
+			 GError **error)
+{
+	gsize done = 0;
+	guint8 md5_chip[16], md5_host[16];
+
+	while (done < size) {
+		guint8 buf[8];
+		gsize n = MIN(FK_ROM_READ_SLOW_CHUNK, size - done);
+		FkCommand cmd = {.op = FK_OP_READ_FLASH_SLOW,
+				 .data = buf,
+				 .len = sizeof(buf),
+				 .timeout_ms = FK_TIMEOUT_DEFAULT_MS,
+				 .payload_len = FK_ROM_READ_SLOW_CHUNK};
+		g_autoptr(GByteArray) frame = NULL;
+		FkResponse resp;
+
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		fk_memwrite_u32le(buf, offset + done);
+		fk_memwrite_u32le(buf + 4, n);
+		frame = fk_device_command_full(self, &cmd, NULL, cancellable, error);
+		if (frame == NULL) {
+			g_prefix_error(error, "flash read failed at 0x%" G_GSIZE_MODIFIER "x: ", offset + done);
+			return FALSE;
+		}
+		fk_packet_parse_response(frame->data, frame->len, &resp);
+		g_checksum_update(checksum, resp.data, n);
+		if (!fk_device_write_out(out, resp.data, n, cancellable, error))
+			return FALSE;
+		done += n;
+		if (progress != NULL)
+			fk_progress_set_done(progress, done, size);
+	}
+	/* the ROM read has no digest of its own: ask for one */
+	if (!fk_device_flash_md5(self, offset, size, md5_chip, cancellable, error))
+		return FALSE;
+	{
+		g_autoptr(GChecksum) copy = g_checksum_copy(checksum);
+		fk_md5_finish(copy, md5_host);
+	}
+	if (memcmp(md5_host, md5_chip, 16) != 0) {
+		g_set_error_literal(error,
+				    FK_ERROR,
+				    FK_ERROR_VERIFY_FAILED,
+				    "the data read does not match the chip's checksum: the serial link corrupted it");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+fk_device_read_flash(FkDevice *self,
+		     guint32 offset,
+		     gsize size,
+		     GOutputStream *out,
+		     guint8 *md5_out,
+		     FkProgress *progress,
+		     GCancellable *cancellable,
+		     GError **error)
+{
+	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_MD5);
+	gboolean ok;
+
+	if (!fk_device_check_connected(self, error))
+		return FALSE;
+	if (!fk_device_can_read(self)) {
+		g_set_error_literal(error,
+				    FK_ERROR,
+				    FK_ERROR_STUB_MISSING,
+				    "The ESP8266 ROM cannot read its flash: the flasher stub is needed "
+				    "(install the stubs, see the README)");
+		return FALSE;
+	}
+	if (size == 0) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "nothing to read (size 0)");
+		return FALSE;
+	}
+	if (!fk_device_check_range(self, offset, size, "the region to read", error))
+		return FALSE;
+	if (g_cancellable_set_error_if_cancelled(cancellable, error))
+		return FALSE;
+	if (self->loader == FK_LOADER_STUB) {
+		/* the stream cannot be interrupted cleanly, so read in pieces that can be */
+		gsize done = 0;
+		while (done < size) {
+			gsize n = MIN(size - done, 256 * 1024);
+			g_autoptr(GChecksum) part = g_checksum_new(G_CHECKSUM_MD5);
+			g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable();
+			gconstpointer data;
+			if (g_cancellable_set_error_if_cancelled(cancellable, error))
+				return FALSE;
+			if (!fk_device_read_flash_stub(self, offset + done, n, mem, part, NULL, cancellable, error))
+				return FALSE;
+			if (!g_output_stream_close(mem, NULL, error))
+				return FALSE;
+			data = g_memory_output_stream_get_data(G_MEMORY_OUTPUT_STREAM(mem));
+			g_checksum_update(checksum, data, n);
+			if (!fk_device_write_out(out, data, n, cancellable, error))
+				return FALSE;
+			done += n;
+			if (progress != NULL)
+				fk_progress_set_done(progress, done, size);
+		}
+		ok = TRUE;
+	} else {
+		ok = fk_device_read_flash_rom(self, offset, size, out, checksum, progress, cancellable, error);
+	}
+	if (!ok)
+		return FALSE;
+	if (md5_out != NULL)
+		fk_md5_finish(checksum, md5_out);
+	return TRUE;
+}
+
+/* ---- writing ---- */
+
+/* the ESP8266 ROM erases more than asked unless the size is pre-corrected */
+static guint32
+fk_esp8266_rom_erase_size(guint32 offset, guint32 size)
+{
+	guint32 sectors_per_block = 16, sector = FK_FLASH_SECTOR_SIZE;
+	guint32 n = (size + sector - 1) / sector;
+	guint32 start = offset / sector;
+	guint32 head = sectors_per_block - (start % sectors_per_block);
+	if (n < head)
+		head = n;
+	if (n < 2 * head)
+		return (n + 1) / 2 * sector;
+	return (n - head) * sector;
+}
+
+static gboolean
+fk_device_block_retryable(const GError *error)
+{
+	return g_error_matches(error, FK_ERROR, FK_ERROR_TIMEOUT) || error->domain == FK_PROTOCOL_ERROR ||
+	       g_error_matches(error, FK_DEVICE_ERROR, FK_DEVICE_ERROR_BAD_CRC) ||
+	       g_error_matches(error, FK_DEVICE_ERROR, FK_DEVICE_ERROR_STUB_BAD_DATA_CHECKSUM);
+}
+
+static gboolean
+fk_device_send_block(FkDevice *self,
+		     guint8 op,
+		     const guint8 *data,
+		     gsize len,
+		     guint seq,
+		     guint timeout_ms,
+		     GCancellable *cancellable,
+		     GError **error)
+{
+	g_autoptr(GByteArray) buf = g_byte_array_sized_new(16 + len);
+	fk_byte_array_append_u32le(buf, len);
+	fk_byte_array_append_u32le(buf, seq);
+	fk_byte_array_append_u32le(buf, 0);
+	fk_byte_array_append_u32le(buf, 0);
+	g_byte_array_append(buf, data, len);
+	for (guint attempt = 1;; attempt++) {
+		FkCommand cmd = {.op = op,
+				 .data = buf->data,
+				 .len = buf->len,
+				 .checksum = fk_checksum(data, len),
+				 .timeout_ms = timeout_ms};
+		g_autoptr(GError) error_local = NULL;
+		g_autoptr(GByteArray) frame = fk_device_command_full(self, &cmd, NULL, cancellable, &error_local);
+		if (frame != NULL)
+			return TRUE;
+		if (attempt >= FK_WRITE_BLOCK_ATTEMPTS || !fk_device_block_retryable(error_local)) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&error_local), "failed to write block %u: ", seq);
+			return FALSE;
+		}
+		fk_device_log(self, "block %u failed (%s), sending it again", seq, error_local->message);
+		if (!fk_device_flush_input(self, error))
+			return FALSE;
+	}
+}
+
+gboolean
+fk_device_write_flash(FkDevice *self,
+		      guint32 offset,
+		      GBytes *data,
+		      FkWriteFlags flags,
+		      FkProgress *progress,
+		      GCancellable *cancellable,
+		      GError **error)
+{
+	g_autoptr(GByteArray) image = g_byte_array_new();
+	g_autofree guint8 *zbuf = NULL;
+	const guint8 *payload;
+	gsize payload_len, total, block_size;
+	gboolean compress, is_stub = self->loader == FK_LOADER_STUB;
+	gboolean verify = (flags & FK_WRITE_FLAG_NO_VERIFY) == 0;
+	guint8 begin[20], md5_expected[16];
+	gsize begin_len = 16;
+	guint num_blocks, last_timeout = FK_TIMEOUT_DEFAULT_MS;
+	guint32 over;
+	FkProgress *progress_write = NULL;
+
+	if (!fk_device_check_connected(self, error))
+		return FALSE;
+	if (g_bytes_get_size(data) == 0) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "The image is empty");
+		return FALSE;
+	}
+	if (verify && !fk_device_can_md5(self)) {
+		g_set_error_literal(error,
+				    FK_ERROR,
+				    FK_ERROR_STUB_MISSING,
+				    "A write cannot be verified by the ESP8266 ROM: install the flasher "
+				    "stubs (see the README) or turn verification off");
+		return FALSE;
+	}
+
+	/* pad to 4 bytes; without a stub, start on a sector boundary */
+	over = is_stub ? 0 : offset % FK_FLASH_SECTOR_SIZE;
+	for (guint32 i = 0; i < over; i++)
+		g_byte_array_append(image, (const guint8 *)"\xff", 1);
+	g_byte_array_append(image, g_bytes_get_data(data, NULL), g_bytes_get_size(data));
+	while (image->len % 4 != 0)
+		g_byte_array_append(image, (const guint8 *)"\xff", 1);
+	offset -= over;
+	total = image->len;
+	if (!fk_device_check_range(self, offset, total, "The image", error))
+		return FALSE;
+	{
+		g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_MD5);
+		g_checksum_update(checksum, image->data, image->len);
+		fk_md5_finish(checksum, md5_expected);
+	}
+
+	compress = (flags & FK_WRITE_FLAG_NO_COMPRESS) == 0 &&
+		   (is_stub || ((flags & FK_WRITE_FLAG_COMPRESS) != 0 && self->loader == FK_LOADER_ROM32));
+	payload = image->data;
+	payload_len = total;
+	if (compress) {
+		uLongf zlen = compressBound(total);
+		zbuf = g_malloc(zlen);
+		if (compress2(zbuf, &zlen, image->data, total, 9) != Z_OK) {
+			g_set_error_literal(error, FK_ERROR, FK_ERROR_FAILED, "failed to compress the image");
+			return FALSE;
+		}
+		if (zlen < total) {
+			payload = zbuf;
+			payload_len = zlen;
+		} else {
+			compress = FALSE;
+		}
+	}
+	block_size = is_stub ? FK_STUB_WRITE_SIZE : FK_ROM_WRITE_SIZE;
+	num_blocks = (payload_len + block_size - 1) / block_size;
+
+	if (progress != NULL) {
+		fk_progress_add_step(progress, 10, "Erasing");
+		fk_progress_add_step(progress, 80, "Writing");
+		fk_progress_add_step(progress, 10, "Verifying");
+	}
+	if (compress) {
+		guint32 size = is_stub ? total : (total + FK_ROM_WRITE_SIZE - 1) / FK_ROM_WRITE_SIZE * FK_ROM_WRITE_SIZE;
+		fk_memwrite_u32le(begin, size);
+	} else {
+		fk_memwrite_u32le(begin,
+				  self->loader == FK_LOADER_ROM8266 ? fk_esp8266_rom_erase_size(offset, total)
+								    : total);
+	}
+	fk_memwrite_u32le(begin + 4, num_blocks);
+	fk_memwrite_u32le(begin + 8, block_size);
+	fk_memwrite_u32le(begin + 12, offset);
+	/* the encryption word: never for the ESP8266 and ESP32 ROMs */
+	if (is_stub || (self->loader == FK_LOADER_ROM32 && self->chip->family != FK_CHIP_ESP32)) {
+		fk_memwrite_u32le(begin + 16, 0);
+		begin_len = 20;
+	}
+	{
+		guint timeout = is_stub ? FK_TIMEOUT_DEFAULT_MS
+					: fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB,
+							    compress ? (total + 0x3FF) / 0x400 * 0x400 : total);
+		if (!fk_device_command(self,
+				       compress ? FK_OP_FLASH_DEFL_BEGIN : FK_OP_FLASH_BEGIN,
+				       begin,
+				       begin_len,
+				       timeout,
+				       cancellable,
+				       error)) {
+			g_prefix_error(error, "failed to start writing at 0x%x: ", offset);
+			return FALSE;
+		}
+	}
+	if (progress != NULL) {
+		fk_progress_step_done(progress);
+		progress_write = fk_progress_get_child(progress);
+	}
+
+	for (guint seq = 0; seq < num_blocks; seq++) {
+		gsize pos = seq * block_size;
+		gsize n = MIN(block_size, payload_len - pos);
+		guint timeout = FK_TIMEOUT_DEFAULT_MS;
+		g_autofree guint8 *padded = NULL;
+		const guint8 *blk = payload + pos;
+
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		if (compress) {
+			/* the stub writes the previous block while it receives this one */
+			gsize uncompressed = MIN(block_size, total);
+			if (!is_stub)
+				timeout = fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, uncompressed);
+			else if (seq > 0)
+				timeout = fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB,
+							    uncompressed + ((uncompressed + 32767) / 32768 + 1) * 65536);
+			last_timeout = timeout;
+		} else if (n < block_size) {
+			padded = g_malloc(block_size);
+			memcpy(padded, blk, n);
+			memset(padded + n, 0xFF, block_size - n);
+			blk = padded;
+			n = block_size;
+		}
+		if (!fk_device_send_block(self,
+					  compress ? FK_OP_FLASH_DEFL_DATA : FK_OP_FLASH_DATA,
+					  blk,
+					  n,
+					  seq,
+					  timeout,
+					  cancellable,
+					  error)) {
+			g_prefix_error(error, "writing at 0x%" G_GSIZE_MODIFIER "x: ", offset + MIN(pos, total));
+			return FALSE;
+		}
+		if (progress_write != NULL)
+			fk_progress_set_done(progress_write, MIN((guint64)(seq + 1) * block_size, payload_len), payload_len);
+	}
+	if (is_stub) {
+		/* flushes the stub's pipeline and reports any deferred write error */
+		guint8 flag[4];
+		fk_memwrite_u32le(flag, 1);
+		if (!fk_device_command(self,
+				       compress ? FK_OP_FLASH_DEFL_END : FK_OP_FLASH_END,
+				       flag,
+				       sizeof(flag),
+				       last_timeout,
+				       cancellable,
+				       error)) {
+			g_prefix_error(error, "failed to finish writing: ");
+			return FALSE;
+		}
+	}
+	if (progress != NULL)
+		fk_progress_step_done(progress);
+
+	if (verify) {
+		guint8 md5_chip[16];
+		if (!fk_device_flash_md5(self, offset, total, md5_chip, cancellable, error))
+			return FALSE;
+		if (memcmp(md5_chip, md5_expected, 16) != 0) {
+			g_autofree gchar *a = fk_md5_to_string(md5_chip);
+			g_autofree gchar *b = fk_md5_to_string(md5_expected);
+			g_set_error(error,
+				    FK_ERROR,
+				    FK_ERROR_VERIFY_FAILED,
+				    "Verification failed: the flash at 0x%x holds MD5 %s, the image has %s",
+				    offset,
+				    a,
+				    b);
+			return FALSE;
+		}
+		fk_device_log(self, "verified %" G_GSIZE_FORMAT " bytes at 0x%x (MD5 matches)", total, offset);
+	}
+	if (progress != NULL)
+		fk_progress_finish(progress);
+	return TRUE;
+}
+
+/* ---- erasing ---- */
+
+gboolean
+fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *progress, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[20] = {0};
+	gsize done = 0;
+
+	if (!fk_device_check_connected(self, error))
+		return FALSE;
+	if (offset % FK_FLASH_SECTOR_SIZE != 0 || size % FK_FLASH_SECTOR_SIZE != 0 || size == 0) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_INVALID_ARGUMENT,
+			    "The region to erase must start and end on a 4 KB (0x1000) boundary "
+			    "(got 0x%x + 0x%" G_GSIZE_MODIFIER "x)",
+			    offset,
+			    size);
+		return FALSE;
+	}
+	if (!fk_device_check_range(self, offset, size, "The region to erase", error))
+		return FALSE;
+	/* erase in pieces so that progress moves and cancel is honoured between them */
+	while (done < size) {
+		gsize n = MIN(size - done, 256 * 1024);
+		guint32 at = offset + done;
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		if (self->loader == FK_LOADER_STUB) {
+			fk_memwrite_u32le(buf, at);
+			fk_memwrite_u32le(buf + 4, n);
+			if (!fk_device_command(self, FK_OP_ERASE_REGION, buf, 8,
+					       fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, n), cancellable, error))
+				return FALSE;
+		} else {
+			/* the ROM erases when a write begins; no data follows */
+			gsize len = 16;
+			fk_memwrite_u32le(buf, self->loader == FK_LOADER_ROM8266 ? fk_esp8266_rom_erase_size(at, n) : n);
+			fk_memwrite_u32le(buf + 4, (n + FK_ROM_WRITE_SIZE - 1) / FK_ROM_WRITE_SIZE);
+			fk_memwrite_u32le(buf + 8, FK_ROM_WRITE_SIZE);
+			fk_memwrite_u32le(buf + 12, at);
+			if (self->loader == FK_LOADER_ROM32 && self->chip->family != FK_CHIP_ESP32) {
+				fk_memwrite_u32le(buf + 16, 0);
+				len = 20;
+			}
+			if (!fk_device_command(self, FK_OP_FLASH_BEGIN, buf, len,
+					       fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, n), cancellable, error))
+				return FALSE;
+		}
+		done += n;
+		if (progress != NULL)
+			fk_progress_set_done(progress, done, size);
+	}
+	return TRUE;
+}
+
+gboolean
+fk_device_erase_flash(FkDevice *self, FkProgress *progress, GCancellable *cancellable, GError **error)
+{
+	if (!fk_device_check_connected(self, error))
+		return FALSE;
+	if (self->loader == FK_LOADER_STUB) {
+		if (progress != NULL)
+			fk_progress_set_status(progress, "Erasing the whole flash");
+		if (!fk_device_command(self, FK_OP_ERASE_FLASH, NULL, 0, FK_TIMEOUT_CHIP_ERASE_MS, cancellable, error)) {
+			g_prefix_error(error, "failed to erase the flash: ");
+			return FALSE;
+		}
+		if (progress != NULL)
+			fk_progress_finish(progress);
+		return TRUE;
+	}
+	/* the ROM has no chip erase: erase the detected size region by region */
+	if (self->flash_size == 0) {
+		g_set_error_literal(error,
+				    FK_ERROR,
+				    FK_ERROR_SIZE_MISMATCH,
+				    "The flash size is unknown, so the whole flash cannot be erased without "
+				    "the flasher stub");
+		return FALSE;
+	}
+	return fk_device_erase_region(self, 0, self->flash_size, progress, cancellable, error);
+}
+
+/* ---- leaving ---- */
+
+gboolean
+fk_device_finish(FkDevice *self, FkAfterMode after, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[16] = {0};
+	if (!self->connected)
+		return TRUE;
+	switch (after) {
+	case FK_AFTER_HARD_RESET:
+		if (!fk_transport_has_modem_lines(self->transport)) {
+			fk_device_log(self, "cannot reset the chip over this link: reset it by hand");
+			break;
+		}
+		if (self->chip->family == FK_CHIP_ESP32S3) {
+			/* clear "force download boot", or the S3 comes back in its loader */
+			g_autoptr(GError) error_local = NULL;
+			if (!fk_device_write_reg(self, 0x6000812C, 0, 1, 0, cancellable, &error_local))
+				fk_device_log(self, "%s", error_local->message);
+		}
+		if (!fk_device_set_lines(self, FALSE, TRUE, error))
+			return FALSE;
+		g_usleep(100 * 1000);
+		if (!fk_device_set_lines(self, FALSE, FALSE, error))
+			return FALSE;
+		break;
+	case FK_AFTER_SOFT_RESET:
+		if (self->loader == FK_LOADER_STUB) {
+			if (self->chip->family != FK_CHIP_ESP8266) {
+				g_set_error_literal(error, FK_ERROR, FK_ERROR_UNSUPPORTED,
+						    "a soft reset with the flasher stub only works on the ESP8266");
+				return FALSE;
+			}
+			{
+				g_autoptr(GByteArray) pkt = fk_packet_build_command(FK_OP_RUN_USER_CODE, NULL, 0, 0);
+				if (!fk_device_send_frame(self, pkt->data, pkt->len, cancellable, error))
+					return FALSE;
+			}
+			break;
+		}
+		fk_memwrite_u32le(buf + 8, FK_ROM_WRITE_SIZE);
+		if (!fk_device_command(self, FK_OP_FLASH_BEGIN, buf, 16, FK_TIMEOUT_DEFAULT_MS, cancellable, error))
+			return FALSE;
+		fk_memwrite_u32le(buf, 1);
+		if (!fk_device_command(self, FK_OP_FLASH_END, buf, 4, FK_TIMEOUT_DEFAULT_MS, cancellable, error))
+			return FALSE;
+		break;
+	case FK_AFTER_NO_RESET:
+	case FK_AFTER_NO_RESET_STUB:
+	default:
+		break;
+	}
+	self->connected = FALSE;
+	return TRUE;
+}
+
+static void
+fk_device_finalize(GObject *object)
+{
+	FkDevice *self = FK_DEVICE(object);
+	g_clear_object(&self->transport);
+	fk_slip_decoder_free(self->decoder);
+	g_byte_array_unref(self->rx);
+	g_string_free(self->boot_log, TRUE);
+	g_free(self->description);
+	G_OBJECT_CLASS(fk_device_parent_class)->finalize(object);
+}
+
+static void
+fk_device_init(FkDevice *self)
+{
+	self->decoder = fk_slip_decoder_new(FK_MAX_FRAME);
+	self->rx = g_byte_array_new();
+	self->boot_log = g_string_new(NULL);
+	self->use_stub = TRUE;
+	self->target_baud = FK_ROM_BAUD;
+	self->current_baud = FK_ROM_BAUD;
+}
+
+static void
+fk_device_class_init(FkDeviceClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->finalize = fk_device_finalize;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "fk-chip.h"
+
+G_BEGIN_DECLS
+
+/* an Espressif flasher stub image (esptool JSON format) */
+typedef struct {
+	gchar *path;
+	guint32 entry;
+	guint32 text_start;
+	GBytes *text;
+	guint32 data_start;
+	GBytes *data; /* may be NULL */
+} FkStub;
+
+void
+fk_stub_free(FkStub *stub);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FkStub, fk_stub_free)
+
+FkStub *
+fk_stub_load_file(const gchar *path, GError **error);
+FkStub *
+fk_stub_load_data(const gchar *json, gssize len, const gchar *origin, GError **error);
+
+/* directories searched, in order: $FLASHKEEP_STUB_PATH (colon separated), the user's data dir
+ * ($XDG_DATA_HOME/flashkeep/stubs), the installed data dir, system data dirs, then existing
+ * esptool and esptool-js installations */
+GPtrArray *
+fk_stub_search_dirs(void);
+/* finds and loads the stub for @chip; FK_ERROR_STUB_MISSING when none is installed */
+FkStub *
+fk_stub_find(const FkChipInfo *chip, GError **error);
+
+G_END_DECLS
