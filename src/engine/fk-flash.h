@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "fk-device.h"
+
+G_BEGIN_DECLS
+
+/* reads @size bytes at @offset into @path: streamed into a temporary file beside it, checked
+ * against the chip's MD5, synced, and only then renamed into place. On any failure or cancel
+ * the temporary file is removed and @path is untouched. */
+gboolean
+fk_flash_backup(FkDevice *device,
+		guint32 offset,
+		gsize size,
+		const gchar *path,
+		FkProgress *progress,
+		GCancellable *cancellable,
+		GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+typedef struct {
+	const gchar *flash_mode; /* NULL or "keep" */
+	const gchar *flash_freq;
+	const gchar *flash_size;
+	FkWriteFlags flags;
+} FkRestoreOptions;
+
+/* writes an image file at @offset: validated first (non-empty, fits the flash), the boot header
+ * updated as requested, then written and verified */
+gboolean
+fk_flash_restore(FkDevice *device,
+		 guint32 offset,
+		 const gchar *path,
+		 const FkRestoreOptions *options,
+		 FkProgress *progress,
+		 GCancellable *cancellable,
+		 GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* compares the flash with an image file through the chip's MD5 */
+gboolean
+fk_flash_verify(FkDevice *device,
+		guint32 offset,
+		const gchar *path,
+		GCancellable *cancellable,
+		GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* loads an image file, with errors a person can act on */
+GBytes *
+fk_flash_load_image(const gchar *path, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "fk-chip.h"
+
+G_BEGIN_DECLS
+
+#define FK_IMAGE_MAGIC 0xE9
+
+typedef enum {
+	FK_FLASH_MODE_QIO = 0,
+	FK_FLASH_MODE_QOUT = 1,
+	FK_FLASH_MODE_DIO = 2,
+	FK_FLASH_MODE_DOUT = 3,
+} FkFlashMode;
+
+/* what the boot header of an ESP firmware image says */
+typedef struct {
+	guint8 magic;
+	guint8 segments;
+	guint8 flash_mode;
+	guint8 size_code; /* byte 3 high nibble */
+	guint8 freq_code; /* byte 3 low nibble */
+	guint32 entry;
+	gboolean extended;	/* ESP32-family extended header present and plausible */
+	gint chip_id;		/* from the extended header, -1 when none */
+	gboolean hash_appended; /* byte 23 == 1 */
+	gsize data_length;	/* header + segments + padding + checksum; 0 if truncated */
+	gboolean checksum_ok;
+} FkImageHeader;
+
+/* parses an image at the start of @data; FALSE when it is not one */
+gboolean
+fk_image_parse(const guint8 *data, gsize len, FkImageHeader *hdr);
+const gchar *
+fk_flash_mode_to_string(guint mode);
+gint
+fk_flash_mode_from_string(const gchar *mode);
+
+/* esptool's header update for a bootloader written at the chip's bootloader offset: mode, freq
+ * and size are "keep" (or NULL), a value ("dio", "40m", "4MB"), or for size "detect" (uses
+ * @detected_size). A recomputed SHA-256 replaces an appended one. Returns TRUE when nothing
+ * had to change or the image was updated; FALSE with an error for an unknown value. */
+gboolean
+fk_image_update_flash_params(GByteArray *image,
+			     guint32 address,
+			     const FkChipInfo *chip,
+			     const gchar *mode,
+			     const gchar *freq,
+			     const gchar *size,
+			     gsize detected_size,
+			     gboolean *changed,
+			     GError **error);
+
+G_END_DECLS
