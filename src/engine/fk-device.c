@@ -1460,21 +1460,6 @@ fk_device_read_flash(FkDevice *self,
 
 /* ---- writing ---- */
 
-/* the ESP8266 ROM erases more than asked unless the size is pre-corrected */
-static guint32
-fk_esp8266_rom_erase_size(guint32 offset, guint32 size)
-{
-	guint32 sectors_per_block = 16, sector = FK_FLASH_SECTOR_SIZE;
-	guint32 n = (size + sector - 1) / sector;
-	guint32 start = offset / sector;
-	guint32 head = sectors_per_block - (start % sectors_per_block);
-	if (n < head)
-		head = n;
-	if (n < 2 * head)
-		return (n + 1) / 2 * sector;
-	return (n - head) * sector;
-}
-
 static gboolean
 fk_device_block_retryable(const GError *error)
 {

@@ -62,3 +62,17 @@ fk_timeout_per_mb(guint rate_ms, gsize size)
 	guint64 t = (guint64)rate_ms * size / 1000000;
 	return (guint)CLAMP(t, FK_TIMEOUT_DEFAULT_MS, FK_TIMEOUT_MAX_MS);
 }
+
+guint32
+fk_esp8266_rom_erase_size(guint32 offset, guint32 size)
+{
+	guint32 sectors_per_block = 16, sector = FK_FLASH_SECTOR_SIZE;
+	guint32 n = (size + sector - 1) / sector;
+	guint32 start = offset / sector;
+	guint32 head = sectors_per_block - (start % sectors_per_block);
+	if (n < head)
+		head = n;
+	if (n < 2 * head)
+		return (n + 1) / 2 * sector;
+	return (n - head) * sector;
+}

@@ -60,4 +60,9 @@ fk_opcode_to_string(guint op);
 guint
 fk_timeout_per_mb(guint rate_ms, gsize size);
 
+/* the ESP8266 ROM erases more than asked for in FLASH_BEGIN; this is the size to send so
+ * that it erases [offset, offset + size) */
+guint32
+fk_esp8266_rom_erase_size(guint32 offset, guint32 size);
+
 G_END_DECLS

@@ -1,0 +1,823 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fk-device.h"
+#include "fk-error.h"
+#include "fk-flash.h"
+#include "fk-image.h"
+#include "fk-port.h"
+#include "fk-sim-transport.h"
+
+#define EXIT_USAGE 2
+
+typedef struct {
+	gchar *port;
+	gint baud;
+	gchar *chip;
+	gchar *before;
+	gchar *after;
+	gboolean no_stub;
+	gboolean trace;
+	/* per command */
+	gchar *spi_connection;
+	gboolean no_progress;
+	gchar *flash_size;
+	gchar *flash_mode;
+	gchar *flash_freq;
+	gboolean no_compress;
+	gboolean compress;
+	gboolean no_verify;
+	gint64 progress_start;
+	gint64 progress_last;
+	GCancellable *cancellable;
+} FkCli;
+
+static void
+fk_cli_free(FkCli *self)
+{
+	g_free(self->port);
+	g_free(self->chip);
+	g_free(self->before);
+	g_free(self->after);
+	g_free(self->spi_connection);
+	g_free(self->flash_size);
+	g_free(self->flash_mode);
+	g_free(self->flash_freq);
+	g_clear_object(&self->cancellable);
+	g_free(self);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FkCli, fk_cli_free)
+
+static void
+fk_cli_trace_cb(gchar dir, const guint8 *data, gsize len, gpointer user_data)
+{
+	g_autoptr(GString) str = g_string_new(NULL);
+	gint64 now = g_get_monotonic_time();
+	for (gsize i = 0; i < len; i++)
+		g_string_append_printf(str, "%02x", data[i]);
+	g_printerr("TRACE +%.3f %s %" G_GSIZE_FORMAT " bytes: %s\n",
+		   (gdouble)(now % 1000000000) / 1e6,
+		   dir == '>' ? "Write" : "Read",
+		   len,
+		   str->str);
+}
+
+static void
+fk_cli_log_cb(const gchar *message, gpointer user_data)
+{
+	g_print("%s\n", message);
+}
+
+static void
+fk_cli_progress_cb(FkProgress *progress, FkCli *self)
+{
+	gint64 now = g_get_monotonic_time();
+	guint64 done = fk_progress_get_bytes_done(progress);
+	guint64 total = fk_progress_get_bytes_total(progress);
+	gdouble fraction = fk_progress_get_fraction(progress);
+	gdouble elapsed;
+
+	if (self->no_progress)
+		return;
+	if (self->progress_start == 0)
+		self->progress_start = now;
+	/* a few updates a second are enough for a terminal */
+	if (fraction < 1.0 && now - self->progress_last < 200000)
+		return;
+	self->progress_last = now;
+	elapsed = (now - self->progress_start) / 1e6;
+	if (total > 0 && elapsed > 0) {
+		g_print("%s%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes (%.0f %%), %.1f kbit/s%s",
+			isatty(STDOUT_FILENO) ? "\r" : "",
+			fk_progress_get_status(progress) != NULL ? fk_progress_get_status(progress) : "Working",
+			done,
+			total,
+			fraction * 100,
+			done * 8 / elapsed / 1000,
+			isatty(STDOUT_FILENO) ? "" : "\n");
+	} else {
+		g_print("%s%s (%.0f %%)%s",
+			isatty(STDOUT_FILENO) ? "\r" : "",
+			fk_progress_get_status(progress) != NULL ? fk_progress_get_status(progress) : "Working",
+			fraction * 100,
+			isatty(STDOUT_FILENO) ? "" : "\n");
+	}
+	fflush(stdout);
+}
+
+static FkProgress *
+fk_cli_progress_new(FkCli *self)
+{
+	FkProgress *progress = fk_progress_new();
+	self->progress_start = 0;
+	self->progress_last = 0;
+	g_signal_connect(progress, "changed", G_CALLBACK(fk_cli_progress_cb), self);
+	return progress;
+}
+
+static void
+fk_cli_progress_end(FkCli *self)
+{
+	if (!self->no_progress && isatty(STDOUT_FILENO))
+		g_print("\n");
+}
+
+static gboolean
+fk_cli_parse_u32(const gchar *text, guint32 *value, const gchar *what, GError **error)
+{
+	guint64 v = 0;
+	if (!g_ascii_string_to_unsigned(text + (g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X") ? 2 : 0),
+					 g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X") ? 16 : 10,
+					 0,
+					 G_MAXUINT32,
+					 &v,
+					 NULL)) {
+		g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+			    "%s “%s” is not a number (use decimal or 0x hexadecimal)", what, text);
+		return FALSE;
+	}
+	*value = (guint32)v;
+	return TRUE;
+}
+
+static gboolean
+fk_cli_parse_spi_connection(const gchar *text, guint32 *value, GError **error)
+{
+	g_auto(GStrv) pins = NULL;
+	guint32 p[5];
+	if (g_ascii_strcasecmp(text, "SPI") == 0) {
+		*value = 0;
+		return TRUE;
+	}
+	if (g_ascii_strcasecmp(text, "HSPI") == 0) {
+		*value = 1;
+		return TRUE;
+	}
+	pins = g_strsplit(text, ",", -1);
+	if (g_strv_length(pins) != 5) {
+		g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+			    "--spi-connection takes SPI, HSPI or five pin numbers CLK,Q,D,HD,CS (got “%s”)", text);
+		return FALSE;
+	}
+	for (guint i = 0; i < 5; i++) {
+		if (!fk_cli_parse_u32(pins[i], &p[i], "pin", error))
+			return FALSE;
+		if (p[i] > 33) {
+			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "pin %u does not exist", p[i]);
+			return FALSE;
+		}
+	}
+	/* CLK,Q,D,HD,CS packed as HD<<24 | CS<<18 | D<<12 | Q<<6 | CLK */
+	*value = (p[3] << 24) | (p[4] << 18) | (p[2] << 12) | (p[1] << 6) | p[0];
+	return TRUE;
+}
+
+static gboolean
+fk_cli_parse_before(const gchar *text, FkResetMode *mode, GError **error)
+{
+	g_autofree gchar *t = g_strdelimit(g_strdup(text), "-", '_');
+	if (g_strcmp0(t, "default_reset") == 0)
+		*mode = FK_RESET_AUTO;
+	else if (g_strcmp0(t, "usb_reset") == 0)
+		*mode = FK_RESET_USB_JTAG;
+	else if (g_strcmp0(t, "no_reset") == 0)
+		*mode = FK_RESET_NONE;
+	else if (g_strcmp0(t, "no_reset_no_sync") == 0)
+		*mode = FK_RESET_NONE_NO_SYNC;
+	else {
+		g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+			    "--before takes default_reset, usb_reset, no_reset or no_reset_no_sync");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+fk_cli_parse_after(const gchar *text, FkAfterMode *mode, GError **error)
+{
+	g_autofree gchar *t = g_strdelimit(g_strdup(text), "-", '_');
+	if (g_strcmp0(t, "hard_reset") == 0)
+		*mode = FK_AFTER_HARD_RESET;
+	else if (g_strcmp0(t, "soft_reset") == 0)
+		*mode = FK_AFTER_SOFT_RESET;
+	else if (g_strcmp0(t, "no_reset") == 0)
+		*mode = FK_AFTER_NO_RESET;
+	else if (g_strcmp0(t, "no_reset_stub") == 0)
+		*mode = FK_AFTER_NO_RESET_STUB;
+	else {
+		g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+			    "--after takes hard_reset, soft_reset, no_reset or no_reset_stub");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gchar *
+fk_cli_default_port(GError **error)
+{
+	g_autoptr(GPtrArray) ports = fk_port_list_serial(NULL);
+	if (ports != NULL) {
+		for (guint i = 0; i < ports->len; i++) {
+			FkPortInfo *info = g_ptr_array_index(ports, i);
+			if (info->is_usb)
+				return g_strdup(info->name);
+		}
+	}
+	g_set_error_literal(error, FK_ERROR, FK_ERROR_PORT_NOT_FOUND,
+			    "No USB serial port found: plug the board in, or name a port with --port "
+			    "(a simulated chip: --port sim:esp8266@1MB)");
+	return NULL;
+}
+
+static FkDevice *
+fk_cli_connect(FkCli *self, GError **error)
+{
+	g_autoptr(FkTransport) transport = NULL;
+	g_autoptr(FkDevice) device = NULL;
+	FkResetMode before = FK_RESET_AUTO;
+
+	if (self->port == NULL) {
+		self->port = fk_cli_default_port(error);
+		if (self->port == NULL)
+			return NULL;
+	}
+	if (self->before != NULL && !fk_cli_parse_before(self->before, &before, error))
+		return NULL;
+	transport = fk_transport_open(self->port, error);
+	if (transport == NULL)
+		return NULL;
+	if (self->trace)
+		fk_transport_set_trace_func(transport, fk_cli_trace_cb, self);
+	device = fk_device_new(transport);
+	fk_device_set_log_func(device, fk_cli_log_cb, self);
+	fk_device_set_reset_mode(device, before);
+	fk_device_set_baud(device, (guint)self->baud);
+	fk_device_set_use_stub(device, !self->no_stub);
+	if (self->chip != NULL && g_ascii_strcasecmp(self->chip, "auto") != 0) {
+		const FkChipInfo *chip = fk_chip_by_name(self->chip);
+		if (chip == NULL) {
+			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "Unknown chip “%s”", self->chip);
+			return NULL;
+		}
+		fk_device_set_expected_chip(device, chip->family);
+	}
+	if (self->spi_connection != NULL) {
+		guint32 value = 0;
+		if (!fk_cli_parse_spi_connection(self->spi_connection, &value, error))
+			return NULL;
+		fk_device_set_spi_connection(device, value);
+	}
+	g_print("Serial port %s\nConnecting...\n", self->port);
+	if (!fk_device_connect(device, self->cancellable, error))
+		return NULL;
+	{
+		g_autofree gchar *mac = fk_device_get_mac_string(device);
+		g_print("Chip is %s\n", fk_device_get_chip_description(device));
+		if (fk_device_get_crystal_mhz(device) != 0)
+			g_print("Crystal is %uMHz\n", fk_device_get_crystal_mhz(device));
+		g_print("MAC: %s\n", mac);
+		g_print("%s\n", fk_device_is_stub_running(device) ? "Stub flasher running." : "Using the ROM loader (no stub).");
+	}
+	return g_steal_pointer(&device);
+}
+
+static gboolean
+fk_cli_finish(FkCli *self, FkDevice *device, GError **error)
+{
+	FkAfterMode after = FK_AFTER_HARD_RESET;
+	if (self->after != NULL && !fk_cli_parse_after(self->after, &after, error))
+		return FALSE;
+	if (after == FK_AFTER_HARD_RESET)
+		g_print("Hard resetting via RTS pin...\n");
+	return fk_device_finish(device, after, self->cancellable, error);
+}
+
+static gsize
+fk_cli_flash_size(FkDevice *device)
+{
+	return fk_device_get_flash_size(device);
+}
+
+/* ---- commands ---- */
+
+static gboolean
+fk_cli_cmd_chip_id(FkCli *self, gchar **argv, GError **error)
+{
+	g_autoptr(FkDevice) device = fk_cli_connect(self, error);
+	if (device == NULL)
+		return FALSE;
+	if (fk_device_get_chip(device)->family == FK_CHIP_ESP8266) {
+		const guint8 *mac = fk_device_get_mac(device);
+		g_print("Chip ID: 0x%02x%02x%02x\n", mac[3], mac[4], mac[5]);
+	} else {
+		g_print("Chip ID: %d\n", fk_device_get_chip(device)->image_chip_id);
+	}
+	return fk_cli_finish(self, device, error);
+}
+
+static gboolean
+fk_cli_cmd_read_mac(FkCli *self, gchar **argv, GError **error)
+{
+	g_autoptr(FkDevice) device = fk_cli_connect(self, error);
+	if (device == NULL)
+		return FALSE;
+	return fk_cli_finish(self, device, error);
+}
+
+static gboolean
+fk_cli_cmd_flash_id(FkCli *self, gchar **argv, GError **error)
+{
+	g_autoptr(FkDevice) device = fk_cli_connect(self, error);
+	guint32 id;
+	if (device == NULL)
+		return FALSE;
+	id = fk_device_get_flash_id(device);
+	g_print("Manufacturer: %02x%s%s%s\n", id & 0xFF,
+		fk_flash_manufacturer_name(id & 0xFF) ? " (" : "",
+		fk_flash_manufacturer_name(id & 0xFF) ? fk_flash_manufacturer_name(id & 0xFF) : "",
+		fk_flash_manufacturer_name(id & 0xFF) ? ")" : "");
+	g_print("Device: %02x%02x\n", (id >> 8) & 0xFF, (id >> 16) & 0xFF);
+	if (fk_cli_flash_size(device) > 0) {
+		g_autofree gchar *size = fk_format_size(fk_cli_flash_size(device));
+		g_print("Detected flash size: %s\n", size);
+	} else {
+		g_print("Detected flash size: unknown\n");
+	}
+	return fk_cli_finish(self, device, error);
+}
+
+static gboolean
+fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
+{
+	g_autoptr(FkDevice) device = NULL;
+	g_autoptr(FkProgress) progress = NULL;
+	guint32 offset = 0;
+	gsize size = 0;
+	gint64 start;
+	gdouble secs;
+
+	if (g_strv_length(argv) != 3) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "read_flash takes ADDRESS SIZE FILENAME (SIZE may be “all”)");
+		return FALSE;
+	}
+	if (!fk_cli_parse_u32(argv[0], &offset, "Address", error))
+		return FALSE;
+	if (g_ascii_strcasecmp(argv[1], "all") != 0) {
+		size = fk_parse_size(argv[1]);
+		if (size == 0) {
+			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "Size “%s” is not a size (e.g. 0x100000, 1MB or all)", argv[1]);
+			return FALSE;
+		}
+	}
+	device = fk_cli_connect(self, error);
+	if (device == NULL)
+		return FALSE;
+	if (size == 0) {
+		if (fk_cli_flash_size(device) == 0) {
+			g_set_error_literal(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
+					    "The flash size could not be detected: give the size explicitly");
+			return FALSE;
+		}
+		size = fk_cli_flash_size(device) - offset;
+	}
+	progress = fk_cli_progress_new(self);
+	fk_progress_set_status(progress, "Reading");
+	start = g_get_monotonic_time();
+	if (!fk_flash_backup(device, offset, size, argv[2], progress, self->cancellable, error)) {
+		fk_cli_progress_end(self);
+		return FALSE;
+	}
+	fk_cli_progress_end(self);
+	secs = (g_get_monotonic_time() - start) / 1e6;
+	g_print("Read %" G_GSIZE_FORMAT " bytes at 0x%08x in %.1f seconds (%.1f kbit/s), MD5 verified.\n",
+		size, offset, secs, size * 8 / secs / 1000);
+	g_print("Saved to %s\n", argv[2]);
+	return fk_cli_finish(self, device, error);
+}
+
+static gboolean
+fk_cli_parse_pairs(gchar **argv, guint32 **offsets, GError **error)
+{
+	guint n = g_strv_length(argv);
+	if (n == 0 || n % 2 != 0) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "Give pairs of ADDRESS FILENAME");
+		return FALSE;
+	}
+	*offsets = g_new0(guint32, n / 2);
+	for (guint i = 0; i < n; i += 2) {
+		if (!fk_cli_parse_u32(argv[i], &(*offsets)[i / 2], "Address", error))
+			return FALSE;
+		if (!g_file_test(argv[i + 1], G_FILE_TEST_IS_REGULAR)) {
+			g_set_error(error, FK_ERROR, FK_ERROR_FILE, "The file %s does not exist", argv[i + 1]);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
+{
+	g_autoptr(FkDevice) device = NULL;
+	g_autofree guint32 *offsets = NULL;
+	FkRestoreOptions options = {self->flash_mode, self->flash_freq, self->flash_size, FK_WRITE_FLAG_NONE};
+	guint n = g_strv_length(argv);
+
+	if (!fk_cli_parse_pairs(argv, &offsets, error))
+		return FALSE;
+	/* the ROM loader writes whole sectors from a sector boundary; the stub has no such limit,
+	 * but an address that is not 4-byte aligned is always a mistake */
+	for (guint i = 0; i < n / 2; i++) {
+		if (offsets[i] % 4 != 0) {
+			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "Address 0x%x is not aligned to 4 bytes: nothing was written", offsets[i]);
+			return FALSE;
+		}
+	}
+	if (self->no_compress)
+		options.flags |= FK_WRITE_FLAG_NO_COMPRESS;
+	if (self->compress)
+		options.flags |= FK_WRITE_FLAG_COMPRESS;
+	if (self->no_verify)
+		options.flags |= FK_WRITE_FLAG_NO_VERIFY;
+	device = fk_cli_connect(self, error);
+	if (device == NULL)
+		return FALSE;
+	/* validate every file before writing any */
+	for (guint i = 0; i < n; i += 2) {
+		g_autoptr(GBytes) bytes = fk_flash_load_image(argv[i + 1], error);
+		gsize flash = fk_cli_flash_size(device);
+		if (bytes == NULL)
+			return FALSE;
+		if (flash > 0 && (guint64)offsets[i / 2] + g_bytes_get_size(bytes) > flash) {
+			g_autofree gchar *fl = fk_format_size(flash);
+			g_set_error(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
+				    "%s (%" G_GSIZE_FORMAT " bytes at 0x%x) does not fit in the %s flash: nothing was written",
+				    argv[i + 1], g_bytes_get_size(bytes), offsets[i / 2], fl);
+			return FALSE;
+		}
+	}
+	if (fk_device_is_esp8285(device) && self->flash_mode != NULL &&
+	    g_ascii_strcasecmp(self->flash_mode, "dout") != 0 && g_ascii_strcasecmp(self->flash_mode, "keep") != 0)
+		g_print("Warning: the ESP8285 must use flash mode dout; %s may not boot.\n", self->flash_mode);
+	for (guint i = 0; i < n; i += 2) {
+		g_autoptr(FkProgress) progress = fk_cli_progress_new(self);
+		gint64 start = g_get_monotonic_time();
+		gdouble secs;
+		g_print("Writing %s at 0x%08x...\n", argv[i + 1], offsets[i / 2]);
+		if (!fk_flash_restore(device, offsets[i / 2], argv[i + 1], &options, progress, self->cancellable, error)) {
+			fk_cli_progress_end(self);
+			return FALSE;
+		}
+		fk_cli_progress_end(self);
+		secs = (g_get_monotonic_time() - start) / 1e6;
+		g_print("Wrote %s at 0x%08x in %.1f seconds%s.\n", argv[i + 1], offsets[i / 2], secs,
+			self->no_verify ? " (not verified)" : "; hash of data verified");
+	}
+	return fk_cli_finish(self, device, error);
+}
+
+static gboolean
+fk_cli_cmd_verify_flash(FkCli *self, gchar **argv, GError **error)
+{
+	g_autoptr(FkDevice) device = NULL;
+	g_autofree guint32 *offsets = NULL;
+	guint n = g_strv_length(argv);
+	if (!fk_cli_parse_pairs(argv, &offsets, error))
+		return FALSE;
+	device = fk_cli_connect(self, error);
+	if (device == NULL)
+		return FALSE;
+	for (guint i = 0; i < n; i += 2) {
+		g_print("Verifying %s at 0x%08x...\n", argv[i + 1], offsets[i / 2]);
+		if (!fk_flash_verify(device, offsets[i / 2], argv[i + 1], self->cancellable, error))
+			return FALSE;
+		g_print("-- verify OK (digest matched)\n");
+	}
+	return fk_cli_finish(self, device, error);
+}
+
+static gboolean
+fk_cli_cmd_erase_flash(FkCli *self, gchar **argv, GError **error)
+{
+	g_autoptr(FkDevice) device = fk_cli_connect(self, error);
+	g_autoptr(FkProgress) progress = NULL;
+	gint64 start;
+	if (device == NULL)
+		return FALSE;
+	progress = fk_cli_progress_new(self);
+	g_print("Erasing flash (this may take a while)...\n");
+	start = g_get_monotonic_time();
+	if (!fk_device_erase_flash(device, progress, self->cancellable, error)) {
+		fk_cli_progress_end(self);
+		return FALSE;
+	}
+	fk_cli_progress_end(self);
+	g_print("Chip erase completed successfully in %.1f seconds.\n", (g_get_monotonic_time() - start) / 1e6);
+	return fk_cli_finish(self, device, error);
+}
+
+static gboolean
+fk_cli_cmd_erase_region(FkCli *self, gchar **argv, GError **error)
+{
+	g_autoptr(FkDevice) device = NULL;
+	g_autoptr(FkProgress) progress = NULL;
+	guint32 offset = 0;
+	gsize size;
+	if (g_strv_length(argv) != 2) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "erase_region takes ADDRESS SIZE");
+		return FALSE;
+	}
+	if (!fk_cli_parse_u32(argv[0], &offset, "Address", error))
+		return FALSE;
+	size = fk_parse_size(argv[1]);
+	if (size == 0) {
+		g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "Size “%s” is not a size", argv[1]);
+		return FALSE;
+	}
+	if (offset % 0x1000 != 0 || size % 0x1000 != 0) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "Address and size must be multiples of 4 KB (0x1000): nothing was erased");
+		return FALSE;
+	}
+	device = fk_cli_connect(self, error);
+	if (device == NULL)
+		return FALSE;
+	progress = fk_cli_progress_new(self);
+	fk_progress_set_status(progress, "Erasing");
+	if (!fk_device_erase_region(device, offset, size, progress, self->cancellable, error)) {
+		fk_cli_progress_end(self);
+		return FALSE;
+	}
+	fk_cli_progress_end(self);
+	g_print("Erase completed successfully.\n");
+	return fk_cli_finish(self, device, error);
+}
+
+static gboolean
+fk_cli_cmd_list_ports(FkCli *self, gchar **argv, GError **error)
+{
+	g_autoptr(GPtrArray) ports = fk_port_list_serial(error);
+	if (ports == NULL)
+		return FALSE;
+	for (guint i = 0; i < ports->len; i++) {
+		FkPortInfo *info = g_ptr_array_index(ports, i);
+		if (info->is_usb)
+			g_print("%s\t%04x:%04x\t%s\n", info->name, info->usb_vid, info->usb_pid,
+				info->description != NULL ? info->description : "");
+		else
+			g_print("%s\t\t%s\n", info->name, info->description != NULL ? info->description : "");
+	}
+	for (const gchar *const *chip = fk_sim_device_list_chips(); *chip != NULL; chip++)
+		g_print("sim:%s\t\tsimulated %s\n", *chip, *chip);
+	return TRUE;
+}
+
+typedef gboolean (*FkCliCmdFunc)(FkCli *self, gchar **argv, GError **error);
+
+typedef struct {
+	const gchar *name;
+	const gchar *args;
+	const gchar *summary;
+	FkCliCmdFunc func;
+	gboolean connects;
+} FkCliCommand;
+
+static const FkCliCommand commands[] = {
+    {"chip_id", "", "Print the chip type and id", fk_cli_cmd_chip_id, TRUE},
+    {"read_mac", "", "Print the MAC address", fk_cli_cmd_read_mac, TRUE},
+    {"flash_id", "", "Print the flash manufacturer, device and size", fk_cli_cmd_flash_id, TRUE},
+    {"read_flash", "ADDRESS SIZE FILENAME", "Back up flash to a file (verified, atomic)", fk_cli_cmd_read_flash, TRUE},
+    {"write_flash", "ADDRESS FILENAME [ADDRESS FILENAME…]", "Write images to flash and verify them", fk_cli_cmd_write_flash, TRUE},
+    {"verify_flash", "ADDRESS FILENAME [ADDRESS FILENAME…]", "Compare flash with images", fk_cli_cmd_verify_flash, TRUE},
+    {"erase_flash", "", "Erase the whole flash", fk_cli_cmd_erase_flash, TRUE},
+    {"erase_region", "ADDRESS SIZE", "Erase a 4 KB-aligned region", fk_cli_cmd_erase_region, TRUE},
+    {"list_ports", "", "List serial ports and simulated chips", fk_cli_cmd_list_ports, FALSE},
+};
+
+static const FkCliCommand *
+fk_cli_find_command(const gchar *name)
+{
+	g_autofree gchar *want = g_strdelimit(g_strdup(name), "-", '_');
+	for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
+		if (g_strcmp0(commands[i].name, want) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+static gchar *
+fk_cli_commands_summary(void)
+{
+	GString *str = g_string_new("Commands:\n");
+	for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
+		g_string_append_printf(str, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	g_string_append(str,
+			"\nPorts: a serial device (/dev/ttyUSB0), socket://HOST:PORT, or a simulated "
+			"chip sim:CHIP[@SIZE] (e.g. sim:esp8266@1MB).");
+	return g_string_free(str, FALSE);
+}
+
+static GOptionContext *
+fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
+{
+	GOptionEntry read_entries[] = {
+	    {"spi-connection", 's', 0, G_OPTION_ARG_STRING, &self->spi_connection,
+	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
+	    {"no-progress", 'p', 0, G_OPTION_ARG_NONE, &self->no_progress, "Suppress the progress output", NULL},
+	    {NULL}};
+	GOptionEntry write_entries[] = {
+	    {"flash-size", 0, 0, G_OPTION_ARG_STRING, &self->flash_size,
+	     "Flash size in the boot header: keep (default), detect, 1MB, 4MB, …", "SIZE"},
+	    {"flash-mode", 0, 0, G_OPTION_ARG_STRING, &self->flash_mode,
+	     "Flash mode in the boot header: keep (default), qio, qout, dio, dout", "MODE"},
+	    {"flash-freq", 0, 0, G_OPTION_ARG_STRING, &self->flash_freq,
+	     "Flash frequency in the boot header: keep (default), 40m, 26m, 20m, 80m", "FREQ"},
+	    {"no-compress", 'u', 0, G_OPTION_ARG_NONE, &self->no_compress, "Send the data uncompressed", NULL},
+	    {"compress", 'z', 0, G_OPTION_ARG_NONE, &self->compress, "Compress even without the stub", NULL},
+	    {"no-verify", 0, 0, G_OPTION_ARG_NONE, &self->no_verify, "Do not check the MD5 after writing", NULL},
+	    {"spi-connection", 's', 0, G_OPTION_ARG_STRING, &self->spi_connection,
+	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
+	    {"no-progress", 'p', 0, G_OPTION_ARG_NONE, &self->no_progress, "Suppress the progress output", NULL},
+	    {NULL}};
+	GOptionEntry plain_entries[] = {
+	    {"spi-connection", 's', 0, G_OPTION_ARG_STRING, &self->spi_connection,
+	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
+	    {NULL}};
+	g_autofree gchar *usage = g_strdup_printf("%s %s", cmd->name, cmd->args);
+	GOptionContext *ctx = g_option_context_new(usage);
+	g_option_context_set_summary(ctx, cmd->summary);
+	g_option_context_set_description(ctx,
+					 "esptool's spellings work too: -sc (--spi-connection), -fs, -fm, -ff, "
+					 "and underscores in option names.");
+	if (g_strcmp0(cmd->name, "read_flash") == 0 || g_strcmp0(cmd->name, "erase_flash") == 0 ||
+	    g_strcmp0(cmd->name, "erase_region") == 0)
+		g_option_context_add_main_entries(ctx, read_entries, NULL);
+	else if (g_strcmp0(cmd->name, "write_flash") == 0)
+		g_option_context_add_main_entries(ctx, write_entries, NULL);
+	else
+		g_option_context_add_main_entries(ctx, plain_entries, NULL);
+	return ctx;
+}
+
+/* esptool spells these with one dash and two letters, which GOption cannot */
+static void
+fk_cli_rewrite_short_options(gchar **argv)
+{
+	for (guint i = 0; argv[i] != NULL; i++) {
+		const gchar *map[][2] = {{"-fs", "--flash-size"}, {"-fm", "--flash-mode"},
+					 {"-ff", "--flash-freq"}, {"-sc", "--spi-connection"},
+					 {"--flash_size", "--flash-size"}, {"--flash_mode", "--flash-mode"},
+					 {"--flash_freq", "--flash-freq"}, {"--spi_connection", "--spi-connection"},
+					 {"--no_progress", "--no-progress"}};
+		for (guint j = 0; j < G_N_ELEMENTS(map); j++) {
+			if (g_strcmp0(argv[i], map[j][0]) == 0) {
+				g_free(argv[i]);
+				argv[i] = g_strdup(map[j][1]);
+			}
+		}
+	}
+}
+
+typedef struct {
+	FkCli *self;
+	const FkCliCommand *cmd;
+	gchar **argv;
+	GMainLoop *loop;
+	gboolean ok;
+	GError *error;
+} FkCliRun;
+
+static gboolean
+fk_cli_quit_cb(gpointer user_data)
+{
+	g_main_loop_quit(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static gpointer
+fk_cli_run_thread(gpointer user_data)
+{
+	FkCliRun *run = user_data;
+	run->ok = run->cmd->func(run->self, run->argv, &run->error);
+	g_idle_add(fk_cli_quit_cb, run->loop);
+	return NULL;
+}
+
+static gboolean
+fk_cli_sigint_cb(gpointer user_data)
+{
+	FkCli *self = user_data;
+	g_printerr("\nCancelling…\n");
+	g_cancellable_cancel(self->cancellable);
+	return G_SOURCE_CONTINUE;
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(FkCli) self = g_new0(FkCli, 1);
+	g_autoptr(GOptionContext) ctx = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *summary = NULL;
+	g_auto(GStrv) global_args = NULL;
+	g_auto(GStrv) cmd_args = NULL;
+	const FkCliCommand *cmd = NULL;
+	gint split = argc;
+	GOptionEntry entries[] = {
+	    {"port", 'p', 0, G_OPTION_ARG_STRING, &self->port, "Serial port, socket://HOST:PORT or sim:CHIP[@SIZE]", "PORT"},
+	    {"baud", 'b', 0, G_OPTION_ARG_INT, &self->baud, "Baud rate for the transfer (default 115200)", "BAUD"},
+	    {"chip", 'c', 0, G_OPTION_ARG_STRING, &self->chip, "Expected chip type (default auto)", "CHIP"},
+	    {"before", 0, 0, G_OPTION_ARG_STRING, &self->before,
+	     "How to enter the loader: default_reset, usb_reset, no_reset, no_reset_no_sync", "ACTION"},
+	    {"after", 'a', 0, G_OPTION_ARG_STRING, &self->after,
+	     "What to do when done: hard_reset, soft_reset, no_reset, no_reset_stub", "ACTION"},
+	    {"no-stub", 0, 0, G_OPTION_ARG_NONE, &self->no_stub, "Use only the ROM loader", NULL},
+	    {"trace", 't', 0, G_OPTION_ARG_NONE, &self->trace, "Print every byte on the wire", NULL},
+	    {NULL}};
+
+	setlocale(LC_ALL, "");
+	self->baud = 115200;
+	self->cancellable = g_cancellable_new();
+	fk_sim_register();
+
+	/* global options come before the command, command options after it */
+	for (gint i = 1; i < argc; i++) {
+		if (argv[i][0] != '-' && fk_cli_find_command(argv[i]) != NULL) {
+			split = i;
+			break;
+		}
+	}
+	global_args = g_new0(gchar *, split + 1);
+	for (gint i = 0; i < split; i++)
+		global_args[i] = g_strdup(argv[i]);
+	for (gint i = 1; i < split; i++) {
+		if (g_strcmp0(global_args[i], "--no_stub") == 0) {
+			g_free(global_args[i]);
+			global_args[i] = g_strdup("--no-stub");
+		}
+	}
+	ctx = g_option_context_new("COMMAND [ARGS…]");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	summary = fk_cli_commands_summary();
+	g_option_context_set_summary(ctx, "Back up, restore and erase the flash of ESP8266 and ESP32 chips.");
+	g_option_context_set_description(ctx, summary);
+	if (!g_option_context_parse_strv(ctx, &global_args, &error)) {
+		g_printerr("%s\n", error->message);
+		return EXIT_USAGE;
+	}
+	if (g_strv_length(global_args) > 1) {
+		g_printerr("Unknown command “%s”. Run %s --help for the list.\n", global_args[1], argv[0]);
+		return EXIT_USAGE;
+	}
+	if (split >= argc) {
+		g_autofree gchar *help = g_option_context_get_help(ctx, TRUE, NULL);
+		g_printerr("%s", help);
+		return EXIT_USAGE;
+	}
+	cmd = fk_cli_find_command(argv[split]);
+	cmd_args = g_new0(gchar *, argc - split + 1);
+	for (gint i = split; i < argc; i++)
+		cmd_args[i - split] = g_strdup(argv[i]);
+	fk_cli_rewrite_short_options(cmd_args);
+	{
+		g_autoptr(GOptionContext) cctx = fk_cli_command_context(self, cmd);
+		if (!g_option_context_parse_strv(cctx, &cmd_args, &error)) {
+			g_printerr("%s\n", error->message);
+			return EXIT_USAGE;
+		}
+	}
+	/* the command runs in a worker so that Ctrl+C can cancel it cleanly */
+	{
+		g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+		g_autoptr(GThread) thread = NULL;
+		FkCliRun run = {self, cmd, cmd_args + 1, loop, FALSE, NULL};
+		guint sigint_id = g_unix_signal_add(SIGINT, fk_cli_sigint_cb, self);
+		guint sigterm_id = g_unix_signal_add(SIGTERM, fk_cli_sigint_cb, self);
+		thread = g_thread_new("flashkeep-cli", fk_cli_run_thread, &run);
+		g_main_loop_run(loop);
+		g_thread_join(g_steal_pointer(&thread));
+		g_source_remove(sigint_id);
+		g_source_remove(sigterm_id);
+		if (run.error != NULL)
+			g_propagate_error(&error, run.error);
+	}
+	if (error != NULL) {
+		const gchar *hint = fk_error_hint(error);
+		g_printerr("\nA fatal error occurred: %s\n", error->message);
+		if (hint != NULL)
+			g_printerr("%s\n", hint);
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
