@@ -1258,6 +1258,8 @@ fk_device_read_flash_stub(FkDevice *self,
 			  GOutputStream *out,
 			  GChecksum *checksum,
 			  FkProgress *progress,
+			  gsize progress_base,
+			  gsize progress_total,
 			  GCancellable *cancellable,
 			  GError **error)
 {
@@ -1302,7 +1304,7 @@ fk_device_read_flash_stub(FkDevice *self,
 		if (!fk_device_send_frame(self, ack, sizeof(ack), NULL, error))
 			return FALSE;
 		if (progress != NULL)
-			fk_progress_set_done(progress, received, size);
+			fk_progress_set_done(progress, progress_base + received, progress_total);
 	}
 	digest = fk_device_read_frame(self, FK_TIMEOUT_DEFAULT_MS, NULL, error);
 	if (digest == NULL) {
@@ -1435,7 +1437,7 @@ fk_device_read_flash(FkDevice *self,
 			gconstpointer data;
 			if (g_cancellable_set_error_if_cancelled(cancellable, error))
 				return FALSE;
-			if (!fk_device_read_flash_stub(self, offset + done, n, mem, part, NULL, cancellable, error))
+			if (!fk_device_read_flash_stub(self, offset + done, n, mem, part, progress, done, size, cancellable, error))
 				return FALSE;
 			if (!g_output_stream_close(mem, NULL, error))
 				return FALSE;
@@ -1444,8 +1446,6 @@ fk_device_read_flash(FkDevice *self,
 			if (!fk_device_write_out(out, data, n, cancellable, error))
 				return FALSE;
 			done += n;
-			if (progress != NULL)
-				fk_progress_set_done(progress, done, size);
 		}
 		ok = TRUE;
 	} else {

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Backup and restore throughput against the simulator paced at the serial line rate.
+ *   fk-bench [--runs N] [--chip esp32] [--sizes 1,4] [--bauds 115200,921600] [--latency-ms 2]
+ * Prints, per case, the median wall time of N runs, bytes/s and the share of the line rate
+ * (baud/10 bytes/s). */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <stdlib.h>
+
+#include "fk-device.h"
+#include "fk-flash.h"
+#include "fk-sim-device.h"
+#include "fk-sim-transport.h"
+
+static gint
+cmp_double(gconstpointer a, gconstpointer b)
+{
+	gdouble x = *(const gdouble *)a, y = *(const gdouble *)b;
+	return x < y ? -1 : x > y;
+}
+
+static gdouble
+median(GArray *values)
+{
+	g_array_sort(values, cmp_double);
+	if (values->len % 2 == 1)
+		return g_array_index(values, gdouble, values->len / 2);
+	return (g_array_index(values, gdouble, values->len / 2 - 1) +
+		g_array_index(values, gdouble, values->len / 2)) / 2;
+}
+
+static gboolean
+run_once(const gchar *chip, gsize size, guint baud, guint latency_us, gboolean restore,
+	 const gchar *path, gdouble *secs, GError **error)
+{
+	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, 16 * 1024 * 1024 > size ? 0 : size, 1, error);
+	g_autoptr(FkTransport) transport = NULL;
+	g_autoptr(FkDevice) device = NULL;
+	gint64 start;
+
+	if (sim == NULL)
+		return FALSE;
+	fk_sim_device_set_timing(sim, TRUE, latency_us);
+	fk_sim_device_set_boot_mode(sim, FK_SIM_BOOT_APP);
+	transport = fk_sim_transport_new(sim);
+	device = fk_device_new(transport);
+	fk_device_set_baud(device, baud);
+	/* the whole session counts, as a person waits for all of it */
+	start = g_get_monotonic_time();
+	if (!fk_device_connect(device, NULL, error))
+		return FALSE;
+	if (restore) {
+		FkRestoreOptions options = {NULL, NULL, NULL, FK_WRITE_FLAG_NONE};
+		if (!fk_flash_restore(device, 0, path, &options, NULL, NULL, error))
+			return FALSE;
+	} else {
+		if (!fk_flash_backup(device, 0, size, path, NULL, NULL, error))
+			return FALSE;
+	}
+	*secs = (g_get_monotonic_time() - start) / 1e6;
+	fk_transport_close(transport);
+	return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+	gint runs = 3;
+	gint latency_ms = 2;
+	g_autofree gchar *chip = g_strdup("esp32");
+	g_autofree gchar *sizes_arg = g_strdup("1,4");
+	g_autofree gchar *bauds_arg = g_strdup("115200,921600");
+	g_autoptr(GOptionContext) ctx = g_option_context_new("");
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) sizes = NULL;
+	g_auto(GStrv) bauds = NULL;
+	g_autofree gchar *tmpdir = NULL;
+	GOptionEntry entries[] = {
+	    {"runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Runs per case (median is reported)", "N"},
+	    {"chip", 'c', 0, G_OPTION_ARG_STRING, &chip, "Simulated chip", "CHIP"},
+	    {"sizes", 's', 0, G_OPTION_ARG_STRING, &sizes_arg, "Sizes in MiB, comma separated", "LIST"},
+	    {"bauds", 'b', 0, G_OPTION_ARG_STRING, &bauds_arg, "Baud rates, comma separated", "LIST"},
+	    {"latency-ms", 'l', 0, G_OPTION_ARG_INT, &latency_ms, "USB adapter latency per direction", "MS"},
+	    {NULL}};
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		g_printerr("%s\n", error->message);
+		return 2;
+	}
+	sizes = g_strsplit(sizes_arg, ",", -1);
+	bauds = g_strsplit(bauds_arg, ",", -1);
+	tmpdir = g_dir_make_tmp("fk-bench-XXXXXX", NULL);
+	g_print("chip %s, %d run(s) per case, %d ms adapter latency each way, stub in use\n", chip, runs, latency_ms);
+	g_print("%-8s %-5s %8s %10s %12s %8s\n", "op", "size", "baud", "median s", "bytes/s", "% line");
+	for (guint s = 0; sizes[s] != NULL; s++) {
+		gsize size = (gsize)g_ascii_strtoull(sizes[s], NULL, 10) * 1024 * 1024;
+		for (guint b = 0; bauds[b] != NULL; b++) {
+			guint baud = (guint)g_ascii_strtoull(bauds[b], NULL, 10);
+			for (guint op = 0; op < 2; op++) {
+				g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gdouble));
+				g_autofree gchar *path = g_build_filename(tmpdir, "image.bin", NULL);
+				gdouble med, rate;
+				for (gint r = 0; r < runs; r++) {
+					gdouble secs = 0;
+					/* the restore writes back what the backup read */
+					if (!run_once(chip, size, baud, (guint)latency_ms * 1000, op == 1, path, &secs, &error)) {
+						g_printerr("%s\n", error->message);
+						return 1;
+					}
+					g_array_append_val(times, secs);
+				}
+				med = median(times);
+				rate = size / med;
+				g_print("%-8s %-5s %8u %10.2f %12.0f %7.1f%%\n", op == 0 ? "backup" : "restore",
+					sizes[s], baud, med, rate, 100.0 * rate / (baud / 10.0));
+			}
+		}
+	}
+	{
+		g_autofree gchar *path = g_build_filename(tmpdir, "image.bin", NULL);
+		g_unlink(path);
+		g_rmdir(tmpdir);
+	}
+	return 0;
+}
