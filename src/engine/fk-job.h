@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "fk-device.h"
+
+G_BEGIN_DECLS
+
+#define FK_TYPE_JOB (fk_job_get_type())
+G_DECLARE_FINAL_TYPE(FkJob, fk_job, FK, JOB, GObject)
+
+/* The bridge between a synchronous engine operation and a main loop: the operation runs in a
+ * GTask worker thread with the job's device, progress and cancellable; progress and log lines
+ * reach the main context coalesced (one idle update pending at a time), as the "fraction",
+ * "status-text", "bytes-done" and "bytes-total" properties and the "log" signal. */
+
+typedef gboolean (*FkJobFunc)(FkJob *job,
+			      FkDevice *device,
+			      FkProgress *progress,
+			      GCancellable *cancellable,
+			      gpointer user_data,
+			      GError **error);
+
+/* @device moves into the job: it is used only by the worker until the job completes */
+FkJob *
+fk_job_new(FkDevice *device, FkJobFunc func, gpointer user_data, GDestroyNotify user_data_free);
+void
+fk_job_run_async(FkJob *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean
+fk_job_run_finish(FkJob *self, GAsyncResult *res, GError **error);
+void
+fk_job_cancel(FkJob *self);
+gboolean
+fk_job_is_running(FkJob *self);
+
+FkDevice *
+fk_job_get_device(FkJob *self);
+gdouble
+fk_job_get_fraction(FkJob *self);
+const gchar *
+fk_job_get_status_text(FkJob *self);
+guint64
+fk_job_get_bytes_done(FkJob *self);
+guint64
+fk_job_get_bytes_total(FkJob *self);
+
+G_END_DECLS
