@@ -38,14 +38,15 @@ fk_transport_scheme_free(FkTransportScheme *scheme)
 void
 fk_transport_register_scheme(const gchar *prefix, FkTransportOpenFunc func)
 {
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&schemes_mutex);
 	FkTransportScheme *scheme;
+	g_mutex_lock(&schemes_mutex);
 	if (schemes == NULL)
 		schemes = g_ptr_array_new_with_free_func((GDestroyNotify)fk_transport_scheme_free);
 	for (guint i = 0; i < schemes->len; i++) {
 		scheme = g_ptr_array_index(schemes, i);
 		if (g_strcmp0(scheme->prefix, prefix) == 0) {
 			scheme->func = func;
+			g_mutex_unlock(&schemes_mutex);
 			return;
 		}
 	}
@@ -53,20 +54,23 @@ fk_transport_register_scheme(const gchar *prefix, FkTransportOpenFunc func)
 	scheme->prefix = g_strdup(prefix);
 	scheme->func = func;
 	g_ptr_array_add(schemes, scheme);
+	g_mutex_unlock(&schemes_mutex);
 }
 
 static FkTransportOpenFunc
 fk_transport_find_scheme(const gchar *name)
 {
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&schemes_mutex);
-	if (schemes == NULL)
-		return NULL;
-	for (guint i = 0; i < schemes->len; i++) {
+	FkTransportOpenFunc func = NULL;
+	g_mutex_lock(&schemes_mutex);
+	for (guint i = 0; schemes != NULL && i < schemes->len; i++) {
 		FkTransportScheme *scheme = g_ptr_array_index(schemes, i);
-		if (g_str_has_prefix(name, scheme->prefix))
-			return scheme->func;
+		if (g_str_has_prefix(name, scheme->prefix)) {
+			func = scheme->func;
+			break;
+		}
 	}
-	return NULL;
+	g_mutex_unlock(&schemes_mutex);
+	return func;
 }
 
 FkTransport *
