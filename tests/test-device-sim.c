@@ -178,13 +178,25 @@ test_erase(Fixture *fx, const Case *c)
 	g_autoptr(GBytes) after = NULL;
 	g_autoptr(GBytes) all = NULL;
 	gsize size = g_bytes_get_size(before);
+	gsize start = 0x21000, len = 0x13000; /* 19 sectors, across a 64 KB block boundary */
 
-	g_assert_true(fk_device_erase_region(fx->device, 0x21000, 0x13000, NULL, NULL, &error));
+	if (!c->stub && g_str_has_prefix(c->chip, "esp82")) {
+		/* the ESP8266 ROM would erase a 20th sector: refused, nothing touched */
+		g_autoptr(GBytes) same = NULL;
+		g_assert_false(fk_device_erase_region(fx->device, start, len, NULL, NULL, &error));
+		g_assert_error(error, FK_ERROR, FK_ERROR_UNSUPPORTED);
+		g_clear_error(&error);
+		same = fk_sim_device_get_flash(fx->sim);
+		g_assert_true(g_bytes_equal(same, before));
+		len = 0x14000;
+	}
+	g_assert_true(fk_device_erase_region(fx->device, start, len, NULL, NULL, &error));
 	g_assert_no_error(error);
 	after = fk_sim_device_get_flash(fx->sim);
-	assert_region_ff(after, 0x21000, 0x13000);
-	assert_region(after, 0, g_bytes_get_data(before, NULL), 0x21000);
-	assert_region(after, 0x34000, (const guint8 *)g_bytes_get_data(before, NULL) + 0x34000, size - 0x34000);
+	assert_region_ff(after, start, len);
+	assert_region(after, 0, g_bytes_get_data(before, NULL), start);
+	assert_region(after, start + len, (const guint8 *)g_bytes_get_data(before, NULL) + start + len,
+		      size - start - len);
 
 	/* misaligned regions are refused before anything is sent */
 	g_assert_false(fk_device_erase_region(fx->device, 0x21001, 0x1000, NULL, NULL, &error));

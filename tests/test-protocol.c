@@ -191,6 +191,11 @@ test_esp8266_erase_size(void)
 	g_assert_cmphex(fk_esp8266_rom_erase_size(0, 0x10000), ==, 0x8000);
 	g_assert_cmphex(fk_esp8266_rom_erase_size(0x10000, 0x100000), ==, 0xF0000);
 	g_assert_cmphex(fk_esp8266_rom_erase_size(0, 0), ==, 0);
+	/* 19 sectors from sector 33 cannot be erased exactly; 20 can; long spans always can */
+	g_assert_false(fk_esp8266_rom_erase_is_exact(0x21000, 0x13000));
+	g_assert_true(fk_esp8266_rom_erase_is_exact(0x21000, 0x14000));
+	g_assert_true(fk_esp8266_rom_erase_is_exact(0x0, 0x100000));
+	g_assert_true(fk_esp8266_rom_erase_is_exact(0x2F000, 0x3000));
 }
 
 static void

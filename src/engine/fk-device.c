@@ -1460,6 +1460,23 @@ fk_device_read_flash(FkDevice *self,
 
 /* ---- writing ---- */
 
+/* the ESP8266 ROM erases one sector too many for some spans: refuse rather than destroy it */
+static gboolean
+fk_device_check_rom8266_erase(FkDevice *self, guint32 offset, gsize size, GError **error)
+{
+	if (self->loader != FK_LOADER_ROM8266 || fk_esp8266_rom_erase_is_exact(offset, size))
+		return TRUE;
+	g_set_error(error,
+		    FK_ERROR,
+		    FK_ERROR_UNSUPPORTED,
+		    "The ESP8266 ROM loader cannot erase exactly 0x%x–0x%" G_GINT64_MODIFIER "x: it would "
+		    "also erase the sector after it. Install the flasher stubs (see the README), or use "
+		    "an even number of 4 KB sectors",
+		    offset,
+		    ((guint64)offset + size + FK_FLASH_SECTOR_SIZE - 1) / FK_FLASH_SECTOR_SIZE * FK_FLASH_SECTOR_SIZE);
+	return FALSE;
+}
+
 static gboolean
 fk_device_block_retryable(const GError *error)
 {
@@ -1550,6 +1567,8 @@ fk_device_write_flash(FkDevice *self,
 	offset -= over;
 	total = image->len;
 	if (!fk_device_check_range(self, offset, total, "The image", error))
+		return FALSE;
+	if (!fk_device_check_rom8266_erase(self, offset, total, error))
 		return FALSE;
 	{
 		g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_MD5);
@@ -1720,6 +1739,8 @@ fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *p
 		return FALSE;
 	}
 	if (!fk_device_check_range(self, offset, size, "The region to erase", error))
+		return FALSE;
+	if (!fk_device_check_rom8266_erase(self, offset, size, error))
 		return FALSE;
 	/* erase in pieces so that progress moves and cancel is honoured between them */
 	while (done < size) {

@@ -76,3 +76,14 @@ fk_esp8266_rom_erase_size(guint32 offset, guint32 size)
 		return (n + 1) / 2 * sector;
 	return (n - head) * sector;
 }
+
+gboolean
+fk_esp8266_rom_erase_is_exact(guint32 offset, guint32 size)
+{
+	guint32 n = (size + FK_FLASH_SECTOR_SIZE - 1) / FK_FLASH_SECTOR_SIZE;
+	guint32 head = 16 - ((offset / FK_FLASH_SECTOR_SIZE) % 16);
+	if (n < head)
+		head = n;
+	/* a short span is sent as half its sectors, which the ROM doubles: odd counts round up */
+	return !(n < 2 * head && n % 2 == 1);
+}

@@ -64,5 +64,8 @@ fk_timeout_per_mb(guint rate_ms, gsize size);
  * that it erases [offset, offset + size) */
 guint32
 fk_esp8266_rom_erase_size(guint32 offset, guint32 size);
+/* FALSE when the ROM cannot be made to erase exactly those sectors (it would take one more) */
+gboolean
+fk_esp8266_rom_erase_is_exact(guint32 offset, guint32 size);
 
 G_END_DECLS
