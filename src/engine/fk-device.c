@@ -694,6 +694,56 @@ fk_device_describe(FkDevice *self)
 	self->description = g_strdup(self->chip->name);
 }
 
+typedef struct {
+	FkChipFamily family;
+	guint32 wdt_config0;
+	guint32 wdt_wprotect;
+	guint32 swd_conf;
+	guint32 swd_bit;
+	guint32 swd_wprotect;
+	guint32 swd_key;
+} FkWatchdogRegs;
+
+/* chips with a USB-Serial/JTAG port reset themselves mid-operation unless the RTC watchdog is
+ * disabled and the super watchdog fed automatically */
+static const FkWatchdogRegs watchdog_regs[] = {
+    {FK_CHIP_ESP32S3, 0x60008098, 0x600080B0, 0x600080B4, 1u << 31, 0x600080B8, 0x8F1D312A},
+    {FK_CHIP_ESP32C3, 0x60008090, 0x600080A8, 0x600080AC, 1u << 31, 0x600080B0, 0x8F1D312A},
+    {FK_CHIP_ESP32C5, 0x600B1C00, 0x600B1C18, 0x600B1C1C, 1u << 18, 0x600B1C20, 0x50D83AA1},
+    {FK_CHIP_ESP32C6, 0x600B1C00, 0x600B1C18, 0x600B1C1C, 1u << 18, 0x600B1C20, 0x50D83AA1},
+    {FK_CHIP_ESP32C61, 0x600B1C00, 0x600B1C18, 0x600B1C1C, 1u << 18, 0x600B1C20, 0x50D83AA1},
+    {FK_CHIP_ESP32H2, 0x600B1C00, 0x600B1C1C, 0x600B1C20, 1u << 18, 0x600B1C24, 0x50D83AA1},
+    {FK_CHIP_ESP32H21, 0x600B1C00, 0x600B1C1C, 0x600B1C20, 1u << 18, 0x600B1C24, 0x50D83AA1},
+    {FK_CHIP_ESP32H4, 0x60090048, 0x60090064, 0x600B541C, 1u << 18, 0x600B5420, 0x50D83AA1},
+    {FK_CHIP_ESP32P4, 0x50116000, 0x50116018, 0x5011601C, 1u << 18, 0x50116020, 0x50D83AA1},
+};
+
+#define FK_WDT_WKEY 0x50D83AA1
+
+static gboolean
+fk_device_disable_watchdogs(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	const FkWatchdogRegs *regs = NULL;
+	guint32 conf = 0;
+	if (fk_transport_get_usb_vid(self->transport) != FK_USB_JTAG_VID ||
+	    fk_transport_get_usb_pid(self->transport) != FK_USB_JTAG_PID)
+		return TRUE;
+	for (guint i = 0; i < G_N_ELEMENTS(watchdog_regs); i++) {
+		if (watchdog_regs[i].family == self->chip->family)
+			regs = &watchdog_regs[i];
+	}
+	if (regs == NULL)
+		return TRUE;
+	fk_device_log(self, "disabling the watchdogs (USB-Serial/JTAG port)");
+	return fk_device_write_reg(self, regs->wdt_wprotect, FK_WDT_WKEY, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_device_write_reg(self, regs->wdt_config0, 0, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_device_write_reg(self, regs->wdt_wprotect, 0, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_device_write_reg(self, regs->swd_wprotect, regs->swd_key, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_device_read_reg(self, regs->swd_conf, &conf, cancellable, error) &&
+	       fk_device_write_reg(self, regs->swd_conf, conf | regs->swd_bit, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_device_write_reg(self, regs->swd_wprotect, 0, 0xFFFFFFFF, 0, cancellable, error);
+}
+
 static gboolean
 fk_device_upload_segment(FkDevice *self, guint32 addr, GBytes *segment, GCancellable *cancellable, GError **error)
 {
@@ -1018,6 +1068,8 @@ fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
 			    want != NULL ? want->name : "chip");
 		return FALSE;
 	}
+	if (!stub_detected && !fk_device_disable_watchdogs(self, cancellable, error))
+		return FALSE;
 	if (!fk_device_read_mac(self, cancellable, error) ||
 	    !fk_device_read_crystal(self, cancellable, error))
 		return FALSE;
