@@ -4,8 +4,8 @@
 # flashkeep-sim over TCP and against the in-process simulated chip; then bad input.
 #   test-cli.sh FLASHKEEP_CLI FLASHKEEP_SIM
 set -uo pipefail
-cli=$1
-sim=$2
+cli=$(realpath "$1")
+sim=$(realpath "$2")
 tmp=$(mktemp -d)
 sim_pid=""
 cleanup() {

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "fk-sim-device.h"
+#include "fk-sim-private.h"
+
+/* Serves one simulated chip on a TCP port, like a raw serial-over-TCP bridge (ser2net) would
+ * serve a real one: esptool's "socket://HOST:PORT" and esptool-js on a TCP shim work with it.
+ * Raw TCP carries no modem lines and no baud rate, so the chip starts in the ROM loader (as
+ * if BOOT were held at power-up) and never sees a rate mismatch. */
+
+typedef struct {
+	FkSimDevice *device;
+	GSocketListener *listener;
+	GCancellable *cancellable;
+	GMainLoop *loop;
+	FkSimBootMode boot_mode;
+	gboolean reset_on_connect;
+	gboolean trace;
+} FkSimServer;
+
+static void
+fk_sim_server_trace_cb(const gchar *line, gpointer user_data)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_now_local();
+	g_autofree gchar *ts = g_date_time_format(dt, "%H:%M:%S.%f");
+	g_printerr("%s %s\n", ts, line);
+}
+
+static gboolean
+fk_sim_server_send(GSocket *sock, const guint8 *buf, gsize len, GCancellable *cancellable)
+{
+	gsize done = 0;
+	while (done < len) {
+		g_autoptr(GError) error_local = NULL;
+		gssize rc = g_socket_send_with_blocking(sock,
+							(const gchar *)buf + done,
+							len - done,
+							TRUE,
+							cancellable,
+							&error_local);
+		if (rc < 0) {
+			if (!g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+				g_printerr("flashkeep-sim: send failed: %s\n", error_local->message);
+			return FALSE;
+		}
+		done += (gsize)rc;
+	}
+	return TRUE;
+}
+
+static void
+fk_sim_server_serve(FkSimServer *server, GSocket *sock)
+{
+	guint8 buf[8192];
+
+	fk_sim_device_host_open(server->device, g_get_monotonic_time());
+	/* whatever the chip printed while nobody was connected is gone */
+	fk_sim_device_flush_host_input(server->device);
+	if (server->reset_on_connect)
+		fk_sim_device_power_cycle(server->device, server->boot_mode, g_get_monotonic_time());
+	g_socket_set_blocking(sock, FALSE);
+
+	while (!g_cancellable_is_cancelled(server->cancellable)) {
+		g_autoptr(GError) error_local = NULL;
+		gint64 now = g_get_monotonic_time();
+		gint64 next_us = -1;
+		gint64 timeout;
+		gssize rc;
+		gsize n;
+
+		n = fk_sim_device_host_read(server->device, buf, sizeof(buf), now, &next_us);
+		if (n > 0) {
+			if (!fk_sim_server_send(sock, buf, n, server->cancellable))
+				break;
+			continue;
+		}
+		timeout = 50000;
+		if (next_us >= 0)
+			timeout = CLAMP(next_us - now, 0, timeout);
+		if (!g_socket_condition_timed_wait(sock,
+						   G_IO_IN,
+						   timeout,
+						   server->cancellable,
+						   &error_local)) {
+			if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+				continue;
+			break;
+		}
+		rc = g_socket_receive(sock, (gchar *)buf, sizeof(buf), NULL, &error_local);
+		if (rc == 0)
+			break; /* the client went away */
+		if (rc < 0) {
+			if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+				continue;
+			g_printerr("flashkeep-sim: receive failed: %s\n", error_local->message);
+			break;
+		}
+		fk_sim_device_host_write(server->device, buf, (gsize)rc, g_get_monotonic_time());
+		if (fk_sim_device_is_link_dead(server->device)) {
+			/* flush what the host may still get, then hang up */
+			n = fk_sim_device_host_read(server->device,
+						    buf,
+						    sizeof(buf),
+						    G_MAXINT64,
+						    NULL);
+			fk_sim_server_send(sock, buf, n, server->cancellable);
+			break;
+		}
+	}
+	fk_sim_device_host_close(server->device);
+	g_socket_close(sock, NULL);
+}
+
+static gpointer
+fk_sim_server_thread(gpointer user_data)
+{
+	FkSimServer *server = user_data;
+	while (!g_cancellable_is_cancelled(server->cancellable)) {
+		g_autoptr(GError) error_local = NULL;
+		g_autoptr(GSocket) sock = g_socket_listener_accept_socket(server->listener,
+									   NULL,
+									   server->cancellable,
+									   &error_local);
+		if (sock == NULL) {
+			if (!g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+				g_printerr("flashkeep-sim: accept failed: %s\n", error_local->message);
+			continue;
+		}
+		if (server->trace)
+			g_printerr("client connected\n");
+		fk_sim_server_serve(server, sock);
+		if (server->trace)
+			g_printerr("client disconnected\n");
+	}
+	return NULL;
+}
+
+static gboolean
+fk_sim_server_signal_cb(gpointer user_data)
+{
+	FkSimServer *server = user_data;
+	g_cancellable_cancel(server->cancellable);
+	g_main_loop_quit(server->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autofree gchar *chip = g_strdup("esp32");
+	g_autofree gchar *size_str = NULL;
+	g_autofree gchar *bind = g_strdup("127.0.0.1");
+	g_autofree gchar *seed_str = NULL;
+	g_autofree gchar *flash_path = NULL;
+	g_autofree gchar *dump_path = NULL;
+	g_autofree gchar *boot = g_strdup("download");
+	g_auto(GStrv) faults = NULL;
+	gint port = 0;
+	gint latency_ms = 0;
+	gboolean trace = FALSE;
+	gboolean paced = FALSE;
+	gboolean reset_on_connect = FALSE;
+	gboolean list_chips = FALSE;
+	gsize size = 0;
+	guint64 seed = 0;
+	FkSimServer server = {0};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOptionContext) ctx = NULL;
+	g_autoptr(FkSimDevice) device = NULL;
+	g_autoptr(GSocketListener) listener = NULL;
+	g_autoptr(GSocketAddress) address = NULL;
+	g_autoptr(GSocketAddress) effective = NULL;
+	g_autoptr(GCancellable) cancellable = NULL;
+	g_autoptr(GMainLoop) loop = NULL;
+	g_autofree gchar *host = NULL;
+	GThread *thread;
+	const GOptionEntry entries[] = {
+	    {"chip", 0, 0, G_OPTION_ARG_STRING, &chip, "Chip to simulate (default esp32)", "CHIP"},
+	    {"size", 0, 0, G_OPTION_ARG_STRING, &size_str, "Flash size, e.g. 4MB", "SIZE"},
+	    {"port", 0, 0, G_OPTION_ARG_INT, &port, "TCP port (0 picks a free one)", "PORT"},
+	    {"bind", 0, 0, G_OPTION_ARG_STRING, &bind, "Address to listen on", "ADDR"},
+	    {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_str, "Seed for flash content and faults", "N"},
+	    {"flash", 0, 0, G_OPTION_ARG_FILENAME, &flash_path, "Load the flash from FILE", "FILE"},
+	    {"dump", 0, 0, G_OPTION_ARG_FILENAME, &dump_path, "Write the flash to FILE on exit", "FILE"},
+	    {"trace", 0, 0, G_OPTION_ARG_NONE, &trace, "Print the protocol on stderr", NULL},
+	    {"paced", 0, 0, G_OPTION_ARG_NONE, &paced, "Real wire and flash timing", NULL},
+	    {"latency", 0, 0, G_OPTION_ARG_INT, &latency_ms, "Extra latency per direction", "MS"},
+	    {"fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults, "Inject a fault (repeatable)", "SPEC"},
+	    {"boot", 0, 0, G_OPTION_ARG_STRING, &boot, "Start in 'download' (default) or 'app'", "MODE"},
+	    {"reset-on-connect", 0, 0, G_OPTION_ARG_NONE, &reset_on_connect,
+	     "Power-cycle the chip for every new client", NULL},
+	    {"list-chips", 0, 0, G_OPTION_ARG_NONE, &list_chips, "List the simulated chips", NULL},
+	    {NULL}};
+
+	setlocale(LC_ALL, "");
+	ctx = g_option_context_new("- serve a simulated Espressif chip on TCP");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		g_printerr("flashkeep-sim: %s\n", error->message);
+		return 2;
+	}
+	if (list_chips) {
+		const gchar *const *names = fk_sim_device_list_chips();
+		for (guint i = 0; names[i] != NULL; i++)
+			g_print("%s\n", names[i]);
+		return 0;
+	}
+	if (size_str != NULL && !fk_sim_parse_size(size_str, &size, &error)) {
+		g_printerr("flashkeep-sim: %s\n", error->message);
+		return 2;
+	}
+	if (seed_str != NULL && !g_ascii_string_to_unsigned(seed_str, 10, 0, G_MAXUINT64, &seed, &error)) {
+		g_printerr("flashkeep-sim: --seed: %s\n", error->message);
+		return 2;
+	}
+	if (g_strcmp0(boot, "download") == 0) {
+		server.boot_mode = FK_SIM_BOOT_DOWNLOAD;
+	} else if (g_strcmp0(boot, "app") == 0) {
+		server.boot_mode = FK_SIM_BOOT_APP;
+	} else {
+		g_printerr("flashkeep-sim: --boot must be 'download' or 'app'\n");
+		return 2;
+	}
+	if (port < 0 || port > 65535 || latency_ms < 0) {
+		g_printerr("flashkeep-sim: bad --port or --latency\n");
+		return 2;
+	}
+
+	device = fk_sim_device_new(chip, size, seed, &error);
+	if (device == NULL) {
+		g_printerr("flashkeep-sim: %s\n", error->message);
+		return 2;
+	}
+	if (flash_path != NULL && !fk_sim_device_load_flash(device, flash_path, &error)) {
+		g_printerr("flashkeep-sim: %s\n", error->message);
+		return 1;
+	}
+	for (guint i = 0; faults != NULL && faults[i] != NULL; i++) {
+		if (!fk_sim_device_add_faults_from_string(device, faults[i], &error)) {
+			g_printerr("flashkeep-sim: %s\n", error->message);
+			return 2;
+		}
+	}
+	fk_sim_device_set_baud_transparent(device, TRUE);
+	fk_sim_device_set_timing(device, paced, (guint)latency_ms * 1000);
+	fk_sim_device_set_boot_mode(device, server.boot_mode);
+	if (trace)
+		fk_sim_device_set_trace_func(device, fk_sim_server_trace_cb, NULL);
+
+	listener = g_socket_listener_new();
+	address = g_inet_socket_address_new_from_string(bind, (guint)port);
+	if (address == NULL) {
+		g_printerr("flashkeep-sim: cannot parse address '%s'\n", bind);
+		return 2;
+	}
+	if (!g_socket_listener_add_address(listener,
+					   address,
+					   G_SOCKET_TYPE_STREAM,
+					   G_SOCKET_PROTOCOL_TCP,
+					   NULL,
+					   &effective,
+					   &error)) {
+		g_printerr("flashkeep-sim: cannot listen on %s:%d: %s\n", bind, port, error->message);
+		return 1;
+	}
+	host = g_inet_address_to_string(
+	    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(effective)));
+	g_print("listening on %s:%u\n",
+		host,
+		(guint)g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective)));
+	fflush(stdout);
+	if (trace)
+		g_printerr("simulating %s\n", fk_sim_device_get_description(device));
+
+	cancellable = g_cancellable_new();
+	loop = g_main_loop_new(NULL, FALSE);
+	server.device = device;
+	server.listener = listener;
+	server.cancellable = cancellable;
+	server.loop = loop;
+	server.reset_on_connect = reset_on_connect;
+	server.trace = trace;
+	g_unix_signal_add(SIGINT, fk_sim_server_signal_cb, &server);
+	g_unix_signal_add(SIGTERM, fk_sim_server_signal_cb, &server);
+
+	thread = g_thread_new("flashkeep-sim", fk_sim_server_thread, &server);
+	g_main_loop_run(loop);
+	g_cancellable_cancel(cancellable);
+	g_thread_join(thread);
+	g_socket_listener_close(listener);
+
+	if (dump_path != NULL && !fk_sim_device_dump_flash(device, dump_path, &error)) {
+		g_printerr("flashkeep-sim: %s\n", error->message);
+		return 1;
+	}
+	return 0;
+}
