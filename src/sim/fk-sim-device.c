@@ -966,6 +966,35 @@ fk_sim_device_err(FkSimDevice *self, guint8 rom_code, guint8 stub_code)
 	return self->state == FK_SIM_STATE_STUB ? stub_code : rom_code;
 }
 
+/* the 16-byte sub-header of MEM_DATA, FLASH_DATA and FLASH_DEFL_DATA: length, sequence and the
+ * checksum over the data; replies with the loader's error and returns FALSE when wrong */
+static gboolean
+fk_sim_device_check_data_block(FkSimDevice *self,
+			       guint8 op,
+			       const guint8 *d,
+			       gsize len,
+			       guint32 csum,
+			       gint64 t,
+			       guint32 *dlen,
+			       guint32 *seq)
+{
+	if (len < 16) {
+		fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x05, 0xC8), t);
+		return FALSE;
+	}
+	*dlen = fk_memread_u32le(d);
+	*seq = fk_memread_u32le(d + 4);
+	if (*dlen != len - 16) {
+		fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x05, 0xC9), t);
+		return FALSE;
+	}
+	if (fk_checksum(d + 16, *dlen) != (csum & 0xFF)) {
+		fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x07, 0xC1), t);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static void
 fk_sim_device_cmd_mem(FkSimDevice *self, guint8 op, const guint8 *d, gsize len, guint32 csum, gint64 t)
 {
@@ -993,20 +1022,8 @@ fk_sim_device_cmd_mem(FkSimDevice *self, guint8 op, const guint8 *d, gsize len, 
 			fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x05, 0xC6), t);
 			return;
 		}
-		if (len < 16) {
-			fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x05, 0xC8), t);
+		if (!fk_sim_device_check_data_block(self, op, d, len, csum, t, &dlen, &seq))
 			return;
-		}
-		dlen = fk_memread_u32le(d);
-		seq = fk_memread_u32le(d + 4);
-		if (dlen != len - 16) {
-			fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x05, 0xC9), t);
-			return;
-		}
-		if (fk_checksum(d + 16, dlen) != (csum & 0xFF)) {
-			fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x07, 0xC1), t);
-			return;
-		}
 		pos = (gsize)seq * self->mem_block_size;
 		if (pos + dlen > self->mem_seg->size) {
 			fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x0E, 0xC9), t);
@@ -1204,20 +1221,8 @@ fk_sim_device_cmd_flash_data(FkSimDevice *self,
 		fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x06, 0xC6), t);
 		return;
 	}
-	if (len < 16) {
-		fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x05, 0xC8), t);
+	if (!fk_sim_device_check_data_block(self, op, d, len, csum, t, &dlen, &seq))
 		return;
-	}
-	dlen = fk_memread_u32le(d);
-	seq = fk_memread_u32le(d + 4);
-	if (dlen != len - 16) {
-		fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x05, 0xC9), t);
-		return;
-	}
-	if (fk_checksum(d + 16, dlen) != (csum & 0xFF)) {
-		fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x07, 0xC1), t);
-		return;
-	}
 	self->n_data_cmds++;
 	fail = fk_sim_device_fault_check(self, FK_SIM_FAULT_WRITE_ERROR, self->n_data_cmds) != NULL;
 	if (fail)
