@@ -683,15 +683,69 @@ fk_device_read_crystal(FkDevice *self, GCancellable *cancellable, GError **error
 	return TRUE;
 }
 
-static void
-fk_device_describe(FkDevice *self)
+/* ESP32: package and revision from the BLK0 eFuse words and the APB date register */
+static gchar *
+fk_device_describe_esp32(FkDevice *self, GCancellable *cancellable, GError **error)
 {
-	g_free(self->description);
+	guint32 w3 = 0, w5 = 0, date = 0, combined;
+	guint pkg, major, minor;
+	gboolean single = FALSE;
+	const gchar *name;
+	if (!fk_device_read_reg(self, 0x3FF5A00C, &w3, cancellable, error) ||
+	    !fk_device_read_reg(self, 0x3FF5A014, &w5, cancellable, error) ||
+	    !fk_device_read_reg(self, 0x3FF6607C, &date, cancellable, error))
+		return NULL;
+	pkg = ((w3 >> 9) & 0x7) | (((w3 >> 2) & 0x1) << 3);
+	single = (w3 & 0x1) != 0;
+	combined = (((date >> 31) & 0x1) << 2) | (((w5 >> 20) & 0x1) << 1) | ((w3 >> 15) & 0x1);
+	major = combined == 7 ? 3 : combined == 3 ? 2 : combined == 1 ? 1 : 0;
+	minor = (w5 >> 24) & 0x3;
+	switch (pkg) {
+	case 0:
+		name = single ? "ESP32-S0WDQ6" : major == 3 ? "ESP32-D0WDQ6-V3" : "ESP32-D0WDQ6";
+		break;
+	case 1:
+		name = single ? "ESP32-S0WD" : major == 3 ? "ESP32-D0WD-V3" : "ESP32-D0WD";
+		break;
+	case 2:
+		name = single ? "ESP32-S2WDQ5" : "ESP32-D2WDQ5";
+		break;
+	case 3:
+		name = single ? "ESP32-S0WD-OEM" : major == 3 ? "ESP32-D0WD-OEM-V3" : "ESP32-D0WD-OEM";
+		break;
+	case 4:
+		name = "ESP32-U4WDH";
+		break;
+	case 5:
+		name = major == 3 ? "ESP32-PICO-V3" : "ESP32-PICO-D4";
+		break;
+	case 6:
+		name = "ESP32-PICO-V3-02";
+		break;
+	case 7:
+		name = "ESP32-D0WDR2-V3";
+		break;
+	default:
+		name = "ESP32";
+		break;
+	}
+	return g_strdup_printf("%s (revision v%u.%u)", name, major, minor);
+}
+
+static gboolean
+fk_device_describe(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	g_clear_pointer(&self->description, g_free);
 	if (self->chip->family == FK_CHIP_ESP8266) {
 		self->description = g_strdup(self->is_esp8285 ? "ESP8285" : "ESP8266EX");
-		return;
+		return TRUE;
+	}
+	if (self->chip->family == FK_CHIP_ESP32) {
+		self->description = fk_device_describe_esp32(self, cancellable, error);
+		return self->description != NULL;
 	}
 	self->description = g_strdup(self->chip->name);
+	return TRUE;
 }
 
 typedef struct {
@@ -1073,7 +1127,8 @@ fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
 	if (!fk_device_read_mac(self, cancellable, error) ||
 	    !fk_device_read_crystal(self, cancellable, error))
 		return FALSE;
-	fk_device_describe(self);
+	if (!fk_device_describe(self, cancellable, error))
+		return FALSE;
 	fk_device_log(self, "detected %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", self->description,
 		      self->mac[0], self->mac[1], self->mac[2], self->mac[3], self->mac[4], self->mac[5]);
 
