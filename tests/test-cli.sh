@@ -18,7 +18,17 @@ n=0
 fail=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+# runs a command quietly; its output is shown, as TAP comments, only when it fails
+check() {
+	local name=$1
+	shift
+	if "$@" >"$tmp/check.out" 2>&1; then
+		ok "$name"
+	else
+		not_ok "$name"
+		sed 's/^/# /' "$tmp/check.out"
+	fi
+}
 MiB=1048576
 all_ff() { cmp -s "$1" <(head -c "$2" /dev/zero | tr '\0' '\377'); }
 
@@ -52,7 +62,7 @@ check "the backup is the chip's flash, byte for byte" cmp -s sonoff-backup.bin i
 check "no temporary file is left beside the backup" test "$(ls "$tmp" | grep -c part)" = 0
 check "write_flash -fs 1MB -fm dio over socket:// succeeds" \
 	"$cli" --port socket://127.0.0.1:$port --baud 115200 write_flash -fs 1MB -fm dio 0x00000 sonoff-backup.bin
-"$cli" --port socket://127.0.0.1:$port read_flash 0 ALL readback.bin >/dev/null
+"$cli" --port socket://127.0.0.1:$port read_flash 0 ALL readback.bin >/dev/null 2>&1
 check "write_flash put the image back (boot header patched to dio/1MB)" \
 	cmp -s -i 4 readback.bin sonoff-backup.bin
 check "the boot header says dio and 1MB" \
@@ -67,10 +77,10 @@ check "read_flash from sim:esp8266@1MB" \
 	"$cli" --port sim:esp8266@1MB --baud 115200 read_flash 0x00000 0x100000 sim-backup.bin
 check "write_flash to sim:esp8266@1MB" \
 	"$cli" --port sim:esp8266@1MB --baud 115200 write_flash -fs 1MB -fm dio 0x00000 sonoff-backup.bin
-"$cli" --port sim:esp8266@1MB read_flash 0 ALL sim-readback.bin >/dev/null
+"$cli" --port sim:esp8266@1MB read_flash 0 ALL sim-readback.bin >/dev/null 2>&1
 check "sim: write then read round-trips" cmp -s -i 4 sim-readback.bin sonoff-backup.bin
 check "erase_flash on sim:esp8266@1MB" "$cli" --port sim:esp8266@1MB --baud 115200 erase_flash
-"$cli" --port sim:esp8266@1MB read_flash 0 ALL sim-erased.bin >/dev/null
+"$cli" --port sim:esp8266@1MB read_flash 0 ALL sim-erased.bin >/dev/null 2>&1
 check "sim: erase_flash leaves all 0xFF" all_ff sim-erased.bin $MiB
 check "read_flash at 921600 baud on an ESP32" \
 	"$cli" --port sim:esp32@4MB -b 921600 read_flash 0 0x40000 esp32.bin
