@@ -177,3 +177,33 @@ fk_image_update_flash_params(GByteArray *image,
 	}
 	return TRUE;
 }
+
+void
+fk_image_inspect(const guint8 *data, gsize len, FkImageInfo *info)
+{
+	const guint32 offsets[] = {0x0, 0x1000, 0x2000};
+	memset(info, 0, sizeof(*info));
+	for (guint i = 0; i < G_N_ELEMENTS(offsets); i++) {
+		FkImageHeader hdr;
+		const FkChipInfo *chip;
+		if (offsets[i] >= len || !fk_image_parse(data + offsets[i], len - offsets[i], &hdr))
+			continue;
+		if (hdr.extended) {
+			chip = fk_chip_by_image_id((guint32)hdr.chip_id);
+			/* the boot image sits at that chip's bootloader offset, or it is an app */
+			if (chip != NULL && chip->bootloader_offset != offsets[i] && offsets[i] != 0)
+				continue;
+		} else {
+			/* no extended header: an ESP8266 image, which boots from 0x0 */
+			if (offsets[i] != 0)
+				continue;
+			chip = fk_chip_by_family(FK_CHIP_ESP8266);
+		}
+		info->found = TRUE;
+		info->offset = offsets[i];
+		info->header = hdr;
+		info->chip = chip;
+		info->flash_size = chip != NULL ? fk_chip_flash_size_from_code(chip, hdr.size_code) : 0;
+		return;
+	}
+}

@@ -52,4 +52,17 @@ fk_image_update_flash_params(GByteArray *image,
 			     gboolean *changed,
 			     GError **error);
 
+/* what a file to restore looks like: where its boot image is and which chip it is for */
+typedef struct {
+	gboolean found;		/* a boot image header was found */
+	guint32 offset;		/* where: 0x0, 0x1000 (ESP32, ESP32-S2) or 0x2000 */
+	FkImageHeader header;
+	const FkChipInfo *chip; /* NULL when the header does not say */
+	gsize flash_size;	/* from the header's size code, 0 if unknown */
+} FkImageInfo;
+
+/* looks for the boot image of a full-flash backup or a bootloader/app image */
+void
+fk_image_inspect(const guint8 *data, gsize len, FkImageInfo *info);
+
 G_END_DECLS

@@ -40,7 +40,7 @@ FkJob *
 fk_job_new(FkDevice *device, FkJobFunc func, gpointer user_data, GDestroyNotify user_data_free)
 {
 	FkJob *self = g_object_new(FK_TYPE_JOB, NULL);
-	self->device = g_object_ref(device);
+	self->device = device != NULL ? g_object_ref(device) : NULL;
 	self->func = func;
 	self->user_data = user_data;
 	self->user_data_free = user_data_free;
@@ -120,8 +120,8 @@ fk_job_progress_changed_cb(FkProgress *progress, FkJob *self)
 	g_mutex_unlock(&self->mutex);
 }
 
-static void
-fk_job_log_cb(const gchar *message, gpointer user_data)
+void
+fk_job_log(const gchar *message, gpointer user_data)
 {
 	FkJob *self = FK_JOB(user_data);
 	g_mutex_lock(&self->mutex);
@@ -139,9 +139,11 @@ fk_job_thread(GTask *task, gpointer source_object, gpointer task_data, GCancella
 	gboolean ok;
 
 	g_signal_connect(progress, "changed", G_CALLBACK(fk_job_progress_changed_cb), self);
-	fk_device_set_log_func(self->device, fk_job_log_cb, self);
+	if (self->device != NULL)
+		fk_device_set_log_func(self->device, fk_job_log, self);
 	ok = self->func(self, self->device, progress, cancellable, self->user_data, &error);
-	fk_device_set_log_func(self->device, NULL, NULL);
+	if (self->device != NULL)
+		fk_device_set_log_func(self->device, NULL, NULL);
 	if (ok) {
 		fk_progress_finish(progress);
 		g_task_return_boolean(task, TRUE);

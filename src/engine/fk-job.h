@@ -22,9 +22,14 @@ typedef gboolean (*FkJobFunc)(FkJob *job,
 			      gpointer user_data,
 			      GError **error);
 
-/* @device moves into the job: it is used only by the worker until the job completes */
+/* @device (may be NULL when the function opens its own) moves into the job: it is used only by
+ * the worker until the job completes */
 FkJob *
 fk_job_new(FkDevice *device, FkJobFunc func, gpointer user_data, GDestroyNotify user_data_free);
+/* queues a log line for the main context; callable from the worker, and usable as an
+ * FkDeviceLogFunc with the job as user data */
+void
+fk_job_log(const gchar *message, gpointer job);
 void
 fk_job_run_async(FkJob *self, GAsyncReadyCallback callback, gpointer user_data);
 gboolean

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "fk-error.h"
+#include "fk-ui-util.h"
+
+gchar *
+fk_ui_format_bytes(guint64 bytes)
+{
+	if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
+		return g_strdup_printf(_("%u MB"), (guint)(bytes / (1024 * 1024)));
+	if (bytes >= 1024 * 1024)
+		return g_strdup_printf(_("%.1f MB"), bytes / (1024.0 * 1024.0));
+	if (bytes >= 1024)
+		return g_strdup_printf(_("%u KB"), (guint)(bytes / 1024));
+	return g_strdup_printf(ngettext("%u byte", "%u bytes", (gulong)bytes), (guint)bytes);
+}
+
+gchar *
+fk_ui_format_rate(guint64 done, guint64 total, gdouble seconds)
+{
+	gdouble rate;
+	guint left;
+	if (seconds < 0.5 || done == 0)
+		return g_strdup("");
+	rate = done / seconds;
+	left = rate > 0 ? (guint)((total - MIN(done, total)) / rate + 0.5) : 0;
+	if (left >= 60)
+		/* Translators: transfer speed, then the time left */
+		return g_strdup_printf(_("%.1f KB/s · about %u min %u s left"), rate / 1024, left / 60, left % 60);
+	/* Translators: transfer speed, then the time left */
+	return g_strdup_printf(_("%.1f KB/s · about %u s left"), rate / 1024, left);
+}
+
+gchar *
+fk_ui_backup_name(const gchar *chip, const gchar *mac, gsize size, GDateTime *when)
+{
+	g_autofree gchar *date = g_date_time_format(when, "%Y-%m-%d");
+	g_autofree gchar *chip_lower = g_ascii_strdown(chip != NULL ? chip : "esp", -1);
+	GString *name = g_string_new(NULL);
+	for (const gchar *p = chip_lower; *p != '\0' && *p != ' '; p++) {
+		if (g_ascii_isalnum(*p))
+			g_string_append_c(name, *p);
+	}
+	if (mac != NULL) {
+		g_string_append_c(name, '-');
+		for (const gchar *p = mac; *p != '\0'; p++) {
+			if (*p != ':')
+				g_string_append_c(name, *p);
+		}
+	}
+	if (size >= 1024 * 1024)
+		g_string_append_printf(name, "-%" G_GSIZE_FORMAT "MB", size / (1024 * 1024));
+	else if (size > 0)
+		g_string_append_printf(name, "-%" G_GSIZE_FORMAT "KB", size / 1024);
+	g_string_append_printf(name, "-%s.bin", date);
+	return g_string_free(name, FALSE);
+}
+
+const gchar *
+fk_ui_error_summary(const GError *error, const gchar *operation_failed)
+{
+	if (error->domain == FK_ERROR) {
+		switch (error->code) {
+		case FK_ERROR_PORT_NOT_FOUND:
+			return _("The serial port was not found");
+		case FK_ERROR_PORT_PERMISSION:
+			return _("No permission to use the serial port");
+		case FK_ERROR_PORT_BUSY:
+			return _("The serial port is in use");
+		case FK_ERROR_PORT_GONE:
+			return _("The board was disconnected");
+		case FK_ERROR_NO_SYNC:
+		case FK_ERROR_TIMEOUT:
+			return _("The chip did not answer");
+		case FK_ERROR_WRONG_BOOT_MODE:
+			return _("The chip is not in download mode");
+		case FK_ERROR_VERIFY_FAILED:
+			return _("Verification failed");
+		case FK_ERROR_SIZE_MISMATCH:
+			return _("The image does not fit");
+		case FK_ERROR_STUB_MISSING:
+			return _("The flasher stub is not installed");
+		case FK_ERROR_FILE:
+			return _("The file could not be saved or read");
+		default:
+			break;
+		}
+	}
+	if (error->domain == FK_PROTOCOL_ERROR)
+		return _("The serial link is unreliable");
+	return operation_failed;
+}
+
+const gchar *
+fk_ui_error_hint(const GError *error)
+{
+	if (error->domain == FK_ERROR) {
+		switch (error->code) {
+		case FK_ERROR_PORT_PERMISSION:
+			return _("Add your user to the “dialout” group, then log out and back in.");
+		case FK_ERROR_PORT_BUSY:
+			return _("Close other programs that use the port, such as serial monitors or another flasher.");
+		case FK_ERROR_PORT_NOT_FOUND:
+			return _("Check the cable. If a CH340 or CP210x adapter appears and vanishes at once, remove the brltty package.");
+		case FK_ERROR_PORT_GONE:
+			return _("Check the cable and the board’s power supply, then try again.");
+		case FK_ERROR_NO_SYNC:
+		case FK_ERROR_TIMEOUT:
+			return _("Hold BOOT (GPIO0) while pressing RESET, check the cable, or choose a lower baud rate under Advanced.");
+		case FK_ERROR_WRONG_BOOT_MODE:
+			return _("Hold BOOT (GPIO0) while pressing RESET, or set the reset mode to Manual under Advanced.");
+		case FK_ERROR_STUB_MISSING:
+			return _("Run flashkeep-fetch-stubs once to install Espressif’s flasher stubs.");
+		case FK_ERROR_VERIFY_FAILED:
+			return _("Nothing was reported as saved. Try again, perhaps at a lower baud rate.");
+		default:
+			break;
+		}
+	}
+	if (error->domain == FK_PROTOCOL_ERROR)
+		return _("Choose a lower baud rate under Advanced, or use a shorter cable.");
+	return NULL;
+}
+
+gchar *
+fk_ui_describe_image(const gchar *basename,
+		     gsize file_size,
+		     const FkImageInfo *info,
+		     const FkChipInfo *chip,
+		     const gchar *chip_description,
+		     gsize flash_size,
+		     gboolean *warnings,
+		     gboolean *blocking)
+{
+	GString *str = g_string_new(NULL);
+	g_autofree gchar *size_text = fk_ui_format_bytes(file_size);
+	g_autofree gchar *name_markup = g_markup_escape_text(basename, -1);
+
+	*warnings = FALSE;
+	*blocking = FALSE;
+	g_string_append_printf(str, _("<b>%s</b>, %s"), name_markup, size_text);
+	g_string_append(str, "\n");
+	if (info->found) {
+		g_autofree gchar *hdr_size = info->flash_size > 0 ? fk_ui_format_bytes(info->flash_size) : g_strdup(_("unknown size"));
+		const gchar *freq = info->chip != NULL ? fk_chip_flash_freq_name(info->chip, info->header.freq_code) : NULL;
+		g_autofree gchar *mode = g_ascii_strup(fk_flash_mode_to_string(info->header.flash_mode), -1);
+		/* Translators: e.g. "Boot image for an ESP32: DIO, 40m, 4 MB" */
+		g_string_append_printf(str, _("Boot image for an %s: %s, %s, %s"),
+				       info->chip != NULL ? info->chip->name : _("unknown chip"),
+				       mode, freq != NULL ? freq : "?", hdr_size);
+	} else {
+		g_string_append(str, _("No boot image found: this may not be a firmware backup."));
+		*warnings = TRUE;
+	}
+	g_string_append(str, "\n");
+	if (chip != NULL) {
+		g_autofree gchar *flash_text = flash_size > 0 ? fk_ui_format_bytes(flash_size) : g_strdup(_("unknown"));
+		/* Translators: the connected chip and its flash size */
+		g_string_append_printf(str, _("Connected: %s with %s of flash"), chip_description, flash_text);
+		if (info->found && info->chip != NULL && info->chip->family != chip->family) {
+			g_string_append(str, "\n\n");
+			g_string_append_printf(str, _("<b>⚠ This image is for an %s, but the connected chip is an %s.</b> "
+						      "It will not start on this board."),
+					       info->chip->name, chip->name);
+			*warnings = TRUE;
+		}
+		if (flash_size > 0 && file_size > flash_size) {
+			g_autofree gchar *fl = fk_ui_format_bytes(flash_size);
+			g_string_append(str, "\n\n");
+			g_string_append_printf(str, _("<b>⚠ The image is larger than the %s flash: it cannot be written.</b>"), fl);
+			*warnings = TRUE;
+			*blocking = TRUE;
+		} else if (flash_size > 0 && file_size < flash_size && info->offset == 0 && file_size >= 256 * 1024 &&
+			   (file_size & (file_size - 1)) == 0) {
+			g_string_append(str, "\n\n");
+			g_string_append(str, _("⚠ The image is smaller than the flash: only its part of the flash is replaced."));
+			*warnings = TRUE;
+		}
+		if (info->found && info->flash_size > 0 && flash_size > 0 && info->flash_size > flash_size) {
+			g_autofree gchar *hs = fk_ui_format_bytes(info->flash_size);
+			g_string_append(str, "\n\n");
+			g_string_append_printf(str, _("<b>⚠ The firmware expects %s of flash; this board has less.</b>"), hs);
+			*warnings = TRUE;
+		}
+	}
+	return g_string_free(str, FALSE);
+}
