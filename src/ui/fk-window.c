@@ -29,12 +29,12 @@ static const struct {
 	const gchar *port;
 	const gchar *label;
 } sim_ports[] = {
-    {"sim:esp8266@1MB,paced,latency=2", N_("Simulated ESP8266 — 1 MB (Sonoff)")},
-    {"sim:esp8266@4MB,paced,latency=2", N_("Simulated ESP8266 — 4 MB (NodeMCU)")},
-    {"sim:esp8285@1MB,paced,latency=2", N_("Simulated ESP8285 — 1 MB")},
-    {"sim:esp32@4MB,paced,latency=2", N_("Simulated ESP32 — 4 MB")},
-    {"sim:esp32s3@8MB,paced,latency=2", N_("Simulated ESP32-S3 — 8 MB")},
-    {"sim:esp32c3@4MB,paced,latency=2", N_("Simulated ESP32-C3 — 4 MB")},
+    {"sim:esp8266@1MB,paced,latency=2", N_("Simulated ESP8266, 1 MB")},
+    {"sim:esp8266@4MB,paced,latency=2", N_("Simulated ESP8266, 4 MB")},
+    {"sim:esp8285@1MB,paced,latency=2", N_("Simulated ESP8285, 1 MB")},
+    {"sim:esp32@4MB,paced,latency=2", N_("Simulated ESP32, 4 MB")},
+    {"sim:esp32s3@8MB,paced,latency=2", N_("Simulated ESP32-S3, 8 MB")},
+    {"sim:esp32c3@4MB,paced,latency=2", N_("Simulated ESP32-C3, 4 MB")},
 };
 
 static const gsize flash_sizes[] = {
