@@ -188,3 +188,25 @@ fk_ui_describe_image(const gchar *basename,
 	}
 	return g_string_free(str, FALSE);
 }
+
+/* the steps FkDevice and FkProgress report, so that they reach the translation catalogue */
+static const gchar *const engine_statuses[] = {
+    N_("Erasing"),
+    N_("Writing"),
+    N_("Verifying"),
+    N_("Reading"),
+    N_("Erasing the whole flash"),
+};
+
+const gchar *
+fk_ui_translate_status(const gchar *status)
+{
+	if (status == NULL)
+		return "";
+	for (guint i = 0; i < G_N_ELEMENTS(engine_statuses); i++) {
+		if (g_strcmp0(status, engine_statuses[i]) == 0)
+			return _(engine_statuses[i]);
+	}
+	/* the window's own statuses are already translated */
+	return status;
+}

@@ -35,4 +35,8 @@ fk_ui_describe_image(const gchar *basename,
 		     gboolean *warnings,
 		     gboolean *blocking);
 
+/* the engine reports its steps in English; this gives them in the user's language */
+const gchar *
+fk_ui_translate_status(const gchar *status);
+
 G_END_DECLS

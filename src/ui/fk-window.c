@@ -496,11 +496,11 @@ fk_window_job_progress_cb(FkJob *job, GParamSpec *pspec, FkWindow *self)
 		g_autofree gchar *t = fk_ui_format_bytes(total);
 		g_autofree gchar *rate = fk_ui_format_rate(done, total, secs);
 		/* Translators: e.g. "Reading the flash — 512 KB of 1 MB" */
-		g_autofree gchar *text = g_strdup_printf(_("%s — %s of %s"), status != NULL ? status : "", d, t);
+		g_autofree gchar *text = g_strdup_printf(_("%s — %s of %s"), fk_ui_translate_status(status), d, t);
 		gtk_progress_bar_set_text(self->progress_bar, text);
 		gtk_label_set_text(self->progress_label, rate);
 	} else {
-		gtk_progress_bar_set_text(self->progress_bar, status);
+		gtk_progress_bar_set_text(self->progress_bar, fk_ui_translate_status(status));
 	}
 }
 
@@ -533,7 +533,8 @@ static void
 fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	FkWindow *self = FK_WINDOW(user_data);
-	FkJob *job = FK_JOB(source);
+	/* the job owns its data: keep it alive until this callback is done with both */
+	g_autoptr(FkJob) job = g_object_ref(FK_JOB(source));
 	FkJobData *data = g_object_get_data(G_OBJECT(job), "fk-job-data");
 	g_autoptr(GError) error = NULL;
 	gboolean ok = fk_job_run_finish(job, res, &error);
