@@ -100,6 +100,10 @@ struct _FkWindow {
 	GtkWidget *progress_box;
 	GtkProgressBar *progress_bar;
 	GtkLabel *progress_label;
+	GtkWidget *result_box;
+	GtkImage *result_icon;
+	GtkLabel *result_label;
+	GtkWidget *open_folder_button;
 	AdwComboRow *baud_row;
 	AdwComboRow *reset_row;
 	AdwComboRow *after_row;
@@ -115,6 +119,8 @@ struct _FkWindow {
 	FkJob *job;
 	FkOp job_op;
 	gint64 job_started;
+	gint64 transfer_started; /* when the first byte moved, for an honest speed */
+	gchar *result_folder;
 	gboolean close_after_job;
 	GtkNativeDialog *chooser;
 	/* what identification found for the selected port */
@@ -488,7 +494,11 @@ fk_window_job_progress_cb(FkJob *job, GParamSpec *pspec, FkWindow *self)
 	guint64 done = fk_job_get_bytes_done(job);
 	guint64 total = fk_job_get_bytes_total(job);
 	const gchar *status = fk_job_get_status_text(job);
-	gdouble secs = (g_get_monotonic_time() - self->job_started) / 1e6;
+	gdouble secs;
+
+	if (self->transfer_started == 0 && done > 0)
+		self->transfer_started = g_get_monotonic_time();
+	secs = self->transfer_started > 0 ? (g_get_monotonic_time() - self->transfer_started) / 1e6 : 0;
 
 	gtk_progress_bar_set_fraction(self->progress_bar, fk_job_get_fraction(job));
 	if (total > 0 && done > 0) {
@@ -520,12 +530,30 @@ fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation
 	gtk_window_present(GTK_WINDOW(dialog));
 }
 
+/* the outcome of the last operation stays visible until the next one starts */
 static void
-fk_window_open_folder_cb(AdwToast *toast, gpointer user_data)
+fk_window_set_result(FkWindow *self, gboolean success, const gchar *text, const gchar *folder)
 {
-	const gchar *folder = g_object_get_data(G_OBJECT(toast), "folder");
-	g_autoptr(GFile) file = g_file_new_for_path(folder);
-	g_autofree gchar *uri = g_file_get_uri(file);
+	g_free(self->result_folder);
+	self->result_folder = g_strdup(folder);
+	gtk_image_set_from_icon_name(self->result_icon, success ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
+	gtk_widget_remove_css_class(GTK_WIDGET(self->result_icon), success ? "warning" : "success");
+	gtk_widget_add_css_class(GTK_WIDGET(self->result_icon), success ? "success" : "warning");
+	gtk_label_set_text(self->result_label, text);
+	gtk_widget_set_visible(self->open_folder_button, folder != NULL);
+	gtk_widget_set_visible(self->result_box, text != NULL);
+}
+
+static void
+fk_window_open_folder_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
+{
+	FkWindow *self = FK_WINDOW(widget);
+	g_autoptr(GFile) file = NULL;
+	g_autofree gchar *uri = NULL;
+	if (self->result_folder == NULL)
+		return;
+	file = g_file_new_for_path(self->result_folder);
+	uri = g_file_get_uri(file);
 	g_app_info_launch_default_for_uri_async(uri, NULL, NULL, NULL, NULL);
 }
 
@@ -570,24 +598,27 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			break;
 		case FK_OP_BACKUP: {
 			g_autofree gchar *folder = g_path_get_dirname(data->path);
-			g_autofree gchar *base = g_path_get_basename(data->path);
-			g_autofree gchar *title = g_strdup_printf(_("Backup saved and verified: %s"), base);
-			AdwToast *toast = adw_toast_new(title);
-			adw_toast_set_button_label(toast, _("Open Folder"));
-			g_object_set_data_full(G_OBJECT(toast), "folder", g_strdup(folder), g_free);
-			g_signal_connect(toast, "button-clicked", G_CALLBACK(fk_window_open_folder_cb), NULL);
-			adw_toast_set_timeout(toast, 10);
-			adw_toast_overlay_add_toast(self->toast_overlay, toast);
+			g_autofree gchar *size = fk_ui_format_bytes(data->bytes);
+			/* Translators: the size, then where the file is */
+			g_autofree gchar *text = g_strdup_printf(_("Backup of %s saved and verified: %s"), size, data->path);
+			fk_window_set_result(self, TRUE, text, folder);
+			fk_window_toast(self, _("Backup saved and verified"));
 			fk_window_log(self, _("Saved %s (MD5 checked against the chip)"), data->path);
 			g_settings_set_string(self->settings, "last-folder", folder);
 			break;
 		}
 		case FK_OP_RESTORE:
 			fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
+			{
+				g_autofree gchar *base = g_path_get_basename(data->path);
+				g_autofree gchar *text = g_strdup_printf(data->verify ? _("%s written and verified") : _("%s written, not verified"), base);
+				fk_window_set_result(self, data->verify, text, NULL);
+			}
 			fk_window_log(self, _("Restored %s"), data->path);
 			break;
 		case FK_OP_ERASE:
 			fk_window_toast(self, _("Flash erased"));
+			fk_window_set_result(self, TRUE, _("The flash was erased"), NULL);
 			fk_window_log(self, "%s", _("Flash erased"));
 			break;
 		case FK_OP_NONE:
@@ -598,7 +629,9 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		/* a cancel is what the person asked for: no error dialog */
 		fk_window_log(self, "%s", _("Cancelled"));
 		if (op == FK_OP_BACKUP)
-			fk_window_toast(self, _("Backup cancelled: no file was written"));
+			fk_window_set_result(self, FALSE, _("Backup cancelled: no file was written"), NULL);
+		else if (op == FK_OP_RESTORE || op == FK_OP_ERASE)
+			fk_window_set_result(self, FALSE, _("Cancelled: the flash may be incomplete until it is restored"), NULL);
 		else if (op != FK_OP_IDENTIFY)
 			fk_window_toast(self, _("Cancelled"));
 	} else {
@@ -614,6 +647,7 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			}
 			break;
 		case FK_OP_BACKUP:
+			fk_window_set_result(self, FALSE, _("The backup failed: no file was written"), NULL);
 			fk_window_show_error(self, error, _("The backup failed"));
 			break;
 		case FK_OP_RESTORE:
@@ -645,10 +679,12 @@ fk_window_start_job(FkWindow *self, FkJobData *data)
 	g_object_set_data(G_OBJECT(self->job), "fk-job-data", data);
 	self->job_op = data->op;
 	self->job_started = g_get_monotonic_time();
+	self->transfer_started = 0;
 	g_signal_connect(self->job, "log", G_CALLBACK(fk_window_job_log_cb), self);
 	if (data->op == FK_OP_IDENTIFY) {
 		gtk_spinner_start(self->identify_spinner);
 	} else {
+		fk_window_set_result(self, TRUE, NULL, NULL);
 		g_signal_connect(self->job, "notify::fraction", G_CALLBACK(fk_window_job_progress_cb), self);
 		g_signal_connect(self->job, "notify::status-text", G_CALLBACK(fk_window_job_progress_cb), self);
 		gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
@@ -1054,6 +1090,7 @@ fk_window_finalize(GObject *object)
 	g_clear_object(&self->settings);
 	g_ptr_array_unref(self->ports);
 	g_clear_pointer(&self->identified, fk_job_data_free);
+	g_free(self->result_folder);
 	G_OBJECT_CLASS(fk_window_parent_class)->finalize(object);
 }
 
@@ -1117,6 +1154,10 @@ fk_window_class_init(FkWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_box);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_bar);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_label);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, result_box);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, result_icon);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, result_label);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, open_folder_button);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, baud_row);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, reset_row);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, after_row);
@@ -1133,6 +1174,7 @@ fk_window_class_init(FkWindowClass *klass)
 	gtk_widget_class_install_action(widget_class, "win.cancel", NULL, fk_window_cancel_action);
 	gtk_widget_class_install_action(widget_class, "win.identify", NULL, fk_window_identify_action);
 	gtk_widget_class_install_action(widget_class, "win.copy-log", NULL, fk_window_copy_log_action);
+	gtk_widget_class_install_action(widget_class, "win.open-folder", NULL, fk_window_open_folder_action);
 
 	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_b, GDK_CONTROL_MASK, "win.backup", NULL);
 	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.restore", NULL);
