@@ -1781,8 +1781,11 @@ fk_device_write_flash(FkDevice *self,
 			g_prefix_error(error, "writing at 0x%" G_GSIZE_MODIFIER "x: ", offset + MIN(pos, total));
 			return FALSE;
 		}
+		/* in image bytes, which is what a person knows, not compressed ones */
 		if (progress_write != NULL)
-			fk_progress_set_done(progress_write, MIN((guint64)(seq + 1) * block_size, payload_len), payload_len);
+			fk_progress_set_done(progress_write,
+					     (guint64)total * MIN((guint64)(seq + 1) * block_size, payload_len) / payload_len,
+					     total);
 	}
 	if (is_stub) {
 		/* flushes the stub's pipeline and reports any deferred write error */
