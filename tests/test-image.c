@@ -129,6 +129,39 @@ test_image_patch_esp8266(void)
 }
 
 static void
+test_image_inspect(void)
+{
+	g_autoptr(GByteArray) img = make_esp32_image(FALSE);
+	g_autoptr(GByteArray) dump = g_byte_array_new();
+	guint8 ff[0x1000];
+	guint8 esp8266[32] = {0xE9, 1, 0x02, 0x20};
+	FkImageInfo info;
+
+	/* a full ESP32 backup: erased first sector, bootloader at 0x1000 */
+	memset(ff, 0xFF, sizeof(ff));
+	g_byte_array_append(dump, ff, sizeof(ff));
+	g_byte_array_append(dump, img->data, img->len);
+	fk_image_inspect(dump->data, dump->len, &info);
+	g_assert_true(info.found);
+	g_assert_cmphex(info.offset, ==, 0x1000);
+	g_assert_cmpint(info.chip->family, ==, FK_CHIP_ESP32);
+	g_assert_cmpuint(info.flash_size, ==, 4 * 1024 * 1024);
+
+	/* an ESP8266 image at 0: no extended header */
+	fk_memwrite_u32le(esp8266 + 8, 0x40100000);
+	fk_memwrite_u32le(esp8266 + 12, 4);
+	esp8266[31] = 0xEF;
+	fk_image_inspect(esp8266, sizeof(esp8266), &info);
+	g_assert_true(info.found);
+	g_assert_cmpint(info.chip->family, ==, FK_CHIP_ESP8266);
+	g_assert_cmpuint(info.flash_size, ==, 1024 * 1024);
+
+	/* not a firmware image */
+	fk_image_inspect(ff, sizeof(ff), &info);
+	g_assert_false(info.found);
+}
+
+static void
 test_stub_load(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -222,6 +255,7 @@ main(int argc, char **argv)
 	g_test_add_func("/fk/image/parse", test_image_parse);
 	g_test_add_func("/fk/image/patch", test_image_patch);
 	g_test_add_func("/fk/image/patch-esp8266", test_image_patch_esp8266);
+	g_test_add_func("/fk/image/inspect", test_image_inspect);
 	g_test_add_func("/fk/stub/load", test_stub_load);
 	g_test_add_func("/fk/stub/malformed", test_stub_malformed);
 	g_test_add_func("/fk/stub/missing-file", test_stub_missing_file);
