@@ -1567,6 +1567,57 @@ fk_device_read_flash(FkDevice *self,
 
 /* ---- writing ---- */
 
+/* how many bytes each @block_size slice of a zlib stream inflates to */
+static gboolean
+fk_inflate_block_sizes(const guint8 *z, gsize len, gsize block_size, GArray **sizes, GError **error)
+{
+	z_stream strm = {0};
+	g_autofree guint8 *sink = g_malloc(64 * 1024);
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(gsize));
+	gint rc = Z_OK;
+
+	if (inflateInit(&strm) != Z_OK) {
+		g_array_unref(out);
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_FAILED, "cannot start zlib");
+		return FALSE;
+	}
+	for (gsize pos = 0; pos < len; pos += block_size) {
+		gsize produced = 0;
+		strm.next_in = (Bytef *)(z + pos);
+		strm.avail_in = (uInt)MIN(block_size, len - pos);
+		while (strm.avail_in > 0 && rc != Z_STREAM_END) {
+			uInt avail_in = strm.avail_in;
+			strm.next_out = sink;
+			strm.avail_out = 64 * 1024;
+			rc = inflate(&strm, Z_NO_FLUSH);
+			if (rc == Z_BUF_ERROR && strm.avail_in == avail_in && strm.avail_out == 64 * 1024)
+				break; /* no progress possible */
+			if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+				inflateEnd(&strm);
+				g_array_unref(out);
+				g_set_error_literal(error, FK_ERROR, FK_ERROR_FAILED, "the compressed image does not inflate");
+				return FALSE;
+			}
+			produced += 64 * 1024 - strm.avail_out;
+		}
+		/* drain what the last input left in the window */
+		while (rc != Z_STREAM_END && pos + block_size >= len) {
+			strm.next_out = sink;
+			strm.avail_out = 64 * 1024;
+			rc = inflate(&strm, Z_FINISH);
+			produced += 64 * 1024 - strm.avail_out;
+			if (rc != Z_OK && rc != Z_BUF_ERROR)
+				break;
+			if (strm.avail_out != 0)
+				break;
+		}
+		g_array_append_val(out, produced);
+	}
+	inflateEnd(&strm);
+	*sizes = out;
+	return TRUE;
+}
+
 /* the ESP8266 ROM erases one sector too many for some spans: refuse rather than destroy it */
 static gboolean
 fk_device_check_rom8266_erase(FkDevice *self, guint32 offset, gsize size, GError **error)
@@ -1645,7 +1696,9 @@ fk_device_write_flash(FkDevice *self,
 	gboolean verify = (flags & FK_WRITE_FLAG_NO_VERIFY) == 0;
 	guint8 begin[20], md5_expected[16];
 	gsize begin_len = 16;
-	guint num_blocks, last_timeout = FK_TIMEOUT_DEFAULT_MS;
+	guint num_blocks, stub_timeout = FK_TIMEOUT_DEFAULT_MS;
+	g_autoptr(GArray) inflated = NULL;
+	gsize written = 0;
 	guint32 over;
 	FkProgress *progress_write = NULL;
 
@@ -1745,6 +1798,8 @@ fk_device_write_flash(FkDevice *self,
 		progress_write = fk_progress_get_child(progress);
 	}
 
+	if (compress && !fk_inflate_block_sizes(payload, payload_len, block_size, &inflated, error))
+		return FALSE;
 	for (guint seq = 0; seq < num_blocks; seq++) {
 		gsize pos = seq * block_size;
 		gsize n = MIN(block_size, payload_len - pos);
@@ -1755,20 +1810,30 @@ fk_device_write_flash(FkDevice *self,
 		if (g_cancellable_set_error_if_cancelled(cancellable, error))
 			return FALSE;
 		if (compress) {
-			/* the stub writes the previous block while it receives this one */
-			gsize uncompressed = MIN(block_size, total);
-			if (!is_stub)
-				timeout = fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, uncompressed);
-			else if (seq > 0)
-				timeout = fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB,
-							    uncompressed + ((uncompressed + 32767) / 32768 + 1) * 65536);
-			last_timeout = timeout;
-		} else if (n < block_size) {
-			padded = g_malloc(block_size);
-			memcpy(padded, blk, n);
-			memset(padded + n, 0xFF, block_size - n);
-			blk = padded;
-			n = block_size;
+			/* as esptool: the time a block takes depends on what it inflates to (a block of
+			 * erased flash inflates to megabytes); the ROM writes before it replies, the stub
+			 * writes a block while it receives the next one */
+			gsize u = g_array_index(inflated, gsize, seq);
+			guint block_timeout =
+			    is_stub ? fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB,
+							u + ((u + 32767) / 32768 + 1) * 65536)
+				    : fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, u);
+			if (is_stub) {
+				timeout = stub_timeout;
+				stub_timeout = block_timeout;
+			} else {
+				timeout = block_timeout;
+			}
+			written += u;
+		} else {
+			written = MIN(pos + n, total);
+			if (n < block_size) {
+				padded = g_malloc(block_size);
+				memcpy(padded, blk, n);
+				memset(padded + n, 0xFF, block_size - n);
+				blk = padded;
+				n = block_size;
+			}
 		}
 		if (!fk_device_send_block(self,
 					  compress ? FK_OP_FLASH_DEFL_DATA : FK_OP_FLASH_DATA,
@@ -1778,14 +1843,12 @@ fk_device_write_flash(FkDevice *self,
 					  timeout,
 					  cancellable,
 					  error)) {
-			g_prefix_error(error, "writing at 0x%" G_GSIZE_MODIFIER "x: ", offset + MIN(pos, total));
+			g_prefix_error(error, "writing at 0x%" G_GSIZE_MODIFIER "x: ", offset + MIN(written, total));
 			return FALSE;
 		}
 		/* in image bytes, which is what a person knows, not compressed ones */
 		if (progress_write != NULL)
-			fk_progress_set_done(progress_write,
-					     (guint64)total * MIN((guint64)(seq + 1) * block_size, payload_len) / payload_len,
-					     total);
+			fk_progress_set_done(progress_write, MIN(written, total), total);
 	}
 	if (is_stub) {
 		/* flushes the stub's pipeline and reports any deferred write error */
@@ -1795,7 +1858,7 @@ fk_device_write_flash(FkDevice *self,
 				       compress ? FK_OP_FLASH_DEFL_END : FK_OP_FLASH_END,
 				       flag,
 				       sizeof(flag),
-				       last_timeout,
+				       stub_timeout,
 				       cancellable,
 				       error)) {
 			g_prefix_error(error, "failed to finish writing: ");

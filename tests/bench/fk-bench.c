@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fk-device.h"
 #include "fk-flash.h"
@@ -71,6 +72,7 @@ main(int argc, char **argv)
 	g_autofree gchar *chip = g_strdup("esp32");
 	g_autofree gchar *sizes_arg = g_strdup("1,4");
 	g_autofree gchar *bauds_arg = g_strdup("115200,921600");
+	g_autofree gchar *ops_arg = g_strdup("backup,restore");
 	g_autoptr(GOptionContext) ctx = g_option_context_new("");
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) sizes = NULL;
@@ -82,6 +84,7 @@ main(int argc, char **argv)
 	    {"sizes", 's', 0, G_OPTION_ARG_STRING, &sizes_arg, "Sizes in MiB, comma separated", "LIST"},
 	    {"bauds", 'b', 0, G_OPTION_ARG_STRING, &bauds_arg, "Baud rates, comma separated", "LIST"},
 	    {"latency-ms", 'l', 0, G_OPTION_ARG_INT, &latency_ms, "USB adapter latency per direction", "MS"},
+	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore or both", "LIST"},
 	    {NULL}};
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -102,6 +105,16 @@ main(int argc, char **argv)
 				g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gdouble));
 				g_autofree gchar *path = g_build_filename(tmpdir, "image.bin", NULL);
 				gdouble med, rate;
+				if (strstr(ops_arg, op == 0 ? "backup" : "restore") == NULL)
+					continue;
+				/* a restore needs an image: the chip's own flash, as a person would restore */
+				if (op == 1 && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+					gdouble secs = 0;
+					if (!run_once(chip, size, baud, (guint)latency_ms * 1000, FALSE, path, &secs, &error)) {
+						g_printerr("%s\n", error->message);
+						return 1;
+					}
+				}
 				for (gint r = 0; r < runs; r++) {
 					gdouble secs = 0;
 					/* the restore writes back what the backup read */
