@@ -35,7 +35,7 @@ static gboolean
 run_once(const gchar *chip, gsize size, guint baud, guint latency_us, gboolean restore,
 	 const gchar *path, gdouble *secs, GError **error)
 {
-	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, 16 * 1024 * 1024 > size ? 0 : size, 1, error);
+	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, error);
 	g_autoptr(FkTransport) transport = NULL;
 	g_autoptr(FkDevice) device = NULL;
 	gint64 start;
@@ -109,8 +109,8 @@ main(int argc, char **argv)
 					continue;
 				/* a restore needs an image: the chip's own flash, as a person would restore */
 				if (op == 1 && !g_file_test(path, G_FILE_TEST_EXISTS)) {
-					gdouble secs = 0;
-					if (!run_once(chip, size, baud, (guint)latency_ms * 1000, FALSE, path, &secs, &error)) {
+					g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, &error);
+					if (sim == NULL || !fk_sim_device_dump_flash(sim, path, &error)) {
 						g_printerr("%s\n", error->message);
 						return 1;
 					}
