@@ -52,8 +52,9 @@ fk_application_about_action(GSimpleAction *action, GVariant *param, gpointer use
 		     "translator-credits", _("translator-credits"),
 		     NULL);
 	adw_about_window_add_legal_section(ADW_ABOUT_WINDOW(about), _("Flasher stubs"),
-					   _("Espressif’s flasher stubs are found at run time in an esptool or esptool-js "
-					     "installation; they are licensed Apache-2.0 OR MIT by Espressif Systems."),
+					   _("Espressif’s flasher stubs are installed with flashkeep-fetch-stubs or found in an "
+					     "existing esptool or esptool-js installation; they are licensed Apache-2.0 OR "
+					     "MIT by Espressif Systems."),
 					   GTK_LICENSE_CUSTOM, NULL);
 	gtk_window_present(GTK_WINDOW(about));
 }

@@ -115,7 +115,7 @@ fk_ui_error_hint(const GError *error)
 		case FK_ERROR_STUB_MISSING:
 			return _("Run flashkeep-fetch-stubs once to install Espressif’s flasher stubs.");
 		case FK_ERROR_VERIFY_FAILED:
-			return _("Nothing was reported as saved. Try again, perhaps at a lower baud rate.");
+			return _("What the chip holds does not match its checksum. Try again, perhaps at a lower baud rate.");
 		default:
 			break;
 		}
@@ -144,12 +144,12 @@ fk_ui_describe_image(const gchar *basename,
 	g_string_append_printf(str, _("<b>%s</b>, %s"), name_markup, size_text);
 	g_string_append(str, "\n");
 	if (info->found) {
-		g_autofree gchar *hdr_size = info->flash_size > 0 ? fk_ui_format_bytes(info->flash_size) : g_strdup(_("unknown size"));
+		g_autofree gchar *hdr_size = info->flash_size > 0 ? fk_ui_format_bytes(info->flash_size) : g_strdup(C_("flash size", "unknown size"));
 		const gchar *freq = info->chip != NULL ? fk_chip_flash_freq_name(info->chip, info->header.freq_code) : NULL;
 		g_autofree gchar *mode = g_ascii_strup(fk_flash_mode_to_string(info->header.flash_mode), -1);
-		/* Translators: e.g. "Boot image for an ESP32: DIO, 40m, 4 MB" */
-		g_string_append_printf(str, _("Boot image for an %s: %s, %s, %s"),
-				       info->chip != NULL ? info->chip->name : _("unknown chip"),
+		/* Translators: e.g. "Boot image for ESP32: DIO, 40m, 4 MB" */
+		g_string_append_printf(str, _("Boot image for %s: %s, %s, %s"),
+				       info->chip != NULL ? info->chip->name : C_("image for", "an unknown chip"),
 				       mode, freq != NULL ? freq : "?", hdr_size);
 	} else {
 		g_string_append(str, _("No boot image found: this may not be a firmware backup."));
@@ -157,12 +157,16 @@ fk_ui_describe_image(const gchar *basename,
 	}
 	g_string_append(str, "\n");
 	if (chip != NULL) {
-		g_autofree gchar *flash_text = flash_size > 0 ? fk_ui_format_bytes(flash_size) : g_strdup(_("unknown"));
-		/* Translators: the connected chip and its flash size */
-		g_string_append_printf(str, _("Connected: %s with %s of flash"), chip_description, flash_text);
+		if (flash_size > 0) {
+			g_autofree gchar *flash_text = fk_ui_format_bytes(flash_size);
+			/* Translators: the connected chip and its flash size */
+			g_string_append_printf(str, _("Connected: %s with %s of flash"), chip_description, flash_text);
+		} else {
+			g_string_append_printf(str, _("Connected: %s (flash size unknown)"), chip_description);
+		}
 		if (info->found && info->chip != NULL && info->chip->family != chip->family) {
 			g_string_append(str, "\n\n");
-			g_string_append_printf(str, _("<b>⚠ This image is for an %s, but the connected chip is an %s.</b> "
+			g_string_append_printf(str, _("<b>⚠ This image was made for %s, but the connected chip is %s.</b> "
 						      "It will not start on this board."),
 					       info->chip->name, chip->name);
 			*warnings = TRUE;

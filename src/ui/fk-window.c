@@ -304,8 +304,8 @@ fk_window_parse_spi(const gchar *text, guint32 *value, GError **error)
 	}
 	pins = g_strsplit(text, ",", -1);
 	if (g_strv_length(pins) != 5) {
-		g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
-			    _("The SPI connection must be SPI, HSPI or five pin numbers (CLK,Q,D,HD,CS)"));
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    _("The SPI connection must be SPI, HSPI or five pin numbers (CLK,Q,D,HD,CS)"));
 		return FALSE;
 	}
 	for (guint i = 0; i < 5; i++) {
@@ -464,7 +464,7 @@ fk_window_show_device(FkWindow *self)
 	adw_action_row_set_subtitle(self->chip_row, d->chip_description);
 	adw_action_row_set_subtitle(self->mac_row, d->mac);
 	{
-		g_autofree gchar *size = d->flash_size > 0 ? fk_ui_format_bytes(d->flash_size) : g_strdup(_("unknown size"));
+		g_autofree gchar *size = d->flash_size > 0 ? fk_ui_format_bytes(d->flash_size) : g_strdup(C_("flash size", "unknown size"));
 		const gchar *maker = fk_flash_manufacturer_name(d->flash_id & 0xFF);
 		g_autofree gchar *text = NULL;
 		if (maker != NULL)
@@ -520,11 +520,18 @@ fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation
 	GtkWidget *dialog;
 	const gchar *hint = fk_ui_error_hint(error);
 	g_autofree gchar *body = NULL;
-	if (hint != NULL)
-		body = g_strdup_printf("%s\n\n%s", hint, error->message);
-	else
-		body = g_strdup(error->message);
-	dialog = adw_message_dialog_new(GTK_WINDOW(self), fk_ui_error_summary(error, operation_failed), body);
+	g_autofree gchar *detail = g_markup_escape_text(error->message, -1);
+	/* the hint is for the person; the engine's message is the technical detail */
+	if (hint != NULL) {
+		g_autofree gchar *hint_markup = g_markup_escape_text(hint, -1);
+		/* Translators: a hint, then the technical detail of an error */
+		body = g_strdup_printf(_("%s\n\n<small>Details: %s</small>"), hint_markup, detail);
+	} else {
+		body = g_strdup_printf(_("<small>Details: %s</small>"), detail);
+	}
+	dialog = adw_message_dialog_new(GTK_WINDOW(self), fk_ui_error_summary(error, operation_failed), NULL);
+	adw_message_dialog_set_body_use_markup(ADW_MESSAGE_DIALOG(dialog), TRUE);
+	adw_message_dialog_set_body(ADW_MESSAGE_DIALOG(dialog), body);
 	adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", _("_Close"));
 	gtk_widget_add_css_class(dialog, "error");
 	gtk_window_present(GTK_WINDOW(dialog));
