@@ -1538,7 +1538,7 @@ fk_device_read_flash(FkDevice *self,
 		/* the stream cannot be interrupted cleanly, so read in pieces that can be */
 		gsize done = 0;
 		while (done < size) {
-			gsize n = MIN(size - done, 256 * 1024);
+			gsize n = MIN(size - done, 64 * 1024);
 			g_autoptr(GChecksum) part = g_checksum_new(G_CHECKSUM_MD5);
 			g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable();
 			gconstpointer data;

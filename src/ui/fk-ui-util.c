@@ -91,6 +91,8 @@ fk_ui_error_summary(const GError *error, const gchar *operation_failed)
 	}
 	if (error->domain == FK_PROTOCOL_ERROR)
 		return _("The serial link is unreliable");
+	if (error->domain == FK_DEVICE_ERROR)
+		return _("The chip reported an error");
 	return operation_failed;
 }
 
@@ -135,28 +137,46 @@ fk_ui_describe_image(const gchar *basename,
 		     gboolean *warnings,
 		     gboolean *blocking)
 {
+	GString *warn = g_string_new(NULL);
 	GString *str = g_string_new(NULL);
 	g_autofree gchar *size_text = fk_ui_format_bytes(file_size);
 	g_autofree gchar *name_markup = g_markup_escape_text(basename, -1);
 
 	*warnings = FALSE;
 	*blocking = FALSE;
+	/* what matters most comes first: reasons not to go ahead */
+	if (chip != NULL && flash_size > 0 && file_size > flash_size) {
+		g_autofree gchar *fl = fk_ui_format_bytes(flash_size);
+		g_string_append_printf(warn, _("<b>⚠ The image is larger than the %s flash: it cannot be written.</b>"), fl);
+		*blocking = TRUE;
+	} else if (chip != NULL && info->found && info->chip != NULL && info->chip->family != chip->family) {
+		g_string_append_printf(warn, _("<b>⚠ This image was made for %s, but the connected chip is %s.</b> "
+					       "It will not start on this board."),
+				       info->chip->name, chip->name);
+	} else if (chip != NULL && info->found && info->flash_size > 0 && flash_size > 0 && info->flash_size > flash_size) {
+		g_autofree gchar *hs = fk_ui_format_bytes(info->flash_size);
+		g_string_append_printf(warn, _("<b>⚠ The firmware expects %s of flash; this board has less.</b>"), hs);
+	} else if (!info->found) {
+		g_string_append(warn, _("⚠ No boot image found: this may not be a firmware backup."));
+	}
+	*warnings = warn->len > 0;
+	if (warn->len > 0)
+		g_string_append_printf(str, "%s\n\n", warn->str);
+
 	g_string_append_printf(str, _("<b>%s</b>, %s"), name_markup, size_text);
-	g_string_append(str, "\n");
 	if (info->found) {
-		g_autofree gchar *hdr_size = info->flash_size > 0 ? fk_ui_format_bytes(info->flash_size) : g_strdup(C_("flash size", "unknown size"));
+		g_autofree gchar *hdr_size = info->flash_size > 0 ? fk_ui_format_bytes(info->flash_size)
+								  : g_strdup(C_("flash size", "unknown size"));
 		const gchar *freq = info->chip != NULL ? fk_chip_flash_freq_name(info->chip, info->header.freq_code) : NULL;
 		g_autofree gchar *mode = g_ascii_strup(fk_flash_mode_to_string(info->header.flash_mode), -1);
+		g_string_append(str, "\n");
 		/* Translators: e.g. "Boot image for ESP32: DIO, 40m, 4 MB" */
 		g_string_append_printf(str, _("Boot image for %s: %s, %s, %s"),
 				       info->chip != NULL ? info->chip->name : C_("image for", "an unknown chip"),
 				       mode, freq != NULL ? freq : "?", hdr_size);
-	} else {
-		g_string_append(str, _("No boot image found: this may not be a firmware backup."));
-		*warnings = TRUE;
 	}
-	g_string_append(str, "\n");
 	if (chip != NULL) {
+		g_string_append(str, "\n");
 		if (flash_size > 0) {
 			g_autofree gchar *flash_text = fk_ui_format_bytes(flash_size);
 			/* Translators: the connected chip and its flash size */
@@ -164,32 +184,12 @@ fk_ui_describe_image(const gchar *basename,
 		} else {
 			g_string_append_printf(str, _("Connected: %s (flash size unknown)"), chip_description);
 		}
-		if (info->found && info->chip != NULL && info->chip->family != chip->family) {
-			g_string_append(str, "\n\n");
-			g_string_append_printf(str, _("<b>⚠ This image was made for %s, but the connected chip is %s.</b> "
-						      "It will not start on this board."),
-					       info->chip->name, chip->name);
-			*warnings = TRUE;
-		}
-		if (flash_size > 0 && file_size > flash_size) {
-			g_autofree gchar *fl = fk_ui_format_bytes(flash_size);
-			g_string_append(str, "\n\n");
-			g_string_append_printf(str, _("<b>⚠ The image is larger than the %s flash: it cannot be written.</b>"), fl);
-			*warnings = TRUE;
-			*blocking = TRUE;
-		} else if (flash_size > 0 && file_size < flash_size && info->offset == 0 && file_size >= 256 * 1024 &&
-			   (file_size & (file_size - 1)) == 0) {
-			g_string_append(str, "\n\n");
-			g_string_append(str, _("⚠ The image is smaller than the flash: only its part of the flash is replaced."));
-			*warnings = TRUE;
-		}
-		if (info->found && info->flash_size > 0 && flash_size > 0 && info->flash_size > flash_size) {
-			g_autofree gchar *hs = fk_ui_format_bytes(info->flash_size);
-			g_string_append(str, "\n\n");
-			g_string_append_printf(str, _("<b>⚠ The firmware expects %s of flash; this board has less.</b>"), hs);
-			*warnings = TRUE;
-		}
 	}
+	if (!*blocking) {
+		g_string_append(str, "\n\n");
+		g_string_append(str, _("What the flash holds now will be overwritten. Back it up first if you may need it."));
+	}
+	g_string_free(warn, TRUE);
 	return g_string_free(str, FALSE);
 }
 

@@ -416,6 +416,7 @@ fk_window_update_actions(FkWindow *self)
 	gboolean have_port = fk_window_get_port(self) != NULL;
 	gboolean identified = self->identified != NULL;
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.backup", !busy && have_port);
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.backup-to", !busy && have_port);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore", !busy && have_port);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore-file", !busy && have_port);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.erase", !busy && have_port && identified);
@@ -505,8 +506,9 @@ fk_window_job_progress_cb(FkJob *job, GParamSpec *pspec, FkWindow *self)
 		g_autofree gchar *d = fk_ui_format_bytes(done);
 		g_autofree gchar *t = fk_ui_format_bytes(total);
 		g_autofree gchar *rate = fk_ui_format_rate(done, total, secs);
-		/* Translators: e.g. "Reading the flash — 512 KB of 1 MB" */
-		g_autofree gchar *text = g_strdup_printf(_("%s — %s of %s"), fk_ui_translate_status(status), d, t);
+		/* Translators: e.g. "Reading the flash — 512 KB of 1 MB (50 %)" */
+		g_autofree gchar *text = g_strdup_printf(_("%s — %s of %s (%.0f %%)"), fk_ui_translate_status(status), d, t,
+							 fk_job_get_fraction(job) * 100);
 		gtk_progress_bar_set_text(self->progress_bar, text);
 		gtk_label_set_text(self->progress_label, rate);
 	} else {
@@ -518,23 +520,33 @@ static void
 fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation_failed)
 {
 	GtkWidget *dialog;
+	const gchar *summary = fk_ui_error_summary(error, NULL);
 	const gchar *hint = fk_ui_error_hint(error);
-	g_autofree gchar *body = NULL;
 	g_autofree gchar *detail = g_markup_escape_text(error->message, -1);
-	/* the hint is for the person; the engine's message is the technical detail */
-	if (hint != NULL) {
-		g_autofree gchar *hint_markup = g_markup_escape_text(hint, -1);
-		/* Translators: a hint, then the technical detail of an error */
-		body = g_strdup_printf(_("%s\n\n<small>Details: %s</small>"), hint_markup, detail);
-	} else {
-		body = g_strdup_printf(_("<small>Details: %s</small>"), detail);
+	GString *body = g_string_new(NULL);
+
+	/* the heading says what failed, the body why, what to do, and the technical detail */
+	if (summary != NULL) {
+		g_autofree gchar *m = g_markup_escape_text(summary, -1);
+		g_string_append_printf(body, "<b>%s</b>", m);
 	}
-	dialog = adw_message_dialog_new(GTK_WINDOW(self), fk_ui_error_summary(error, operation_failed), NULL);
+	if (hint != NULL) {
+		g_autofree gchar *m = g_markup_escape_text(hint, -1);
+		if (body->len > 0)
+			g_string_append(body, "\n");
+		g_string_append(body, m);
+	}
+	if (body->len > 0)
+		g_string_append(body, "\n\n");
+	/* Translators: the technical detail of an error, shown small */
+	g_string_append_printf(body, _("<small>Details: %s</small>"), detail);
+	dialog = adw_message_dialog_new(GTK_WINDOW(self), operation_failed, NULL);
 	adw_message_dialog_set_body_use_markup(ADW_MESSAGE_DIALOG(dialog), TRUE);
-	adw_message_dialog_set_body(ADW_MESSAGE_DIALOG(dialog), body);
+	adw_message_dialog_set_body(ADW_MESSAGE_DIALOG(dialog), body->str);
 	adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", _("_Close"));
 	gtk_widget_add_css_class(dialog, "error");
 	gtk_window_present(GTK_WINDOW(dialog));
+	g_string_free(body, TRUE);
 }
 
 /* the outcome of the last operation stays visible until the next one starts */

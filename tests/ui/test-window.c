@@ -1,0 +1,1053 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Widget tests for FkWindow, in-process against the simulator: the window's jobs open a "sim:"
+ * port, and the test reaches the very same FkSimDevice through fk_transport_open() (the simulator
+ * keeps one device per port name in the process) to prepare its flash, inject faults and check
+ * what the window did to it.
+ *
+ * Run under Xvfb (tests/ui/meson.build does that). With FK_SCREENSHOT_DIR set, screenshots of
+ * the main states are saved there with ImageMagick's `import -window root`. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <string.h>
+
+#include "fk-application.h"
+#include "fk-image.h"
+#include "fk-sim-device.h"
+#include "fk-sim-transport.h"
+#include "fk-transport.h"
+#include "fk-window.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FK_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FK_TEST_ASAN 1
+#endif
+#endif
+#ifndef FK_TEST_ASAN
+#define FK_TEST_ASAN 0
+#endif
+
+/* one of the ports the window offers (it lists only its own simulated boards) */
+#define PORT_ESP8266 "sim:esp8266@1MB,paced,latency=2"
+#define PORT_LATENCY_US 2000
+#define FLASH_1MB (1024 * 1024)
+/* generous: a paced 1 MiB read at 921600 baud takes about 12 s, longer under sanitizers */
+#define JOB_TIMEOUT_MS 180000
+
+static FkApplication *app = NULL;
+
+typedef struct {
+	FkWindow *win;
+	FkSimDevice *dev; /* the device the window's jobs talk to */
+	gchar *dir;	  /* this test's files */
+	GBytes *initial;  /* the simulated flash at the start of the test */
+} Fixture;
+
+/* ---- waiting without fixed sleeps ---- */
+
+typedef gboolean (*Cond)(gpointer data);
+
+static gboolean
+wake_cb(gpointer data)
+{
+	return G_SOURCE_CONTINUE;
+}
+
+/* spins the default main context until @cond holds or @timeout_ms passed */
+static gboolean
+spin_until(Cond cond, gpointer data, guint timeout_ms)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	/* wakes the loop now and then so the deadline is noticed even when nothing happens */
+	guint wake = g_timeout_add(25, wake_cb, NULL);
+	gboolean ok;
+	while (!(ok = cond(data)) && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(wake);
+	return ok;
+}
+
+static void
+drain_main_context(void)
+{
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+}
+
+static gboolean
+cond_not_busy(gpointer data)
+{
+	return !fk_window_is_busy(FK_WINDOW(data));
+}
+
+typedef struct {
+	guint ticks;
+	guint wanted;
+} FrameCount;
+
+static gboolean
+frame_tick_cb(GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+	FrameCount *fc = user_data;
+	fc->ticks++;
+	return fc->ticks < fc->wanted ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static gboolean
+cond_frames(gpointer data)
+{
+	FrameCount *fc = data;
+	return fc->ticks >= fc->wanted;
+}
+
+/* lets @widget's frame clock run @n frames, so what is shown has been painted */
+static void
+wait_frames(GtkWidget *widget, guint n)
+{
+	FrameCount fc = {0, n};
+	g_assert_true(gtk_widget_get_mapped(widget));
+	gtk_widget_queue_draw(widget);
+	gtk_widget_add_tick_callback(widget, frame_tick_cb, &fc, NULL);
+	g_assert_true(spin_until(cond_frames, &fc, 10000));
+}
+
+/* ---- widget lookups ---- */
+
+static GtkWidget *
+template_child(FkWindow *win, const gchar *name)
+{
+	GObject *obj = gtk_widget_get_template_child(GTK_WIDGET(win), FK_TYPE_WINDOW, name);
+	g_assert_nonnull(obj);
+	return GTK_WIDGET(obj);
+}
+
+/* the button wired to @action_name, from the window's own widget tree */
+static GtkWidget *
+find_action_button(GtkWidget *widget, const gchar *action_name)
+{
+	if (GTK_IS_BUTTON(widget) &&
+	    g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(widget)), action_name) == 0)
+		return widget;
+	for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL; c = gtk_widget_get_next_sibling(c)) {
+		GtkWidget *found = find_action_button(c, action_name);
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+/* whether @action (with @target, for actions with a parameter) is enabled: what a button wired
+ * to it would show. GTK has no getter for a widget class action's state, so a hidden probe
+ * button is put next to the window's Backup button for a moment. */
+static gboolean
+action_enabled(FkWindow *win, const gchar *action, GVariant *target)
+{
+	GtkWidget *anchor = find_action_button(GTK_WIDGET(win), "win.backup");
+	GtkWidget *box;
+	GtkWidget *probe = gtk_button_new();
+	gboolean enabled;
+	g_assert_nonnull(anchor);
+	box = gtk_widget_get_parent(anchor);
+	g_assert_true(GTK_IS_BOX(box));
+	gtk_widget_set_visible(probe, FALSE);
+	gtk_actionable_set_action_name(GTK_ACTIONABLE(probe), action);
+	if (target != NULL)
+		gtk_actionable_set_action_target_value(GTK_ACTIONABLE(probe), target);
+	gtk_box_append(GTK_BOX(box), probe);
+	enabled = gtk_widget_get_sensitive(probe);
+	gtk_box_remove(GTK_BOX(box), probe);
+	return enabled;
+}
+
+static gboolean
+action_button_sensitive(FkWindow *win, const gchar *action_name)
+{
+	GtkWidget *button = find_action_button(GTK_WIDGET(win), action_name);
+	g_assert_nonnull(button);
+	return gtk_widget_get_sensitive(button);
+}
+
+/* a mapped label anywhere under @widget whose text contains @needle (toasts are labels) */
+static gboolean
+has_label(GtkWidget *widget, const gchar *needle)
+{
+	if (GTK_IS_LABEL(widget) && gtk_widget_get_mapped(widget) &&
+	    strstr(gtk_label_get_label(GTK_LABEL(widget)), needle) != NULL)
+		return TRUE;
+	for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL; c = gtk_widget_get_next_sibling(c)) {
+		if (has_label(c, needle))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+typedef struct {
+	FkWindow *win;
+	const gchar *needle;
+} LabelWait;
+
+static gboolean
+cond_label(gpointer data)
+{
+	LabelWait *lw = data;
+	return has_label(GTK_WIDGET(lw->win), lw->needle);
+}
+
+static gboolean
+wait_for_label(FkWindow *win, const gchar *needle)
+{
+	LabelWait lw = {win, needle};
+	return spin_until(cond_label, &lw, 10000);
+}
+
+/* the visible AdwMessageDialogs on top of @win */
+static GPtrArray *
+list_message_dialogs(FkWindow *win)
+{
+	GPtrArray *found = g_ptr_array_new();
+	GList *tops = gtk_window_list_toplevels();
+	for (GList *l = tops; l != NULL; l = l->next) {
+		GtkWindow *w = l->data;
+		if (ADW_IS_MESSAGE_DIALOG(w) && gtk_window_get_transient_for(w) == GTK_WINDOW(win) &&
+		    gtk_widget_get_visible(GTK_WIDGET(w)))
+			g_ptr_array_add(found, w);
+	}
+	g_list_free(tops);
+	return found;
+}
+
+static gboolean
+cond_dialog_shown(gpointer data)
+{
+	g_autoptr(GPtrArray) dialogs = list_message_dialogs(FK_WINDOW(data));
+	return dialogs->len > 0 && gtk_widget_get_mapped(g_ptr_array_index(dialogs, 0));
+}
+
+static gboolean
+cond_no_dialog(gpointer data)
+{
+	g_autoptr(GPtrArray) dialogs = list_message_dialogs(FK_WINDOW(data));
+	return dialogs->len == 0;
+}
+
+/* waits for exactly one message dialog and returns it */
+static AdwMessageDialog *
+wait_for_dialog(FkWindow *win)
+{
+	g_autoptr(GPtrArray) dialogs = NULL;
+	g_assert_true(spin_until(cond_dialog_shown, win, 10000));
+	dialogs = list_message_dialogs(win);
+	g_assert_cmpuint(dialogs->len, ==, 1);
+	return ADW_MESSAGE_DIALOG(g_ptr_array_index(dialogs, 0));
+}
+
+static GtkWidget *
+find_button_with_label(GtkWidget *widget, const gchar *label)
+{
+	if (GTK_IS_BUTTON(widget) && g_strcmp0(gtk_button_get_label(GTK_BUTTON(widget)), label) == 0)
+		return widget;
+	for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL; c = gtk_widget_get_next_sibling(c)) {
+		GtkWidget *found = find_button_with_label(c, label);
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+/* what a click on the response's button does: the dialog closes and emits ::response */
+static void
+respond(FkWindow *win, AdwMessageDialog *dialog, const gchar *response)
+{
+	GtkWidget *button;
+	g_assert_true(adw_message_dialog_has_response(dialog, response));
+	g_assert_true(adw_message_dialog_get_response_enabled(dialog, response));
+	button = find_button_with_label(GTK_WIDGET(dialog), adw_message_dialog_get_response_label(dialog, response));
+	g_assert_nonnull(button);
+	g_assert_true(gtk_widget_is_sensitive(button));
+	g_signal_emit_by_name(button, "clicked");
+	g_assert_true(spin_until(cond_no_dialog, win, 10000));
+}
+
+/* ---- screenshots ---- */
+
+static void
+screenshot(GtkWidget *settle, const gchar *name)
+{
+	const gchar *dir = g_getenv("FK_SCREENSHOT_DIR");
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *err = NULL;
+	g_autoptr(GError) error = NULL;
+	gint status = 0;
+
+	if (dir == NULL || dir[0] == '\0')
+		return;
+	/* painted, and any appearing animation (toasts, dialogs) over */
+	wait_frames(settle, 30);
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	path = g_strdup_printf("%s/%s.png", dir, name);
+	{
+		const gchar *argv[] = {"import", "-window", "root", path, NULL};
+		g_assert_true(g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+					   NULL, NULL, NULL, &err, &status, &error));
+	}
+	g_assert_no_error(error);
+	if (!g_spawn_check_wait_status(status, &error))
+		g_test_message("import: %s", err);
+	g_assert_no_error(error);
+	g_test_message("screenshot %s", path);
+}
+
+/* ---- files and flash ---- */
+
+static FkSimDevice *
+sim_device_for_port(const gchar *port)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(FkTransport) transport = fk_transport_open(port, &error);
+	FkSimDevice *dev;
+	g_assert_no_error(error);
+	g_assert_true(FK_IS_SIM_TRANSPORT(transport));
+	dev = g_object_ref(fk_sim_transport_get_device(FK_SIM_TRANSPORT(transport)));
+	fk_transport_close(transport);
+	return dev;
+}
+
+static GBytes *
+sim_flash(Fixture *f)
+{
+	return fk_sim_device_get_flash(f->dev);
+}
+
+static void
+assert_bytes_equal(GBytes *a, GBytes *b)
+{
+	gsize la = 0, lb = 0;
+	const guint8 *da = g_bytes_get_data(a, &la);
+	const guint8 *db = g_bytes_get_data(b, &lb);
+	g_assert_cmpuint(la, ==, lb);
+	if (memcmp(da, db, la) != 0) {
+		gsize i = 0;
+		while (da[i] == db[i])
+			i++;
+		g_test_message("first difference at 0x%" G_GSIZE_MODIFIER "x: %02x != %02x", i, da[i], db[i]);
+		g_assert_not_reached();
+	}
+}
+
+static void
+assert_file_is(const gchar *path, GBytes *expected)
+{
+	g_autofree gchar *contents = NULL;
+	gsize len = 0;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_assert_true(g_file_get_contents(path, &contents, &len, &error));
+	g_assert_no_error(error);
+	bytes = g_bytes_new_take(g_steal_pointer(&contents), len);
+	assert_bytes_equal(bytes, expected);
+}
+
+static void
+write_file(const gchar *path, GBytes *bytes)
+{
+	g_autoptr(GError) error = NULL;
+	g_assert_true(g_file_set_contents(path, g_bytes_get_data(bytes, NULL), (gssize)g_bytes_get_size(bytes), &error));
+	g_assert_no_error(error);
+}
+
+static gint
+cmp_strp(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
+/* the names in @dir, sorted, joined with spaces ("" when empty) */
+static gchar *
+dir_listing(const gchar *dir)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDir) d = g_dir_open(dir, 0, &error);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	const gchar *name;
+	g_assert_no_error(error);
+	while ((name = g_dir_read_name(d)) != NULL)
+		g_ptr_array_add(names, g_strdup(name));
+	g_ptr_array_sort(names, cmp_strp);
+	g_ptr_array_add(names, NULL);
+	return g_strjoinv(" ", (gchar **)names->pdata);
+}
+
+static void
+rm_rf(const gchar *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const gchar *name;
+	if (d == NULL)
+		return;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_autofree gchar *path = g_build_filename(dir, name, NULL);
+		if (g_file_test(path, G_FILE_TEST_IS_DIR))
+			rm_rf(path);
+		else
+			g_unlink(path);
+	}
+	g_rmdir(dir);
+}
+
+static void
+reset_settings(const gchar *port)
+{
+	g_autoptr(GSettings) settings = g_settings_new(APP_ID);
+	g_autoptr(GSettingsSchema) schema = NULL;
+	g_auto(GStrv) keys = NULL;
+	g_object_get(settings, "settings-schema", &schema, NULL);
+	keys = g_settings_schema_list_keys(schema);
+	for (guint i = 0; keys[i] != NULL; i++)
+		g_settings_reset(settings, keys[i]);
+	/* the window selects the last port at start-up, so it never touches a real adapter */
+	g_settings_set_string(settings, "last-port", port);
+}
+
+/* ---- fixture ---- */
+
+static gboolean
+cond_identified(gpointer data)
+{
+	Fixture *f = data;
+	const gchar *chip;
+	if (fk_window_is_busy(f->win))
+		return FALSE;
+	chip = adw_action_row_get_subtitle(ADW_ACTION_ROW(template_child(f->win, "chip_row")));
+	return chip != NULL && strstr(chip, "ESP") != NULL;
+}
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	const gchar *port = data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(FkSimDevice) pristine = NULL;
+
+	f->dir = g_dir_make_tmp("fk-ui-test-XXXXXX", &error);
+	g_assert_no_error(error);
+
+	/* a fresh simulated board for every test: no faults, unpaced (tests that need realistic
+	 * timing turn pacing on), and a flash of its own, generated for another seed */
+	f->dev = sim_device_for_port(port);
+	fk_sim_device_clear_faults(f->dev);
+	fk_sim_device_set_timing(f->dev, FALSE, 0);
+	pristine = fk_sim_device_new(fk_sim_device_get_chip_name(f->dev), fk_sim_device_get_flash_size(f->dev),
+				     g_test_rand_int(), &error);
+	g_assert_no_error(error);
+	f->initial = fk_sim_device_get_flash(pristine);
+	g_assert_true(fk_sim_device_set_flash(f->dev, f->initial, &error));
+	g_assert_no_error(error);
+
+	reset_settings(port);
+	/* GTK owns the toplevel; this reference lets teardown check that the window is finalized */
+	f->win = g_object_ref(fk_window_new(ADW_APPLICATION(app)));
+	gtk_window_present(GTK_WINDOW(f->win));
+	g_assert_cmpstr(fk_window_get_port(f->win), ==, port);
+
+	/* the window identifies the chip on its own at start-up */
+	g_assert_true(spin_until(cond_identified, f, 60000));
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GPtrArray) dialogs = list_message_dialogs(f->win);
+	for (guint i = 0; i < dialogs->len; i++)
+		gtk_window_destroy(g_ptr_array_index(dialogs, i));
+	if (fk_window_is_busy(f->win)) {
+		gtk_widget_activate_action(GTK_WIDGET(f->win), "win.cancel", NULL);
+		g_assert_true(spin_until(cond_not_busy, f->win, JOB_TIMEOUT_MS));
+	}
+	gtk_window_destroy(GTK_WINDOW(f->win));
+	drain_main_context();
+	g_assert_finalize_object(f->win);
+
+	fk_sim_device_clear_faults(f->dev);
+	fk_sim_device_set_timing(f->dev, FALSE, 0);
+	g_object_unref(f->dev);
+	g_bytes_unref(f->initial);
+	rm_rf(f->dir);
+	g_free(f->dir);
+}
+
+static void
+start_backup(Fixture *f, const gchar *path)
+{
+	g_assert_false(fk_window_is_busy(f->win));
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.backup-to", "s", path);
+	g_assert_true(fk_window_is_busy(f->win));
+}
+
+static void
+wait_job_done(Fixture *f)
+{
+	g_assert_true(spin_until(cond_not_busy, f->win, JOB_TIMEOUT_MS));
+}
+
+static gdouble
+progress_fraction(Fixture *f)
+{
+	return gtk_progress_bar_get_fraction(GTK_PROGRESS_BAR(template_child(f->win, "progress_bar")));
+}
+
+typedef struct {
+	Fixture *f;
+	gdouble at_least;
+} FractionWait;
+
+static gboolean
+cond_fraction(gpointer data)
+{
+	FractionWait *fw = data;
+	return progress_fraction(fw->f) >= fw->at_least;
+}
+
+static void
+wait_fraction(Fixture *f, gdouble at_least)
+{
+	FractionWait fw = {f, at_least};
+	g_assert_true(spin_until(cond_fraction, &fw, JOB_TIMEOUT_MS));
+	g_assert_true(fk_window_is_busy(f->win));
+}
+
+/* ---- tests ---- */
+
+static void
+test_backup(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	g_autofree gchar *listing = NULL;
+	g_autoptr(GBytes) flash = NULL;
+
+	screenshot(GTK_WIDGET(f->win), "idle");
+
+	start_backup(f, path);
+	wait_job_done(f);
+	g_assert_true(cond_no_dialog(f->win));
+	flash = sim_flash(f);
+	g_assert_cmpuint(g_bytes_get_size(flash), ==, FLASH_1MB);
+	assert_bytes_equal(flash, f->initial); /* a backup does not change the chip */
+	assert_file_is(path, flash);
+	listing = dir_listing(f->dir);
+	g_assert_cmpstr(listing, ==, "backup.bin");
+	g_assert_true(wait_for_label(f->win, "Backup saved"));
+}
+
+static void
+test_actions_while_busy(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	g_autofree gchar *image = g_build_filename(f->dir, "image.bin", NULL);
+	g_autofree gchar *listing = NULL;
+	GtkWidget *port_row = template_child(f->win, "port_row");
+
+	write_file(image, f->initial);
+	/* idle: everything available but cancel */
+	g_assert_true(action_button_sensitive(f->win, "win.backup"));
+	g_assert_true(action_button_sensitive(f->win, "win.restore"));
+	g_assert_true(action_button_sensitive(f->win, "win.erase"));
+	g_assert_false(action_button_sensitive(f->win, "win.cancel"));
+	g_assert_true(gtk_widget_get_sensitive(port_row));
+
+	fk_sim_device_set_timing(f->dev, TRUE, PORT_LATENCY_US);
+	start_backup(f, path);
+	wait_fraction(f, 0.2);
+	g_assert_false(action_button_sensitive(f->win, "win.backup"));
+	g_assert_false(action_button_sensitive(f->win, "win.restore"));
+	g_assert_false(action_button_sensitive(f->win, "win.erase"));
+	g_assert_true(action_button_sensitive(f->win, "win.cancel"));
+	g_assert_false(gtk_widget_get_sensitive(port_row));
+	g_assert_true(gtk_widget_get_visible(template_child(f->win, "progress_box")));
+
+	/* disabled actions do nothing: no dialogs (win.backup-to: see scripted-actions-while-busy) */
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.restore-file", "s", image);
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.erase", NULL);
+	drain_main_context();
+	g_assert_true(cond_no_dialog(f->win));
+
+	screenshot(GTK_WIDGET(f->win), "backup-in-progress");
+	g_assert_true(fk_window_is_busy(f->win));
+
+	wait_job_done(f);
+	g_assert_true(action_button_sensitive(f->win, "win.backup"));
+	g_assert_true(action_button_sensitive(f->win, "win.restore"));
+	g_assert_true(action_button_sensitive(f->win, "win.erase"));
+	g_assert_false(action_button_sensitive(f->win, "win.cancel"));
+	g_assert_true(gtk_widget_get_sensitive(port_row));
+	g_assert_false(gtk_widget_get_visible(template_child(f->win, "progress_box")));
+	assert_file_is(path, f->initial);
+	listing = dir_listing(f->dir);
+	g_assert_cmpstr(listing, ==, "backup.bin image.bin");
+}
+
+static void
+test_scripted_actions_while_busy(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	g_autofree gchar *other = g_build_filename(f->dir, "other.bin", NULL);
+	const gchar *names[] = {"win.backup-to", "win.restore-file"};
+	gboolean busy_enabled[G_N_ELEMENTS(names)];
+
+	/* the probe itself: plain actions, idle and busy, agree with the window's own buttons */
+	g_assert_true(action_enabled(f->win, "win.backup", NULL));
+	g_assert_false(action_enabled(f->win, "win.cancel", NULL));
+	g_assert_false(action_enabled(f->win, "win.no-such-action", NULL));
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+		g_assert_true(action_enabled(f->win, names[i], g_variant_new_string(other)));
+
+	fk_sim_device_set_timing(f->dev, TRUE, PORT_LATENCY_US);
+	start_backup(f, path);
+	wait_fraction(f, 0.1);
+	g_assert_false(action_enabled(f->win, "win.backup", NULL));
+	g_assert_true(action_enabled(f->win, "win.cancel", NULL));
+	g_assert_false(action_enabled(f->win, "win.identify", NULL));
+	/* the scripted twins of Backup and Restore (a path instead of a file chooser) must be
+	 * disabled like them; an enabled one would reach the window's guard against a second job */
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+		busy_enabled[i] = action_enabled(f->win, names[i], g_variant_new_string(other));
+	wait_job_done(f);
+	assert_file_is(path, f->initial);
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_assert_true(action_enabled(f->win, names[i], g_variant_new_string(other)));
+		if (busy_enabled[i])
+			g_test_fail_printf("%s stays enabled while a job runs", names[i]);
+	}
+}
+
+static void
+test_restore(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "image.bin", NULL);
+	g_autoptr(GBytes) image = NULL;
+	g_autoptr(GBytes) flash = NULL;
+	AdwMessageDialog *dialog;
+	{
+		/* the chip's own boot header, then new contents everywhere else */
+		guint8 *buf = g_memdup2(g_bytes_get_data(f->initial, NULL), FLASH_1MB);
+		GRand *rand = g_rand_new_with_seed(g_test_rand_int());
+		for (gsize i = 0x1000; i < FLASH_1MB; i += 4) {
+			guint32 v = g_rand_int(rand);
+			memcpy(buf + i, &v, 4);
+		}
+		/* some erased space too, as in a real image */
+		memset(buf + 0x80000, 0xFF, 0x10000);
+		g_rand_free(rand);
+		image = g_bytes_new_take(buf, FLASH_1MB);
+	}
+	write_file(path, image);
+
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.restore-file", "s", path);
+	dialog = wait_for_dialog(f->win);
+	g_assert_cmpstr(adw_message_dialog_get_heading(dialog), ==, "Restore This Image?");
+	/* an image of this very chip: no warnings */
+	g_assert_true(adw_message_dialog_get_response_enabled(dialog, "restore"));
+	g_assert_cmpstr(adw_message_dialog_get_response_label(dialog, "restore"), ==, "_Restore");
+	g_assert_false(fk_window_is_busy(f->win));
+	respond(f->win, dialog, "restore");
+	g_assert_true(fk_window_is_busy(f->win));
+	wait_job_done(f);
+
+	g_assert_true(cond_no_dialog(f->win));
+	flash = sim_flash(f);
+	assert_bytes_equal(flash, image);
+	g_assert_true(wait_for_label(f->win, "Image restored and verified"));
+}
+
+static void
+test_erase(Fixture *f, gconstpointer data)
+{
+	AdwMessageDialog *dialog;
+	g_autoptr(GBytes) after_cancel = NULL;
+	g_autoptr(GBytes) after_erase = NULL;
+	const guint8 *p;
+	gsize len = 0;
+
+	/* the simulated flash is not blank to begin with */
+	p = g_bytes_get_data(f->initial, &len);
+	g_assert_cmpuint(p[0], !=, 0xFF);
+
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.erase", NULL);
+	dialog = wait_for_dialog(f->win);
+	g_assert_cmpint(adw_message_dialog_get_response_appearance(dialog, "erase"), ==, ADW_RESPONSE_DESTRUCTIVE);
+	g_assert_cmpstr(adw_message_dialog_get_default_response(dialog), ==, "cancel");
+	respond(f->win, dialog, "cancel");
+	g_assert_false(fk_window_is_busy(f->win));
+	drain_main_context();
+	g_assert_false(fk_window_is_busy(f->win));
+	after_cancel = sim_flash(f);
+	assert_bytes_equal(after_cancel, f->initial);
+
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.erase", NULL);
+	dialog = wait_for_dialog(f->win);
+	respond(f->win, dialog, "erase");
+	g_assert_true(fk_window_is_busy(f->win));
+	wait_job_done(f);
+	g_assert_true(cond_no_dialog(f->win));
+	after_erase = sim_flash(f);
+	p = g_bytes_get_data(after_erase, &len);
+	g_assert_cmpuint(len, ==, FLASH_1MB);
+	for (gsize i = 0; i < len; i++) {
+		if (p[i] != 0xFF) {
+			g_test_message("byte 0x%" G_GSIZE_MODIFIER "x is %02x after the erase", i, p[i]);
+			g_assert_not_reached();
+		}
+	}
+	g_assert_true(wait_for_label(f->win, "Flash erased"));
+}
+
+static void
+test_cancel_backup(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	g_autofree gchar *path2 = g_build_filename(f->dir, "second.bin", NULL);
+	g_autofree gchar *listing = NULL;
+	gint64 t0;
+
+	fk_sim_device_set_timing(f->dev, TRUE, PORT_LATENCY_US);
+	start_backup(f, path);
+	wait_fraction(f, 0.15);
+	g_assert_cmpfloat(progress_fraction(f), <, 0.9);
+	t0 = g_get_monotonic_time();
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.cancel", NULL);
+	wait_job_done(f);
+	g_test_message("cancelled after %.0f ms", (g_get_monotonic_time() - t0) / 1000.0);
+	/* a cancel is no error */
+	g_assert_true(cond_no_dialog(f->win));
+	listing = dir_listing(f->dir);
+	g_assert_cmpstr(listing, ==, ""); /* neither the file nor a .part left behind */
+	g_assert_true(wait_for_label(f->win, "Backup cancelled"));
+
+	/* and the board is usable again straight away */
+	fk_sim_device_set_timing(f->dev, FALSE, 0);
+	start_backup(f, path2);
+	wait_job_done(f);
+	g_assert_true(cond_no_dialog(f->win));
+	assert_file_is(path2, f->initial);
+	g_free(listing);
+	listing = dir_listing(f->dir);
+	g_assert_cmpstr(listing, ==, "second.bin");
+}
+
+static void
+run_failing_backup(Fixture *f, const gchar *faults, gboolean shot)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	g_autofree gchar *listing = NULL;
+	g_autoptr(GError) error = NULL;
+	AdwMessageDialog *dialog;
+
+	g_assert_true(fk_sim_device_add_faults_from_string(f->dev, faults, &error));
+	g_assert_no_error(error);
+	start_backup(f, path);
+	wait_job_done(f);
+
+	dialog = wait_for_dialog(f->win);
+	g_test_message("error dialog: %s / %s", adw_message_dialog_get_heading(dialog),
+		       adw_message_dialog_get_body(dialog));
+	g_assert_true(gtk_widget_has_css_class(GTK_WIDGET(dialog), "error"));
+	g_assert_nonnull(adw_message_dialog_get_heading(dialog));
+	g_assert_cmpstr(adw_message_dialog_get_heading(dialog), !=, "");
+	g_assert_cmpstr(adw_message_dialog_get_body(dialog), !=, "");
+	/* no file, no temporary file, no success toast */
+	listing = dir_listing(f->dir);
+	g_assert_cmpstr(listing, ==, "");
+	g_assert_false(has_label(GTK_WIDGET(f->win), "Backup saved"));
+	if (shot)
+		screenshot(GTK_WIDGET(dialog), "error");
+	respond(f->win, dialog, "close");
+	g_assert_false(has_label(GTK_WIDGET(f->win), "Backup saved"));
+	/* the window is ready for another try */
+	g_assert_true(action_button_sensitive(f->win, "win.backup"));
+}
+
+static void
+test_error_bad_md5(Fixture *f, gconstpointer data)
+{
+	/* the chip's digest of the read does not match the data */
+	run_failing_backup(f, "bad-md5:1", TRUE);
+}
+
+static void
+test_error_link_closed(Fixture *f, gconstpointer data)
+{
+	/* the board goes away half-way through the read */
+	run_failing_backup(f, "close:400000", FALSE);
+}
+
+static void
+fraction_notify_cb(GtkProgressBar *bar, GParamSpec *pspec, GArray *values)
+{
+	gdouble v = gtk_progress_bar_get_fraction(bar);
+	g_array_append_val(values, v);
+}
+
+static void
+test_progress(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	g_autoptr(GArray) values = g_array_new(FALSE, FALSE, sizeof(gdouble));
+	GtkWidget *bar = template_child(f->win, "progress_bar");
+	gulong id;
+	gdouble last = 0.0;
+	guint mid = 0;
+
+	fk_sim_device_set_timing(f->dev, TRUE, PORT_LATENCY_US);
+	id = g_signal_connect(bar, "notify::fraction", G_CALLBACK(fraction_notify_cb), values);
+	start_backup(f, path);
+	wait_job_done(f);
+	g_signal_handler_disconnect(bar, id);
+
+	g_test_message("%u progress updates", values->len);
+	for (guint i = 0; i < values->len; i++) {
+		gdouble v = g_array_index(values, gdouble, i);
+		if (v < last) {
+			g_test_message("progress went back from %.4f to %.4f (update %u)", last, v, i);
+			g_assert_not_reached();
+		}
+		if (v > 0.0 && v < 1.0)
+			mid++;
+		last = v;
+	}
+	/* realistic progress: many steps in between, and it ends full */
+	g_assert_cmpuint(mid, >=, 20);
+	g_assert_cmpfloat_with_epsilon(last, 1.0, 1e-9);
+	assert_file_is(path, f->initial);
+}
+
+static AdwMessageDialog *
+open_restore_dialog(Fixture *f, const gchar *name, GBytes *image)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, name, NULL);
+	write_file(path, image);
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.restore-file", "s", path);
+	return wait_for_dialog(f->win);
+}
+
+static void
+test_restore_other_chip(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(FkSimDevice) esp32 = fk_sim_device_new("esp32", 4 * FLASH_1MB, 7, &error);
+	g_autoptr(GBytes) esp32_flash = NULL;
+	g_autoptr(GBytes) image = NULL;
+	g_autoptr(GBytes) flash = NULL;
+	AdwMessageDialog *dialog;
+	const gchar *body;
+	FkImageInfo info;
+
+	/* the first megabyte of an ESP32's flash: it fits, but it is for another chip */
+	g_assert_no_error(error);
+	esp32_flash = fk_sim_device_get_flash(esp32);
+	image = g_bytes_new_from_bytes(esp32_flash, 0, FLASH_1MB);
+	fk_image_inspect(g_bytes_get_data(image, NULL), g_bytes_get_size(image), &info);
+	g_assert_true(info.found);
+	g_assert_nonnull(info.chip);
+	g_assert_cmpstr(info.chip->name, ==, "ESP32");
+
+	dialog = open_restore_dialog(f, "esp32.bin", image);
+	body = adw_message_dialog_get_body(dialog);
+	g_test_message("restore dialog: %s", body);
+	g_assert_nonnull(strstr(body, "This image was made for ESP32"));
+	g_assert_nonnull(strstr(body, "ESP8266"));
+	/* allowed, but only deliberately */
+	g_assert_true(adw_message_dialog_get_response_enabled(dialog, "restore"));
+	g_assert_cmpstr(adw_message_dialog_get_response_label(dialog, "restore"), ==, "_Restore Anyway");
+	g_assert_cmpint(adw_message_dialog_get_response_appearance(dialog, "restore"), ==, ADW_RESPONSE_DESTRUCTIVE);
+	g_assert_cmpstr(adw_message_dialog_get_default_response(dialog), ==, "cancel");
+	screenshot(GTK_WIDGET(dialog), "restore-confirmation");
+
+	respond(f->win, dialog, "cancel");
+	g_assert_false(fk_window_is_busy(f->win));
+	flash = sim_flash(f);
+	assert_bytes_equal(flash, f->initial);
+}
+
+static void
+test_restore_too_large(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GByteArray) buf = g_byte_array_new();
+	g_autoptr(GBytes) image = NULL;
+	g_autoptr(GBytes) flash = NULL;
+	AdwMessageDialog *dialog;
+	const gchar *body;
+
+	/* this chip's own image, but twice its flash */
+	g_byte_array_append(buf, g_bytes_get_data(f->initial, NULL), FLASH_1MB);
+	g_byte_array_append(buf, g_bytes_get_data(f->initial, NULL), FLASH_1MB);
+	image = g_byte_array_free_to_bytes(g_steal_pointer(&buf));
+
+	dialog = open_restore_dialog(f, "twice.bin", image);
+	body = adw_message_dialog_get_body(dialog);
+	g_test_message("restore dialog: %s", body);
+	g_assert_nonnull(strstr(body, "larger than"));
+	g_assert_false(adw_message_dialog_get_response_enabled(dialog, "restore"));
+	g_assert_true(adw_message_dialog_get_response_enabled(dialog, "cancel"));
+	{
+		/* and its button cannot be clicked */
+		GtkWidget *button = find_button_with_label(GTK_WIDGET(dialog),
+							   adw_message_dialog_get_response_label(dialog, "restore"));
+		g_assert_nonnull(button);
+		g_assert_false(gtk_widget_is_sensitive(button));
+	}
+
+	respond(f->win, dialog, "cancel");
+	g_assert_false(fk_window_is_busy(f->win));
+	flash = sim_flash(f);
+	assert_bytes_equal(flash, f->initial);
+}
+
+typedef struct {
+	FkWindow *win;
+	gint64 start;	   /* when the backup was started */
+	gint64 last;
+	gint64 max_gap;
+	gint64 max_gap_at; /* when the longest gap ended, from the start */
+	gdouble max_gap_fraction;
+	gboolean max_gap_busy;
+	gint64 max_gap_steady; /* the longest once the transfer is under way (> 1 s in) */
+	guint ticks;
+	guint over_20ms;
+} Ticker;
+
+static gboolean
+ticker_cb(gpointer user_data)
+{
+	Ticker *t = user_data;
+	gint64 now = g_get_monotonic_time();
+	gint64 gap = now - t->last;
+	t->last = now;
+	t->ticks++;
+	if (t->start == 0)
+		return G_SOURCE_CONTINUE;
+	if (gap > t->max_gap) {
+		t->max_gap = gap;
+		t->max_gap_at = now - t->start;
+		t->max_gap_fraction =
+		    gtk_progress_bar_get_fraction(GTK_PROGRESS_BAR(template_child(t->win, "progress_bar")));
+		t->max_gap_busy = fk_window_is_busy(t->win);
+	}
+	if (now - t->start > G_USEC_PER_SEC && fk_window_is_busy(t->win))
+		t->max_gap_steady = MAX(t->max_gap_steady, gap);
+	if (gap > 20000)
+		t->over_20ms++;
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+cond_ticks(gpointer data)
+{
+	Ticker *t = data;
+	return t->ticks >= 5;
+}
+
+static void
+test_responsive(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	GtkTextBuffer *log = gtk_text_view_get_buffer(GTK_TEXT_VIEW(template_child(f->win, "log_view")));
+	g_autofree gchar *log_text = NULL;
+	Ticker t = {f->win, 0, 0, 0, 0, 0.0, FALSE, 0, 0, 0};
+	gint64 limit = 50000;
+	guint id;
+	gint64 t_activate;
+	gdouble secs;
+	GtkTextIter start, end;
+
+	/* the settings default: 921600 baud */
+	fk_sim_device_set_timing(f->dev, TRUE, PORT_LATENCY_US);
+	/* a 10 ms timeout on the main loop; the gaps between its ticks are what a person would
+	 * feel as a stalled window (they include the 10 ms interval itself) */
+	t.last = g_get_monotonic_time();
+	id = g_timeout_add(10, ticker_cb, &t);
+	g_assert_true(spin_until(cond_ticks, &t, 10000));
+	t.start = g_get_monotonic_time();
+	start_backup(f, path);
+	t_activate = g_get_monotonic_time() - t.start;
+	wait_job_done(f);
+	g_source_remove(id);
+	secs = (g_get_monotonic_time() - t.start) / 1e6;
+
+	gtk_text_buffer_get_bounds(log, &start, &end);
+	log_text = gtk_text_buffer_get_text(log, &start, &end, FALSE);
+	g_assert_nonnull(strstr(log_text, "at 921600 baud"));
+	assert_file_is(path, f->initial);
+
+	g_test_message("paced 1 MiB backup at 921600 baud: %.1f s, %u ticks of a 10 ms timeout", secs, t.ticks);
+	g_test_message("max main-loop gap: %.1f ms", t.max_gap / 1000.0);
+	g_test_message("longest gap ended %.2f s after the start (progress %.0f %%%s); starting the job took "
+		       "%.1f ms on the main thread; %u gaps over 20 ms; longest during the transfer: %.1f ms",
+		       t.max_gap_at / 1e6, t.max_gap_fraction * 100, t.max_gap_busy ? "" : ", job finished",
+		       t_activate / 1000.0, t.over_20ms, t.max_gap_steady / 1000.0);
+	/* the pacing made it a real measurement: 1 MiB at 92160 bytes/s is over 11 s */
+	g_assert_cmpfloat(secs, >, 8.0);
+#if FK_TEST_ASAN
+	/* AddressSanitizer slows the main thread's own work (layout, drawing) two- to threefold, and
+	 * on a loaded two-core machine single frames took 50-75 ms where the plain build stays under
+	 * 20 ms. Here the limit only catches real blocking (a worker call on the main thread would
+	 * stall for seconds); the 50 ms promise is checked by the plain build. */
+	limit = 250000;
+	g_test_message("AddressSanitizer build: limit %" G_GINT64_FORMAT " ms", limit / 1000);
+#endif
+	/* steady state: the worker never holds up the main loop */
+	g_assert_cmpint(t.max_gap_steady, <, limit);
+	g_assert_cmpint(t.max_gap, <, limit);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *state = NULL;
+	int rc;
+
+	setlocale(LC_ALL, "");
+	/* this run's simulated flashes are saved in a state directory of its own */
+	state = g_dir_make_tmp("fk-ui-state-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_setenv("XDG_STATE_HOME", state, TRUE);
+
+	gtk_test_init(&argc, &argv, NULL);
+
+	/* the application sets up libadwaita and its style sheet and registers "sim:" ports; it
+	 * is registered (startup) but never run: the tests spin the main context themselves */
+	app = g_object_new(FK_TYPE_APPLICATION,
+			   "application-id", APP_ID ".UiTest",
+			   "flags", G_APPLICATION_NON_UNIQUE,
+			   "resource-base-path", "/io/github/flashkeep/Flashkeep",
+			   NULL);
+	g_assert_true(g_application_register(G_APPLICATION(app), NULL, &error));
+	g_assert_no_error(error);
+	/* keep the application alive with no window between tests */
+	g_application_hold(G_APPLICATION(app));
+
+#define ADD(name, func) \
+	g_test_add("/fk/window/" name, Fixture, PORT_ESP8266, fixture_setup, func, fixture_teardown)
+	ADD("backup", test_backup);
+	ADD("actions-while-busy", test_actions_while_busy);
+	ADD("scripted-actions-while-busy", test_scripted_actions_while_busy);
+	ADD("restore", test_restore);
+	ADD("erase", test_erase);
+	ADD("cancel-backup", test_cancel_backup);
+	ADD("error-bad-md5", test_error_bad_md5);
+	ADD("error-link-closed", test_error_link_closed);
+	ADD("progress", test_progress);
+	ADD("restore-other-chip", test_restore_other_chip);
+	ADD("restore-too-large", test_restore_too_large);
+	ADD("responsive", test_responsive);
+#undef ADD
+
+	rc = g_test_run();
+
+	g_application_release(G_APPLICATION(app));
+	g_clear_object(&app);
+	rm_rf(state);
+	return rc;
+}
