@@ -231,6 +231,25 @@ test_chip_lookup(void)
 }
 
 static void
+test_spi_connection(void)
+{
+	guint32 v = 99;
+	g_autoptr(GError) error = NULL;
+	g_assert_true(fk_spi_connection_parse("SPI", &v, NULL));
+	g_assert_cmphex(v, ==, 0);
+	g_assert_true(fk_spi_connection_parse("hspi", &v, NULL));
+	g_assert_cmphex(v, ==, 1);
+	/* CLK,Q,D,HD,CS = 6,17,8,11,16 */
+	g_assert_true(fk_spi_connection_parse("6,17,8,11,16", &v, NULL));
+	g_assert_cmphex(v, ==, (11u << 24) | (16u << 18) | (8u << 12) | (17u << 6) | 6u);
+	g_assert_false(fk_spi_connection_parse("6,17,8,11", &v, &error));
+	g_assert_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	g_assert_false(fk_spi_connection_parse("6,17,8,11,40", &v, &error));
+	g_assert_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT);
+}
+
+static void
 test_timeouts(void)
 {
 	g_assert_cmpuint(fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, 1000), ==, 3000);
@@ -252,5 +271,6 @@ main(int argc, char **argv)
 	g_test_add_func("/fk/protocol/jedec", test_jedec_sizes);
 	g_test_add_func("/fk/protocol/chips", test_chip_lookup);
 	g_test_add_func("/fk/protocol/timeouts", test_timeouts);
+	g_test_add_func("/fk/protocol/spi-connection", test_spi_connection);
 	return g_test_run();
 }

@@ -148,38 +148,6 @@ fk_cli_parse_u32(const gchar *text, guint32 *value, const gchar *what, GError **
 }
 
 static gboolean
-fk_cli_parse_spi_connection(const gchar *text, guint32 *value, GError **error)
-{
-	g_auto(GStrv) pins = NULL;
-	guint32 p[5];
-	if (g_ascii_strcasecmp(text, "SPI") == 0) {
-		*value = 0;
-		return TRUE;
-	}
-	if (g_ascii_strcasecmp(text, "HSPI") == 0) {
-		*value = 1;
-		return TRUE;
-	}
-	pins = g_strsplit(text, ",", -1);
-	if (g_strv_length(pins) != 5) {
-		g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
-			    "--spi-connection takes SPI, HSPI or five pin numbers CLK,Q,D,HD,CS (got “%s”)", text);
-		return FALSE;
-	}
-	for (guint i = 0; i < 5; i++) {
-		if (!fk_cli_parse_u32(pins[i], &p[i], "pin", error))
-			return FALSE;
-		if (p[i] > 33) {
-			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "pin %u does not exist", p[i]);
-			return FALSE;
-		}
-	}
-	/* CLK,Q,D,HD,CS packed as HD<<24 | CS<<18 | D<<12 | Q<<6 | CLK */
-	*value = (p[3] << 24) | (p[4] << 18) | (p[2] << 12) | (p[1] << 6) | p[0];
-	return TRUE;
-}
-
-static gboolean
 fk_cli_parse_before(const gchar *text, FkResetMode *mode, GError **error)
 {
 	g_autofree gchar *t = g_strdelimit(g_strdup(text), "-", '_');
@@ -270,7 +238,7 @@ fk_cli_connect(FkCli *self, GError **error)
 	}
 	if (self->spi_connection != NULL) {
 		guint32 value = 0;
-		if (!fk_cli_parse_spi_connection(self->spi_connection, &value, error))
+		if (!fk_spi_connection_parse(self->spi_connection, &value, error))
 			return NULL;
 		fk_device_set_spi_connection(device, value);
 	}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "fk-chip.h"
+#include "fk-error.h"
 
 #define KiB 1024u
 #define MiB (1024u * 1024u)
@@ -349,4 +350,37 @@ fk_format_size(gsize size)
 	if (size >= KiB && size % KiB == 0)
 		return g_strdup_printf("%" G_GSIZE_FORMAT " KB", size / KiB);
 	return g_strdup_printf("%" G_GSIZE_FORMAT " bytes", size);
+}
+
+gboolean
+fk_spi_connection_parse(const gchar *text, guint32 *value, GError **error)
+{
+	g_auto(GStrv) pins = NULL;
+	guint32 p[5];
+	if (g_ascii_strcasecmp(text, "SPI") == 0) {
+		*value = 0;
+		return TRUE;
+	}
+	if (g_ascii_strcasecmp(text, "HSPI") == 0) {
+		*value = 1;
+		return TRUE;
+	}
+	pins = g_strsplit(text, ",", -1);
+	if (g_strv_length(pins) != 5) {
+		g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+			    "The SPI connection takes SPI, HSPI or five pin numbers CLK,Q,D,HD,CS (got “%s”)", text);
+		return FALSE;
+	}
+	for (guint i = 0; i < 5; i++) {
+		guint64 v = 0;
+		if (!g_ascii_string_to_unsigned(g_strstrip(pins[i]), 10, 0, 33, &v, NULL)) {
+			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "“%s” is not a GPIO number (0 to 33)", pins[i]);
+			return FALSE;
+		}
+		p[i] = (guint32)v;
+	}
+	/* CLK,Q,D,HD,CS packed as HD<<24 | CS<<18 | D<<12 | Q<<6 | CLK */
+	*value = (p[3] << 24) | (p[4] << 18) | (p[2] << 12) | (p[1] << 6) | p[0];
+	return TRUE;
 }

@@ -82,6 +82,11 @@ fk_chip_flash_freq_code(const FkChipInfo *chip, const gchar *freq);
 const gchar *
 fk_chip_flash_freq_name(const FkChipInfo *chip, guint code);
 
+/* esptool's --spi-connection: "SPI", "HSPI" or five GPIO numbers "CLK,Q,D,HD,CS", packed as
+ * SPI_ATTACH takes them; FK_ERROR_INVALID_ARGUMENT otherwise */
+gboolean
+fk_spi_connection_parse(const gchar *text, guint32 *value, GError **error);
+
 /* "1MB", "512KB", "4M", "0x100000", "1048576" -> bytes; 0 on failure */
 gsize
 fk_parse_size(const gchar *text);

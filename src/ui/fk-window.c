@@ -292,33 +292,11 @@ fk_window_job_data_new(FkWindow *self, FkOp op)
 static gboolean
 fk_window_parse_spi(const gchar *text, guint32 *value, GError **error)
 {
-	g_auto(GStrv) pins = NULL;
-	guint32 p[5];
-	if (g_ascii_strcasecmp(text, "SPI") == 0) {
-		*value = 0;
+	if (fk_spi_connection_parse(text, value, NULL))
 		return TRUE;
-	}
-	if (g_ascii_strcasecmp(text, "HSPI") == 0) {
-		*value = 1;
-		return TRUE;
-	}
-	pins = g_strsplit(text, ",", -1);
-	if (g_strv_length(pins) != 5) {
-		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
-				    _("The SPI connection must be SPI, HSPI or five pin numbers (CLK,Q,D,HD,CS)"));
-		return FALSE;
-	}
-	for (guint i = 0; i < 5; i++) {
-		guint64 v = 0;
-		if (!g_ascii_string_to_unsigned(g_strstrip(pins[i]), 10, 0, 33, &v, NULL)) {
-			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
-				    _("“%s” is not a GPIO number"), pins[i]);
-			return FALSE;
-		}
-		p[i] = (guint32)v;
-	}
-	*value = (p[3] << 24) | (p[4] << 18) | (p[2] << 12) | (p[1] << 6) | p[0];
-	return TRUE;
+	g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+			    _("The SPI connection must be SPI, HSPI or five pin numbers (CLK,Q,D,HD,CS)"));
+	return FALSE;
 }
 
 /* connects and runs the operation; the caller leaves the board as asked */
