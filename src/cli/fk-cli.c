@@ -267,12 +267,6 @@ fk_cli_finish(FkCli *self, FkDevice *device, GError **error)
 	return fk_device_finish(device, after, self->cancellable, error);
 }
 
-static gsize
-fk_cli_flash_size(FkDevice *device)
-{
-	return fk_device_get_flash_size(device);
-}
-
 /* ---- commands ---- */
 
 static gboolean
@@ -312,8 +306,8 @@ fk_cli_cmd_flash_id(FkCli *self, gchar **argv, GError **error)
 		fk_flash_manufacturer_name(id & 0xFF) ? fk_flash_manufacturer_name(id & 0xFF) : "",
 		fk_flash_manufacturer_name(id & 0xFF) ? ")" : "");
 	g_print("Device: %02x%02x\n", (id >> 8) & 0xFF, (id >> 16) & 0xFF);
-	if (fk_cli_flash_size(device) > 0) {
-		g_autofree gchar *size = fk_format_size(fk_cli_flash_size(device));
+	if (fk_device_get_flash_size(device) > 0) {
+		g_autofree gchar *size = fk_format_size(fk_device_get_flash_size(device));
 		g_print("Detected flash size: %s\n", size);
 	} else {
 		g_print("Detected flash size: unknown\n");
@@ -350,12 +344,12 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 	if (device == NULL)
 		return FALSE;
 	if (size == 0) {
-		if (fk_cli_flash_size(device) == 0) {
+		if (fk_device_get_flash_size(device) == 0) {
 			g_set_error_literal(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
 					    "The flash size could not be detected: give the size explicitly");
 			return FALSE;
 		}
-		size = fk_cli_flash_size(device) - offset;
+		size = fk_device_get_flash_size(device) - offset;
 	}
 	progress = fk_cli_progress_new(self);
 	fk_progress_set_status(progress, "Reading");
@@ -424,7 +418,7 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 	/* validate every file before writing any */
 	for (guint i = 0; i < n; i += 2) {
 		g_autoptr(GBytes) bytes = fk_flash_load_image(argv[i + 1], error);
-		gsize flash = fk_cli_flash_size(device);
+		gsize flash = fk_device_get_flash_size(device);
 		if (bytes == NULL)
 			return FALSE;
 		if (flash > 0 && (guint64)offsets[i / 2] + g_bytes_get_size(bytes) > flash) {

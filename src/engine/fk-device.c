@@ -560,13 +560,10 @@ fk_device_reset_and_sync(FkDevice *self, gboolean *stub_detected, GCancellable *
 		g_clear_error(&error_local);
 		if (fk_device_sync_attempt(self, reset, pulses[s], delays[s], stub_detected, cancellable, &error_local))
 			return TRUE;
+		/* silence and garbage while syncing are normal and worth another attempt; a cancel
+		 * or a vanished port is not */
 		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE) ||
-		    error_local->domain != FK_ERROR) {
-			if (error_local->domain != FK_ERROR && error_local->domain != G_IO_ERROR) {
-				/* garbage while syncing is normal: try again */
-				continue;
-			}
+		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return FALSE;
 		}
@@ -940,7 +937,7 @@ static gboolean
 fk_device_spiflash_command(FkDevice *self, guint8 op, guint read_bits, guint32 *result, GCancellable *cancellable, GError **error)
 {
 	guint32 base = self->chip->spi_reg_base;
-	guint32 usr_reg, usr1_reg, usr2_reg, w0_reg, miso_dlen_reg = 0, mosi_dlen_reg = 0;
+	guint32 usr_reg, usr1_reg, usr2_reg, w0_reg, miso_dlen_reg = 0;
 	guint32 old_usr = 0, old_usr2 = 0, cmd = 0, flags = FK_SPI_USR_COMMAND;
 	gboolean done = FALSE;
 
@@ -955,7 +952,6 @@ fk_device_spiflash_command(FkDevice *self, guint8 op, guint read_bits, guint32 *
 		usr_reg = base + 0x1C;
 		usr1_reg = base + 0x20;
 		usr2_reg = base + 0x24;
-		mosi_dlen_reg = base + 0x28;
 		miso_dlen_reg = base + 0x2C;
 		w0_reg = base + 0x80;
 		break;
@@ -964,12 +960,10 @@ fk_device_spiflash_command(FkDevice *self, guint8 op, guint read_bits, guint32 *
 		usr_reg = base + 0x18;
 		usr1_reg = base + 0x1C;
 		usr2_reg = base + 0x20;
-		mosi_dlen_reg = base + 0x24;
 		miso_dlen_reg = base + 0x28;
 		w0_reg = base + 0x58;
 		break;
 	}
-	(void)mosi_dlen_reg;
 	if (!fk_device_read_reg(self, usr_reg, &old_usr, cancellable, error) ||
 	    !fk_device_read_reg(self, usr2_reg, &old_usr2, cancellable, error))
 		return FALSE;
@@ -1364,6 +1358,7 @@ fk_device_read_flash_stub(FkDevice *self,
 			  gsize size,
 			  GOutputStream *out,
 			  GChecksum *checksum,
+			  GChecksum *whole,
 			  FkProgress *progress,
 			  gsize progress_base,
 			  gsize progress_total,
@@ -1404,6 +1399,7 @@ fk_device_read_flash_stub(FkDevice *self,
 			return FALSE;
 		}
 		g_checksum_update(checksum, frame->data, frame->len);
+		g_checksum_update(whole, frame->data, frame->len);
 		if (!fk_device_write_out(out, frame->data, frame->len, NULL, error))
 			return FALSE;
 		received += frame->len;
@@ -1539,18 +1535,12 @@ fk_device_read_flash(FkDevice *self,
 		gsize done = 0;
 		while (done < size) {
 			gsize n = MIN(size - done, 64 * 1024);
+			/* each piece has its own digest from the stub; the whole region gets ours */
 			g_autoptr(GChecksum) part = g_checksum_new(G_CHECKSUM_MD5);
-			g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable();
-			gconstpointer data;
 			if (g_cancellable_set_error_if_cancelled(cancellable, error))
 				return FALSE;
-			if (!fk_device_read_flash_stub(self, offset + done, n, mem, part, progress, done, size, cancellable, error))
-				return FALSE;
-			if (!g_output_stream_close(mem, NULL, error))
-				return FALSE;
-			data = g_memory_output_stream_get_data(G_MEMORY_OUTPUT_STREAM(mem));
-			g_checksum_update(checksum, data, n);
-			if (!fk_device_write_out(out, data, n, cancellable, error))
+			if (!fk_device_read_flash_stub(self, offset + done, n, out, part, checksum, progress, done, size,
+						       cancellable, error))
 				return FALSE;
 			done += n;
 		}
