@@ -1348,28 +1348,36 @@ fk_sim_device_send_read_frame(FkSimDevice *self, gint64 t)
 	fk_sim_device_emit_frame(self, buf, n, t + us);
 }
 
+/* the stream ends with the MD5 of what was sent, even when it ends early */
+static void
+fk_sim_device_read_digest(FkSimDevice *self, gint64 t)
+{
+	guint8 digest[16];
+	gsize dlen = sizeof(digest);
+	g_checksum_get_digest(self->rd_md5, digest, &dlen);
+	self->n_reads++;
+	if (fk_sim_device_fault_check(self, FK_SIM_FAULT_BAD_MD5, self->n_reads) != NULL) {
+		fk_sim_device_trace(self, "! fault: corrupt READ_FLASH digest");
+		digest[self->seed % 16] ^= 0x5A;
+	}
+	fk_sim_device_trace(self, "< READ_FLASH digest");
+	fk_sim_device_emit_frame(self, digest, sizeof(digest), t);
+	fk_sim_device_end_read(self);
+}
+
 static void
 fk_sim_device_read_ack(FkSimDevice *self, guint32 acked, gint64 t)
 {
 	if (acked < self->rd_sent)
 		return;
-	if (self->rd_sent < self->rd_length) {
+	/* as the stub: an acknowledgement beyond what was sent ends the stream */
+	if (acked == self->rd_sent && self->rd_sent < self->rd_length) {
 		fk_sim_device_send_read_frame(self, t);
 		return;
 	}
-	{
-		guint8 digest[16];
-		gsize dlen = sizeof(digest);
-		g_checksum_get_digest(self->rd_md5, digest, &dlen);
-		self->n_reads++;
-		if (fk_sim_device_fault_check(self, FK_SIM_FAULT_BAD_MD5, self->n_reads) != NULL) {
-			fk_sim_device_trace(self, "! fault: corrupt READ_FLASH digest");
-			digest[self->seed % 16] ^= 0x5A;
-		}
-		fk_sim_device_trace(self, "< READ_FLASH digest");
-		fk_sim_device_emit_frame(self, digest, sizeof(digest), t);
-		fk_sim_device_end_read(self);
-	}
+	if (acked > self->rd_sent)
+		fk_sim_device_trace(self, "  READ_FLASH acknowledged %u of %u bytes sent: stream ends", acked, self->rd_sent);
+	fk_sim_device_read_digest(self, t);
 }
 
 static void
@@ -1736,8 +1744,12 @@ fk_sim_device_handle_frame(FkSimDevice *self, const guint8 *frame, gsize len, gi
 			fk_sim_device_read_ack(self, fk_memread_u32le(frame), t);
 			return;
 		}
-		fk_sim_device_trace(self, "  READ_FLASH aborted by a command");
-		fk_sim_device_end_read(self);
+		/* the stub reads acknowledgements with a 4-byte receive: any other frame ends the
+		 * stream (with the digest of what was sent) and is consumed, not executed */
+		fk_sim_device_trace(self, "  READ_FLASH ended by a %" G_GSIZE_FORMAT "-byte frame", len);
+		self->busy_until = MAX(self->busy_until, t);
+		fk_sim_device_read_digest(self, t);
+		return;
 	}
 	if (len < 8) {
 		fk_sim_device_trace(self, "> short frame (%" G_GSIZE_FORMAT " bytes) ignored", len);
