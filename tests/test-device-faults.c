@@ -3,7 +3,9 @@
  * backup, a restore or an erase, on the ESP8266 and the ESP32, through the stub and the ROM.
  * Whatever happens, the outcome must be either success with byte-exact data or a clean failure
  * (a GError in one of our domains, no backup file left behind), and the chip must be usable
- * again by a fresh FkDevice afterwards. */
+ * again by a fresh FkDevice afterwards. A fault that hits once must be recovered from; a pulled
+ * cable and a link that corrupts everything must end in a clean failure, not in endless
+ * attempts. */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -38,6 +40,7 @@ typedef enum {
 	FAULT_SHORT_READ,
 	FAULT_BAD_MD5,
 	FAULT_RESET,
+	FAULT_STORM, /* a byte lost every few hundred bytes: nothing can get through */
 	N_FAULTS
 } FaultId;
 
@@ -53,7 +56,17 @@ static const struct {
     [FAULT_SHORT_READ] = {"short-read", FK_SIM_FAULT_SHORT_READ},
     [FAULT_BAD_MD5] = {"bad-md5", FK_SIM_FAULT_BAD_MD5},
     [FAULT_RESET] = {"reset", FK_SIM_FAULT_RESET},
+    [FAULT_STORM] = {"storm", FK_SIM_FAULT_DROP_BYTE},
 };
+
+/* a cable pulled out cannot be survived, nor can a link that corrupts everything; every other
+ * fault hits once and must be recovered from */
+#define STORM_FAULTS 2000
+static gboolean
+fault_is_survivable(FaultId fault)
+{
+	return fault != FAULT_CLOSE && fault != FAULT_STORM;
+}
 
 typedef enum {
 	OP_BACKUP,
@@ -72,11 +85,13 @@ typedef enum {
 	OUTCOME_BAD_FAILURE,	   /* failed, but not cleanly (foreign error, leftover file) */
 	OUTCOME_NO_RECOVERY,	   /* the chip could not be used again afterwards */
 	OUTCOME_FAULT_NOT_FIRED,   /* the scenario did not test what it claims to */
+	OUTCOME_NOT_RECOVERED,	   /* failed cleanly, but the fault can be survived */
+	OUTCOME_NOT_BOUNDED,	   /* succeeded although no attempt could get through */
 } Outcome;
 
 static const gchar *const outcome_names[] = {
     "not run", "recovered", "failed cleanly", "SILENT-CORRUPTION", "BAD-FAILURE", "NO-RECOVERY",
-    "FAULT-NOT-FIRED",
+    "FAULT-NOT-FIRED", "NOT-RECOVERED", "NOT-BOUNDED",
 };
 
 typedef struct {
@@ -88,6 +103,7 @@ typedef struct {
 	Outcome outcome;
 	guint position; /* the fault's N */
 	guint param;	/* DELAY: milliseconds */
+	guint spacing;	/* STORM: bytes between flipped bits */
 	gchar *detail;	/* the error, or what went wrong */
 	gdouble seconds;
 } Scenario;
@@ -605,12 +621,18 @@ choose_position(Scenario *sc, const Calibration *cal)
 	case FAULT_DROP:
 	case FAULT_FLIP:
 	case FAULT_CLOSE:
+	case FAULT_STORM:
 		/* an erase has two replies: hit the second one, which has the short timeout (the
 		 * first piece is erased by then) */
 		if (sc->op == OP_ERASE)
 			sc->position = (guint)MAX(cal->bytes * 3 / 4, 1);
 		else
 			sc->position = (guint)MAX(cal->bytes / 2, 1);
+		/* from early on, several hits in every attempt and in every reply to a SYNC */
+		if (sc->fault == FAULT_STORM) {
+			sc->position = (guint)MAX(cal->bytes / 4, 1);
+			sc->spacing = (guint)CLAMP(cal->bytes / 16, 5, 499);
+		}
 		break;
 	case FAULT_DELAY: {
 		sc->position = middle_command(sc, cal);
@@ -669,6 +691,8 @@ test_scenario(gconstpointer data)
 	/* counters start when the fault is added: N counts from here, after the connect */
 	fk_sim_device_set_trace_func(rig.sim, trace_cb, &tr);
 	fk_sim_device_add_fault(rig.sim, fault_info[sc->fault].kind, sc->position, sc->param);
+	for (guint i = 1; sc->fault == FAULT_STORM && i < STORM_FAULTS; i++)
+		fk_sim_device_add_fault(rig.sim, fault_info[sc->fault].kind, sc->position + i * sc->spacing, 0);
 	ok = run_op(&rig, device, sc, path, &error);
 	fk_sim_device_set_trace_func(rig.sim, NULL, NULL);
 
@@ -691,6 +715,11 @@ test_scenario(gconstpointer data)
 						     error->message);
 		}
 	}
+	/* what is survivable must be survived; what is not must end, with an error */
+	if (sc->outcome == OUTCOME_FAILED_CLEANLY && fault_is_survivable(sc->fault))
+		sc->outcome = OUTCOME_NOT_RECOVERED;
+	if (sc->outcome == OUTCOME_RECOVERED && !fault_is_survivable(sc->fault))
+		sc->outcome = OUTCOME_NOT_BOUNDED;
 	if (tr.fault_lines->len == 0 && sc->outcome != OUTCOME_SILENT_CORRUPTION) {
 		sc->outcome = OUTCOME_FAULT_NOT_FIRED;
 		g_free(sc->detail);
@@ -702,8 +731,10 @@ test_scenario(gconstpointer data)
 			       outcome_names[sc->outcome], sc->detail != NULL ? " - " : "",
 			       sc->detail != NULL ? sc->detail : "");
 	}
-	for (guint i = 0; i < tr.fault_lines->len; i++)
+	for (guint i = 0; i < MIN(tr.fault_lines->len, 4); i++)
 		g_test_message("  sim: %s", (const gchar *)g_ptr_array_index(tr.fault_lines, i));
+	if (tr.fault_lines->len > 4)
+		g_test_message("  sim: (%u faults fired in all)", tr.fault_lines->len);
 
 	/* the chip must be usable again: a fresh FkDevice on the same transport, no faults */
 	fk_sim_device_clear_faults(rig.sim);
@@ -739,6 +770,47 @@ test_scenario(gconstpointer data)
 		g_test_fail_printf("%s: %s: %s", name, outcome_names[sc->outcome], sc->detail);
 }
 
+/* ---- slowing down ---- */
+
+static void
+log_collect(const gchar *message, gpointer user_data)
+{
+	g_string_append_printf(user_data, "%s\n", message);
+}
+
+/* a link that fails again and again at 921600 baud gets a lower rate, and the backup completes */
+static void
+test_slower_after_errors(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(FkDevice) device = NULL;
+	g_autoptr(GString) log = g_string_new(NULL);
+	g_autofree gchar *path = NULL;
+	Scenario sc = {.fault = FAULT_FLIP, .op = OP_BACKUP, .chip = "esp32", .stub = TRUE};
+	Rig rig = {0};
+
+	rig_open(&rig, "esp32");
+	device = fk_device_new(rig.transport);
+	fk_device_set_use_stub(device, TRUE);
+	fk_device_set_baud(device, 921600);
+	fk_device_set_log_func(device, log_collect, log);
+	g_assert_true(fk_device_connect(device, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(fk_device_get_current_baud(device), ==, 921600);
+	rig.before = fk_sim_device_get_flash(rig.sim);
+	path = g_build_filename(rig.tmpdir, "backup.bin", NULL);
+
+	/* one bit in the first piece, one in the piece read again */
+	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_FLIP_BIT, 20000, 0);
+	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_FLIP_BIT, 20000 + 70000, 0);
+	g_assert_true(run_op(&rig, device, &sc, path, &error));
+	g_assert_no_error(error);
+	g_assert_null(check_success(&rig, &sc, path));
+	g_assert_cmpuint(fk_device_get_current_baud(device), ==, 460800);
+	g_assert_nonnull(strstr(log->str, "lowering the baud rate to 460800"));
+	rig_close(&rig);
+}
+
 /* ---- the matrix ---- */
 
 static gboolean
@@ -752,6 +824,9 @@ applicable(FaultId fault, Op op, const gchar *chip, gboolean stub)
 	case FAULT_WRITE_ERROR:
 		/* only FLASH_DATA / FLASH_DEFL_DATA can fail this way */
 		return op == OP_RESTORE;
+	case FAULT_STORM:
+		/* each costs a few timeouts: one chip is enough to show that attempts are bounded */
+		return g_str_equal(chip, "esp32");
 	case FAULT_SHORT_READ:
 	case FAULT_BAD_MD5:
 		/* only the stub's READ_FLASH stream has frames and a digest */
@@ -836,6 +911,7 @@ main(int argc, char **argv)
 			}
 		}
 	}
+	g_test_add_func("/fk/faults/slower-after-errors", test_slower_after_errors);
 	rc = g_test_run();
 	print_summary();
 	for (guint i = 0; i < N_OPS; i++) {

@@ -17,6 +17,10 @@
 #define FK_WRITE_BLOCK_ATTEMPTS	 3
 #define FK_MAX_SKIPPED_FRAMES	 100
 #define FK_MAX_FRAME		 (0x4000 + 0x400)
+#define FK_GARBAGE_LIMIT	 48
+#define FK_READ_PIECE		 (64 * 1024)
+#define FK_MAX_RECOVERIES	 16 /* per operation */
+#define FK_MAX_ATTEMPTS		 3  /* of one piece of an operation, in a row */
 #define FK_USB_JTAG_VID		 0x303A
 #define FK_USB_JTAG_PID		 0x1001
 #define FK_SPI_USR_COMMAND	 (1u << 31)
@@ -137,6 +141,41 @@ fk_device_send_frame(FkDevice *self,
 	return fk_transport_write(self->transport, wire->data, wire->len, cancellable, error);
 }
 
+/* once connected, the loader sends nothing but frames: text between them means the chip
+ * restarted (its boot messages) or crashed, and waiting for a reply is pointless */
+static gboolean
+fk_device_check_garbage(FkDevice *self, GError **error)
+{
+	gsize len = 0;
+	const gchar *garbage = fk_slip_decoder_get_garbage(self->decoder, &len);
+
+	if (!self->connected || len == 0)
+		return TRUE;
+	if (g_strstr_len(garbage, (gssize)len, "Guru Meditation") != NULL ||
+	    g_strstr_len(garbage, (gssize)len, "Fatal exception") != NULL) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_CHIP_RESET, "the chip crashed (it printed a panic message)");
+		return FALSE;
+	}
+	if (g_strstr_len(garbage, (gssize)len, "rst:") != NULL || g_strstr_len(garbage, (gssize)len, "ets ") != NULL ||
+	    g_strstr_len(garbage, (gssize)len, "boot mode:") != NULL) {
+		g_set_error_literal(error,
+				    FK_ERROR,
+				    FK_ERROR_CHIP_RESET,
+				    "the chip restarted during the operation (it printed its boot messages)");
+		return FALSE;
+	}
+	/* the ESP8266 prints its boot messages at 74880 baud: at any other rate they are noise */
+	if (len >= FK_GARBAGE_LIMIT) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_CHIP_RESET,
+			    "the chip sent %" G_GSIZE_FORMAT " bytes outside the protocol: it probably restarted",
+			    len);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* the next SLIP frame, waiting at most @timeout_ms */
 static GByteArray *
 fk_device_read_frame(FkDevice *self, guint timeout_ms, GCancellable *cancellable, GError **error)
@@ -159,6 +198,8 @@ fk_device_read_frame(FkDevice *self, guint timeout_ms, GCancellable *cancellable
 			if (res == FK_SLIP_RESULT_FRAME)
 				return fk_slip_decoder_take_frame(self->decoder);
 			if (res == FK_SLIP_RESULT_ERROR)
+				return NULL;
+			if (!fk_device_check_garbage(self, error))
 				return NULL;
 		}
 		now = g_get_monotonic_time();
@@ -423,7 +464,8 @@ fk_device_sync(FkDevice *self, gboolean *stub_detected, GCancellable *cancellabl
 	for (guint i = 0; i < 7; i++) {
 		g_autoptr(GByteArray) extra = NULL;
 		FkResponse resp;
-		extra = fk_device_read_frame(self, FK_TIMEOUT_DEFAULT_MS, cancellable, error);
+		/* they follow the first at once: a missing one is a broken link, not a slow chip */
+		extra = fk_device_read_frame(self, FK_TIMEOUT_SYNC_MS, cancellable, error);
 		if (extra == NULL)
 			return FALSE;
 		if (fk_packet_parse_response(extra->data, extra->len, &resp))
@@ -890,7 +932,8 @@ fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error)
 	guint32 new_value = self->target_baud;
 	g_autoptr(GError) error_local = NULL;
 
-	if (self->target_baud <= self->current_baud)
+	/* the target is only below the current rate when a failing link is slowed down */
+	if (self->target_baud == 0 || self->target_baud == self->current_baud)
 		return TRUE;
 	if (fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_TCP) {
 		fk_device_log(self, "staying at the bridge's rate: a raw TCP link cannot change the baud rate");
@@ -1154,6 +1197,149 @@ fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
 	return TRUE;
 }
 
+/* ---- recovering from errors in the middle of an operation ---- */
+
+typedef struct {
+	const gchar *what; /* "reading", "writing", "erasing": for the log */
+	guint used;	   /* recoveries in this operation */
+	guint in_a_row;	   /* of the same piece, without progress in between */
+	guint at_this_baud;
+} FkRecovery;
+
+/* whether doing it again might work: the link or the chip had a hiccup */
+static gboolean
+fk_device_error_is_transient(const GError *error)
+{
+	if (error->domain == FK_PROTOCOL_ERROR)
+		return error->code != FK_PROTOCOL_ERROR_UNSUPPORTED_COMMAND;
+	if (error->domain == FK_DEVICE_ERROR) {
+		return error->code != FK_DEVICE_ERROR_STUB_INVALID_COMMAND &&
+		       error->code != FK_DEVICE_ERROR_STUB_CMD_NOT_IMPLEMENTED &&
+		       error->code != FK_DEVICE_ERROR_INVALID_MESSAGE;
+	}
+	if (error->domain == FK_ERROR) {
+		return error->code == FK_ERROR_TIMEOUT || error->code == FK_ERROR_VERIFY_FAILED ||
+		       error->code == FK_ERROR_CHIP_RESET;
+	}
+	return FALSE;
+}
+
+static guint
+fk_lower_baud(guint baud)
+{
+	static const guint rates[] = {2000000, 1500000, 921600, 460800, 230400, FK_ROM_BAUD};
+	for (guint i = 0; i < G_N_ELEMENTS(rates); i++) {
+		if (rates[i] < baud)
+			return rates[i];
+	}
+	return baud;
+}
+
+/* the loader answers SYNC again, and it is still the loader we talked to */
+static gboolean
+fk_device_resync(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	for (guint i = 0; i < FK_MAX_ATTEMPTS; i++) {
+		gboolean stub_detected = FALSE;
+		g_clear_error(&error_local);
+		/* a stub still streaming a read ends it at the first frame that is not an
+		 * acknowledgement, so the first SYNC may go unanswered */
+		if (!fk_device_flush_input(self, error))
+			return FALSE;
+		if (fk_device_sync(self, &stub_detected, cancellable, &error_local)) {
+			if (stub_detected == (self->loader == FK_LOADER_STUB))
+				return TRUE;
+			g_set_error_literal(error, FK_ERROR, FK_ERROR_CHIP_RESET, "the chip is back in its ROM loader");
+			return FALSE;
+		}
+		if (!fk_device_error_is_transient(error_local))
+			break;
+	}
+	g_propagate_error(error, g_steal_pointer(&error_local));
+	return FALSE;
+}
+
+/* after @cause interrupted an operation: talk to the chip again, so that the caller can resume
+ * where it stands. FALSE with @error set (to @cause, or to why the chip cannot be reached) when
+ * the operation should stop */
+static gboolean
+fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	guint8 mac[6];
+	gsize flash_size = self->flash_size;
+
+	if (!fk_device_error_is_transient(*cause)) {
+		g_propagate_error(error, g_steal_pointer(cause));
+		return FALSE;
+	}
+	if (rec->used >= FK_MAX_RECOVERIES || rec->in_a_row >= FK_MAX_ATTEMPTS - 1) {
+		g_propagate_prefixed_error(error, g_steal_pointer(cause), "gave up after %u attempts: ", rec->used + 1);
+		return FALSE;
+	}
+	rec->used++;
+	rec->in_a_row++;
+	if (!g_error_matches(*cause, FK_ERROR, FK_ERROR_CHIP_RESET))
+		rec->at_this_baud++;
+	fk_device_log(self, "%s failed (%s); trying again", rec->what, (*cause)->message);
+
+	self->connected = FALSE;
+	/* let what is still on its way arrive, then drop it */
+	g_usleep(50 * 1000);
+	if (g_error_matches(*cause, FK_ERROR, FK_ERROR_CHIP_RESET) ||
+	    !fk_device_resync(self, cancellable, &error_local)) {
+		if (error_local != NULL) {
+			if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+			    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
+				g_propagate_error(error, g_steal_pointer(&error_local));
+				return FALSE;
+			}
+			fk_device_log(self, "the loader does not answer (%s): connecting again", error_local->message);
+		} else {
+			fk_device_log(self, "connecting again");
+		}
+		g_clear_error(&error_local);
+		memcpy(mac, self->mac, sizeof(mac));
+		if (!fk_device_connect(self, cancellable, &error_local)) {
+			g_propagate_prefixed_error(error,
+						   g_steal_pointer(&error_local),
+						   "%s failed (%s), and connecting again failed: ",
+						   rec->what,
+						   (*cause)->message);
+			return FALSE;
+		}
+		if (memcmp(mac, self->mac, sizeof(mac)) != 0) {
+			self->connected = FALSE;
+			g_set_error_literal(error,
+					    FK_ERROR,
+					    FK_ERROR_WRONG_STATE,
+					    "A different chip answered after reconnecting: stopped. Connect the "
+					    "original board and start again");
+			return FALSE;
+		}
+		/* keep a flash size the caller chose over the detected one */
+		if (flash_size != 0 && flash_size != self->flash_size &&
+		    !fk_device_set_flash_size(self, flash_size, cancellable, error))
+			return FALSE;
+	}
+	self->connected = TRUE;
+
+	/* a link that keeps failing may work at a lower rate */
+	if (rec->at_this_baud >= 2 && fk_lower_baud(self->current_baud) < self->current_baud &&
+	    fk_transport_get_kind(self->transport) != FK_TRANSPORT_KIND_TCP && self->loader != FK_LOADER_ROM8266) {
+		self->target_baud = fk_lower_baud(self->current_baud);
+		fk_device_log(self, "lowering the baud rate to %u after repeated errors", self->target_baud);
+		self->connected = FALSE;
+		if (!fk_device_change_baud(self, cancellable, error))
+			return FALSE;
+		self->connected = TRUE;
+		rec->at_this_baud = 0;
+	}
+	g_clear_error(cause);
+	return TRUE;
+}
+
 gboolean
 fk_device_is_connected(FkDevice *self)
 {
@@ -1326,6 +1512,14 @@ fk_md5_finish(GChecksum *checksum, guint8 *out)
 	g_checksum_get_digest(checksum, out, &len);
 }
 
+static void
+fk_md5_of(const guint8 *data, gsize len, guint8 *out)
+{
+	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_MD5);
+	g_checksum_update(checksum, data, len);
+	fk_md5_finish(checksum, out);
+}
+
 static gchar *
 fk_md5_to_string(const guint8 *md5)
 {
@@ -1352,13 +1546,12 @@ fk_device_write_out(GOutputStream *out, const guint8 *data, gsize len, GCancella
 	return TRUE;
 }
 
+/* one piece through the stub's READ_FLASH stream, checked against the stub's digest */
 static gboolean
-fk_device_read_flash_stub(FkDevice *self,
+fk_device_read_piece_stub(FkDevice *self,
 			  guint32 offset,
 			  gsize size,
-			  GOutputStream *out,
-			  GChecksum *checksum,
-			  GChecksum *whole,
+			  GByteArray *piece,
 			  FkProgress *progress,
 			  gsize progress_base,
 			  gsize progress_total,
@@ -1366,7 +1559,6 @@ fk_device_read_flash_stub(FkDevice *self,
 			  GError **error)
 {
 	guint8 buf[16];
-	gsize received = 0;
 	g_autoptr(GByteArray) digest = NULL;
 	guint8 md5_host[16];
 
@@ -1376,7 +1568,7 @@ fk_device_read_flash_stub(FkDevice *self,
 	fk_memwrite_u32le(buf + 12, 64);
 	if (!fk_device_command(self, FK_OP_READ_FLASH, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error))
 		return FALSE;
-	while (received < size) {
+	while (piece->len < size) {
 		guint8 ack[4];
 		g_autoptr(GByteArray) frame = NULL;
 
@@ -1384,30 +1576,26 @@ fk_device_read_flash_stub(FkDevice *self,
 		frame = fk_device_read_frame(self, FK_TIMEOUT_DEFAULT_MS, NULL, error);
 		if (frame == NULL) {
 			fk_device_explain_garbage(self, error);
-			g_prefix_error(error, "flash read stopped at 0x%" G_GSIZE_MODIFIER "x: ", offset + received);
+			g_prefix_error(error, "flash read stopped at 0x%x: ", offset + piece->len);
 			return FALSE;
 		}
-		if (frame->len == 0 || received + frame->len > size ||
-		    (received + frame->len < size && frame->len != FK_STUB_READ_PACKET)) {
+		if (frame->len == 0 || piece->len + frame->len > size ||
+		    (piece->len + frame->len < size && frame->len != FK_STUB_READ_PACKET)) {
 			g_set_error(error,
 				    FK_PROTOCOL_ERROR,
 				    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,
-				    "flash read at 0x%" G_GSIZE_MODIFIER "x got a %u-byte frame, expected %u",
-				    offset + received,
+				    "flash read at 0x%x got a %u-byte frame, expected %u",
+				    offset + piece->len,
 				    frame->len,
-				    (guint)MIN(FK_STUB_READ_PACKET, size - received));
+				    (guint)MIN(FK_STUB_READ_PACKET, size - piece->len));
 			return FALSE;
 		}
-		g_checksum_update(checksum, frame->data, frame->len);
-		g_checksum_update(whole, frame->data, frame->len);
-		if (!fk_device_write_out(out, frame->data, frame->len, NULL, error))
-			return FALSE;
-		received += frame->len;
-		fk_memwrite_u32le(ack, received);
+		g_byte_array_append(piece, frame->data, frame->len);
+		fk_memwrite_u32le(ack, piece->len);
 		if (!fk_device_send_frame(self, ack, sizeof(ack), NULL, error))
 			return FALSE;
 		if (progress != NULL)
-			fk_progress_set_done(progress, progress_base + received, progress_total);
+			fk_progress_set_done(progress, progress_base + piece->len, progress_total);
 	}
 	digest = fk_device_read_frame(self, FK_TIMEOUT_DEFAULT_MS, NULL, error);
 	if (digest == NULL) {
@@ -1422,18 +1610,16 @@ fk_device_read_flash_stub(FkDevice *self,
 			    digest->len);
 		return FALSE;
 	}
-	{
-		g_autoptr(GChecksum) copy = g_checksum_copy(checksum);
-		fk_md5_finish(copy, md5_host);
-	}
+	fk_md5_of(piece->data, piece->len, md5_host);
 	if (memcmp(md5_host, digest->data, 16) != 0) {
 		g_autofree gchar *a = fk_md5_to_string(digest->data);
 		g_autofree gchar *b = fk_md5_to_string(md5_host);
 		g_set_error(error,
 			    FK_ERROR,
 			    FK_ERROR_VERIFY_FAILED,
-			    "the data read does not match the chip's checksum (chip MD5 %s, received %s): "
-			    "the serial link corrupted it",
+			    "the data read at 0x%x does not match the chip's checksum (chip MD5 %s, "
+			    "received %s): the serial link corrupted it",
+			    offset,
 			    a,
 			    b);
 		return FALSE;
@@ -1441,22 +1627,23 @@ fk_device_read_flash_stub(FkDevice *self,
 	return TRUE;
 }
 
+/* one piece through the ROM, 64 bytes a command, checked against the ROM's MD5 of it */
 static gboolean
-fk_device_read_flash_rom(FkDevice *self,
+fk_device_read_piece_rom(FkDevice *self,
 			 guint32 offset,
 			 gsize size,
-			 GOutputStream *out,
-			 GChecksum *checksum,
+			 GByteArray *piece,
 			 FkProgress *progress,
+			 gsize progress_base,
+			 gsize progress_total,
 			 GCancellable *cancellable,
 			 GError **error)
 {
-	gsize done = 0;
 	guint8 md5_chip[16], md5_host[16];
 
-	while (done < size) {
+	while (piece->len < size) {
 		guint8 buf[8];
-		gsize n = MIN(FK_ROM_READ_SLOW_CHUNK, size - done);
+		gsize n = MIN(FK_ROM_READ_SLOW_CHUNK, size - piece->len);
 		FkCommand cmd = {.op = FK_OP_READ_FLASH_SLOW,
 				 .data = buf,
 				 .len = sizeof(buf),
@@ -1467,33 +1654,29 @@ fk_device_read_flash_rom(FkDevice *self,
 
 		if (g_cancellable_set_error_if_cancelled(cancellable, error))
 			return FALSE;
-		fk_memwrite_u32le(buf, offset + done);
+		fk_memwrite_u32le(buf, offset + piece->len);
 		fk_memwrite_u32le(buf + 4, n);
 		frame = fk_device_command_full(self, &cmd, NULL, cancellable, error);
 		if (frame == NULL) {
-			g_prefix_error(error, "flash read failed at 0x%" G_GSIZE_MODIFIER "x: ", offset + done);
+			g_prefix_error(error, "flash read failed at 0x%x: ", offset + piece->len);
 			return FALSE;
 		}
 		fk_packet_parse_response(frame->data, frame->len, &resp);
-		g_checksum_update(checksum, resp.data, n);
-		if (!fk_device_write_out(out, resp.data, n, cancellable, error))
-			return FALSE;
-		done += n;
+		g_byte_array_append(piece, resp.data, n);
 		if (progress != NULL)
-			fk_progress_set_done(progress, done, size);
+			fk_progress_set_done(progress, progress_base + piece->len, progress_total);
 	}
 	/* the ROM read has no digest of its own: ask for one */
 	if (!fk_device_flash_md5(self, offset, size, md5_chip, cancellable, error))
 		return FALSE;
-	{
-		g_autoptr(GChecksum) copy = g_checksum_copy(checksum);
-		fk_md5_finish(copy, md5_host);
-	}
+	fk_md5_of(piece->data, piece->len, md5_host);
 	if (memcmp(md5_host, md5_chip, 16) != 0) {
-		g_set_error_literal(error,
-				    FK_ERROR,
-				    FK_ERROR_VERIFY_FAILED,
-				    "the data read does not match the chip's checksum: the serial link corrupted it");
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_VERIFY_FAILED,
+			    "the data read at 0x%x does not match the chip's checksum: the serial link "
+			    "corrupted it",
+			    offset);
 		return FALSE;
 	}
 	return TRUE;
@@ -1510,7 +1693,9 @@ fk_device_read_flash(FkDevice *self,
 		     GError **error)
 {
 	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_MD5);
-	gboolean ok;
+	g_autoptr(GByteArray) piece = g_byte_array_sized_new(FK_READ_PIECE);
+	FkRecovery rec = {.what = "reading"};
+	gsize done = 0;
 
 	if (!fk_device_check_connected(self, error))
 		return FALSE;
@@ -1528,28 +1713,33 @@ fk_device_read_flash(FkDevice *self,
 	}
 	if (!fk_device_check_range(self, offset, size, "the region to read", error))
 		return FALSE;
-	if (g_cancellable_set_error_if_cancelled(cancellable, error))
-		return FALSE;
-	if (self->loader == FK_LOADER_STUB) {
-		/* the stream cannot be interrupted cleanly, so read in pieces that can be */
-		gsize done = 0;
-		while (done < size) {
-			gsize n = MIN(size - done, 64 * 1024);
-			/* each piece has its own digest from the stub; the whole region gets ours */
-			g_autoptr(GChecksum) part = g_checksum_new(G_CHECKSUM_MD5);
-			if (g_cancellable_set_error_if_cancelled(cancellable, error))
+
+	/* in pieces, each checked by the chip before it is passed on: a cancel is honoured
+	 * between them, and a piece that fails is read again */
+	while (done < size) {
+		gsize n = MIN(size - done, FK_READ_PIECE);
+		g_autoptr(GError) error_local = NULL;
+		gboolean ok;
+
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		g_byte_array_set_size(piece, 0);
+		if (self->loader == FK_LOADER_STUB)
+			ok = fk_device_read_piece_stub(self, offset + done, n, piece, progress, done, size, cancellable, &error_local);
+		else
+			ok = fk_device_read_piece_rom(self, offset + done, n, piece, progress, done, size, cancellable, &error_local);
+		if (!ok) {
+			if (!fk_device_recover(self, &rec, &error_local, cancellable, error))
 				return FALSE;
-			if (!fk_device_read_flash_stub(self, offset + done, n, out, part, checksum, progress, done, size,
-						       cancellable, error))
-				return FALSE;
-			done += n;
+			fk_device_log(self, "reading again from 0x%" G_GSIZE_MODIFIER "x", offset + done);
+			continue;
 		}
-		ok = TRUE;
-	} else {
-		ok = fk_device_read_flash_rom(self, offset, size, out, checksum, progress, cancellable, error);
+		rec.in_a_row = 0;
+		g_checksum_update(checksum, piece->data, piece->len);
+		if (!fk_device_write_out(out, piece->data, piece->len, cancellable, error))
+			return FALSE;
+		done += n;
 	}
-	if (!ok)
-		return FALSE;
 	if (md5_out != NULL)
 		fk_md5_finish(checksum, md5_out);
 	return TRUE;
@@ -1625,11 +1815,12 @@ fk_device_check_rom8266_erase(FkDevice *self, guint32 offset, gsize size, GError
 	return FALSE;
 }
 
+/* the loader rejected the block before using it, so the same block may be sent again; after
+ * any other failure the loader may have consumed it, and only a new write can continue */
 static gboolean
-fk_device_block_retryable(const GError *error)
+fk_device_block_rejected(const GError *error)
 {
-	return g_error_matches(error, FK_ERROR, FK_ERROR_TIMEOUT) || error->domain == FK_PROTOCOL_ERROR ||
-	       g_error_matches(error, FK_DEVICE_ERROR, FK_DEVICE_ERROR_BAD_CRC) ||
+	return g_error_matches(error, FK_DEVICE_ERROR, FK_DEVICE_ERROR_BAD_CRC) ||
 	       g_error_matches(error, FK_DEVICE_ERROR, FK_DEVICE_ERROR_STUB_BAD_DATA_CHECKSUM);
 }
 
@@ -1659,14 +1850,212 @@ fk_device_send_block(FkDevice *self,
 		g_autoptr(GByteArray) frame = fk_device_command_full(self, &cmd, NULL, cancellable, &error_local);
 		if (frame != NULL)
 			return TRUE;
-		if (attempt >= FK_WRITE_BLOCK_ATTEMPTS || !fk_device_block_retryable(error_local)) {
+		if (attempt >= FK_WRITE_BLOCK_ATTEMPTS || !fk_device_block_rejected(error_local)) {
 			g_propagate_prefixed_error(error, g_steal_pointer(&error_local), "failed to write block %u: ", seq);
 			return FALSE;
 		}
-		fk_device_log(self, "block %u failed (%s), sending it again", seq, error_local->message);
-		if (!fk_device_flush_input(self, error))
-			return FALSE;
+		fk_device_log(self, "block %u was rejected (%s), sending it again", seq, error_local->message);
 	}
+}
+
+/* writes @len bytes of @data at @offset (sector-aligned without the stub), in one
+ * FLASH_(DEFL_)BEGIN; @confirmed is how much of it is surely on the flash if this fails */
+static gboolean
+fk_device_write_span(FkDevice *self,
+		     guint32 offset,
+		     const guint8 *data,
+		     gsize len,
+		     gboolean allow_compress,
+		     FkProgress *progress,
+		     gsize progress_base,
+		     gsize progress_total,
+		     gsize *confirmed,
+		     GCancellable *cancellable,
+		     GError **error)
+{
+	g_autofree guint8 *zbuf = NULL;
+	g_autoptr(GArray) inflated = NULL;
+	gboolean is_stub = self->loader == FK_LOADER_STUB;
+	gboolean compress = allow_compress;
+	const guint8 *payload = data;
+	gsize payload_len = len, block_size, written = 0, written_before = 0;
+	guint8 begin[20];
+	gsize begin_len = 16;
+	guint num_blocks, stub_timeout = FK_TIMEOUT_DEFAULT_MS;
+
+	*confirmed = 0;
+	if (compress) {
+		uLongf zlen = compressBound(len);
+		zbuf = g_malloc(zlen);
+		if (compress2(zbuf, &zlen, data, len, 9) != Z_OK) {
+			g_set_error_literal(error, FK_ERROR, FK_ERROR_FAILED, "failed to compress the image");
+			return FALSE;
+		}
+		if (zlen < len) {
+			payload = zbuf;
+			payload_len = zlen;
+		} else {
+			compress = FALSE;
+		}
+	}
+	block_size = is_stub ? FK_STUB_WRITE_SIZE : FK_ROM_WRITE_SIZE;
+	num_blocks = (payload_len + block_size - 1) / block_size;
+	if (compress && !fk_inflate_block_sizes(payload, payload_len, block_size, &inflated, error))
+		return FALSE;
+
+	if (compress) {
+		guint32 size = is_stub ? len : (len + FK_ROM_WRITE_SIZE - 1) / FK_ROM_WRITE_SIZE * FK_ROM_WRITE_SIZE;
+		fk_memwrite_u32le(begin, size);
+	} else {
+		fk_memwrite_u32le(begin,
+				  self->loader == FK_LOADER_ROM8266 ? fk_esp8266_rom_erase_size(offset, len) : len);
+	}
+	fk_memwrite_u32le(begin + 4, num_blocks);
+	fk_memwrite_u32le(begin + 8, block_size);
+	fk_memwrite_u32le(begin + 12, offset);
+	/* the encryption word: never for the ESP8266 and ESP32 ROMs */
+	if (is_stub || (self->loader == FK_LOADER_ROM32 && self->chip->family != FK_CHIP_ESP32)) {
+		fk_memwrite_u32le(begin + 16, 0);
+		begin_len = 20;
+	}
+	{
+		guint timeout = is_stub ? FK_TIMEOUT_DEFAULT_MS
+					: fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB,
+							    compress ? (len + 0x3FF) / 0x400 * 0x400 : len);
+		if (!fk_device_command(self,
+				       compress ? FK_OP_FLASH_DEFL_BEGIN : FK_OP_FLASH_BEGIN,
+				       begin,
+				       begin_len,
+				       timeout,
+				       cancellable,
+				       error)) {
+			g_prefix_error(error, "failed to start writing at 0x%x: ", offset);
+			return FALSE;
+		}
+	}
+
+	for (guint seq = 0; seq < num_blocks; seq++) {
+		gsize pos = seq * block_size;
+		gsize n = MIN(block_size, payload_len - pos);
+		guint timeout = FK_TIMEOUT_DEFAULT_MS;
+		g_autofree guint8 *padded = NULL;
+		const guint8 *blk = payload + pos;
+		gsize written_now;
+
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		if (compress) {
+			/* as esptool: the time a block takes depends on what it inflates to (a block of
+			 * erased flash inflates to megabytes); the ROM writes before it replies, the stub
+			 * writes a block while it receives the next one */
+			gsize u = g_array_index(inflated, gsize, seq);
+			guint block_timeout =
+			    is_stub ? fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB,
+							u + ((u + 32767) / 32768 + 1) * 65536)
+				    : fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, u);
+			if (is_stub) {
+				timeout = stub_timeout;
+				stub_timeout = block_timeout;
+			} else {
+				timeout = block_timeout;
+			}
+			written_now = MIN(written + u, len);
+		} else {
+			written_now = MIN(pos + n, len);
+			if (n < block_size) {
+				padded = g_malloc(block_size);
+				memcpy(padded, blk, n);
+				memset(padded + n, 0xFF, block_size - n);
+				blk = padded;
+				n = block_size;
+			}
+		}
+		if (!fk_device_send_block(self,
+					  compress ? FK_OP_FLASH_DEFL_DATA : FK_OP_FLASH_DATA,
+					  blk,
+					  n,
+					  seq,
+					  timeout,
+					  cancellable,
+					  error)) {
+			g_prefix_error(error, "writing at 0x%" G_GSIZE_MODIFIER "x: ", offset + written);
+			return FALSE;
+		}
+		/* the ROM has written an acknowledged block; the stub may still be writing the
+		 * previous one */
+		*confirmed = is_stub ? written_before : written_now;
+		written_before = written;
+		written = written_now;
+		/* in image bytes, which is what a person knows, not compressed ones */
+		if (progress != NULL)
+			fk_progress_set_done(progress, progress_base + written, progress_total);
+	}
+	if (is_stub) {
+		/* flushes the stub's pipeline and reports any deferred write error */
+		guint8 flag[4];
+		fk_memwrite_u32le(flag, 1);
+		if (!fk_device_command(self,
+				       compress ? FK_OP_FLASH_DEFL_END : FK_OP_FLASH_END,
+				       flag,
+				       sizeof(flag),
+				       stub_timeout,
+				       cancellable,
+				       error)) {
+			g_prefix_error(error, "failed to finish writing: ");
+			return FALSE;
+		}
+	}
+	*confirmed = len;
+	return TRUE;
+}
+
+/* where a write interrupted after @confirmed bytes can go on: the sector boundary below it, if
+ * the chip confirms by MD5 that everything before holds the image; else the start */
+static gsize
+fk_device_resume_point(FkDevice *self, guint32 offset, const GByteArray *image, gsize confirmed, GCancellable *cancellable)
+{
+	g_autoptr(GError) error_local = NULL;
+	guint8 md5_chip[16], md5_host[16];
+	gsize keep = ((gsize)offset + confirmed) / FK_FLASH_SECTOR_SIZE * FK_FLASH_SECTOR_SIZE;
+
+	if (!fk_device_can_md5(self) || keep <= offset)
+		return 0;
+	keep -= offset;
+	if (!fk_device_flash_md5(self, offset, keep, md5_chip, cancellable, &error_local)) {
+		fk_device_log(self, "cannot check what was written (%s): starting over", error_local->message);
+		return 0;
+	}
+	fk_md5_of(image->data, keep, md5_host);
+	if (memcmp(md5_chip, md5_host, 16) != 0) {
+		fk_device_log(self, "the flash before 0x%" G_GSIZE_MODIFIER "x does not hold the image: starting over",
+			      offset + keep);
+		return 0;
+	}
+	return keep;
+}
+
+static gboolean
+fk_device_verify_written(FkDevice *self, guint32 offset, const GByteArray *image, GCancellable *cancellable, GError **error)
+{
+	guint8 md5_chip[16], md5_expected[16];
+
+	fk_md5_of(image->data, image->len, md5_expected);
+	if (!fk_device_flash_md5(self, offset, image->len, md5_chip, cancellable, error))
+		return FALSE;
+	if (memcmp(md5_chip, md5_expected, 16) != 0) {
+		g_autofree gchar *a = fk_md5_to_string(md5_chip);
+		g_autofree gchar *b = fk_md5_to_string(md5_expected);
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_VERIFY_FAILED,
+			    "Verification failed: the flash at 0x%x holds MD5 %s, the image has %s",
+			    offset,
+			    a,
+			    b);
+		return FALSE;
+	}
+	fk_device_log(self, "verified %u bytes at 0x%x (MD5 matches)", image->len, offset);
+	return TRUE;
 }
 
 gboolean
@@ -1679,18 +2068,13 @@ fk_device_write_flash(FkDevice *self,
 		      GError **error)
 {
 	g_autoptr(GByteArray) image = g_byte_array_new();
-	g_autofree guint8 *zbuf = NULL;
-	const guint8 *payload;
-	gsize payload_len, total, block_size;
 	gboolean compress, is_stub = self->loader == FK_LOADER_STUB;
 	gboolean verify = (flags & FK_WRITE_FLAG_NO_VERIFY) == 0;
-	guint8 begin[20], md5_expected[16];
-	gsize begin_len = 16;
-	guint num_blocks, stub_timeout = FK_TIMEOUT_DEFAULT_MS;
-	g_autoptr(GArray) inflated = NULL;
-	gsize written = 0;
-	guint32 over;
+	FkRecovery rec = {.what = "writing"};
 	FkProgress *progress_write = NULL;
+	gsize total, start = 0, furthest = 0;
+	gboolean written = FALSE;
+	guint32 over;
 
 	if (!fk_device_check_connected(self, error))
 		return FALSE;
@@ -1720,161 +2104,48 @@ fk_device_write_flash(FkDevice *self,
 		return FALSE;
 	if (!fk_device_check_rom8266_erase(self, offset, total, error))
 		return FALSE;
-	{
-		g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_MD5);
-		g_checksum_update(checksum, image->data, image->len);
-		fk_md5_finish(checksum, md5_expected);
-	}
-
 	compress = (flags & FK_WRITE_FLAG_NO_COMPRESS) == 0 &&
 		   (is_stub || ((flags & FK_WRITE_FLAG_COMPRESS) != 0 && self->loader == FK_LOADER_ROM32));
-	payload = image->data;
-	payload_len = total;
-	if (compress) {
-		uLongf zlen = compressBound(total);
-		zbuf = g_malloc(zlen);
-		if (compress2(zbuf, &zlen, image->data, total, 9) != Z_OK) {
-			g_set_error_literal(error, FK_ERROR, FK_ERROR_FAILED, "failed to compress the image");
-			return FALSE;
-		}
-		if (zlen < total) {
-			payload = zbuf;
-			payload_len = zlen;
-		} else {
-			compress = FALSE;
-		}
-	}
-	block_size = is_stub ? FK_STUB_WRITE_SIZE : FK_ROM_WRITE_SIZE;
-	num_blocks = (payload_len + block_size - 1) / block_size;
 
 	if (progress != NULL) {
 		fk_progress_add_step(progress, 10, "Erasing");
 		fk_progress_add_step(progress, 80, "Writing");
 		fk_progress_add_step(progress, 10, "Verifying");
-	}
-	if (compress) {
-		guint32 size = is_stub ? total : (total + FK_ROM_WRITE_SIZE - 1) / FK_ROM_WRITE_SIZE * FK_ROM_WRITE_SIZE;
-		fk_memwrite_u32le(begin, size);
-	} else {
-		fk_memwrite_u32le(begin,
-				  self->loader == FK_LOADER_ROM8266 ? fk_esp8266_rom_erase_size(offset, total)
-								    : total);
-	}
-	fk_memwrite_u32le(begin + 4, num_blocks);
-	fk_memwrite_u32le(begin + 8, block_size);
-	fk_memwrite_u32le(begin + 12, offset);
-	/* the encryption word: never for the ESP8266 and ESP32 ROMs */
-	if (is_stub || (self->loader == FK_LOADER_ROM32 && self->chip->family != FK_CHIP_ESP32)) {
-		fk_memwrite_u32le(begin + 16, 0);
-		begin_len = 20;
-	}
-	{
-		guint timeout = is_stub ? FK_TIMEOUT_DEFAULT_MS
-					: fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB,
-							    compress ? (total + 0x3FF) / 0x400 * 0x400 : total);
-		if (!fk_device_command(self,
-				       compress ? FK_OP_FLASH_DEFL_BEGIN : FK_OP_FLASH_BEGIN,
-				       begin,
-				       begin_len,
-				       timeout,
-				       cancellable,
-				       error)) {
-			g_prefix_error(error, "failed to start writing at 0x%x: ", offset);
-			return FALSE;
-		}
-	}
-	if (progress != NULL) {
 		fk_progress_step_done(progress);
 		progress_write = fk_progress_get_child(progress);
 	}
-
-	if (compress && !fk_inflate_block_sizes(payload, payload_len, block_size, &inflated, error))
-		return FALSE;
-	for (guint seq = 0; seq < num_blocks; seq++) {
-		gsize pos = seq * block_size;
-		gsize n = MIN(block_size, payload_len - pos);
-		guint timeout = FK_TIMEOUT_DEFAULT_MS;
-		g_autofree guint8 *padded = NULL;
-		const guint8 *blk = payload + pos;
-
-		if (g_cancellable_set_error_if_cancelled(cancellable, error))
-			return FALSE;
-		if (compress) {
-			/* as esptool: the time a block takes depends on what it inflates to (a block of
-			 * erased flash inflates to megabytes); the ROM writes before it replies, the stub
-			 * writes a block while it receives the next one */
-			gsize u = g_array_index(inflated, gsize, seq);
-			guint block_timeout =
-			    is_stub ? fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB,
-							u + ((u + 32767) / 32768 + 1) * 65536)
-				    : fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, u);
-			if (is_stub) {
-				timeout = stub_timeout;
-				stub_timeout = block_timeout;
-			} else {
-				timeout = block_timeout;
-			}
-			written += u;
-		} else {
-			written = MIN(pos + n, total);
-			if (n < block_size) {
-				padded = g_malloc(block_size);
-				memcpy(padded, blk, n);
-				memset(padded + n, 0xFF, block_size - n);
-				blk = padded;
-				n = block_size;
-			}
+	/* a failed attempt goes on from what the chip confirms it holds; the whole image is
+	 * verified at the end */
+	for (;;) {
+		g_autoptr(GError) error_local = NULL;
+		gsize confirmed = 0;
+		if (fk_device_write_span(self,
+					 offset + start,
+					 image->data + start,
+					 total - start,
+					 compress,
+					 progress_write,
+					 start,
+					 total,
+					 &confirmed,
+					 cancellable,
+					 &error_local)) {
+			if (progress != NULL && !written)
+				fk_progress_step_done(progress);
+			written = TRUE;
+			if (!verify || fk_device_verify_written(self, offset, image, cancellable, &error_local))
+				break;
+			confirmed = 0;
 		}
-		if (!fk_device_send_block(self,
-					  compress ? FK_OP_FLASH_DEFL_DATA : FK_OP_FLASH_DATA,
-					  blk,
-					  n,
-					  seq,
-					  timeout,
-					  cancellable,
-					  error)) {
-			g_prefix_error(error, "writing at 0x%" G_GSIZE_MODIFIER "x: ", offset + MIN(written, total));
+		if (!fk_device_recover(self, &rec, &error_local, cancellable, error))
 			return FALSE;
+		start = fk_device_resume_point(self, offset, image, start + confirmed, cancellable);
+		if (start > furthest) {
+			/* progress: the failures before do not count against the next attempts */
+			furthest = start;
+			rec.in_a_row = 0;
 		}
-		/* in image bytes, which is what a person knows, not compressed ones */
-		if (progress_write != NULL)
-			fk_progress_set_done(progress_write, MIN(written, total), total);
-	}
-	if (is_stub) {
-		/* flushes the stub's pipeline and reports any deferred write error */
-		guint8 flag[4];
-		fk_memwrite_u32le(flag, 1);
-		if (!fk_device_command(self,
-				       compress ? FK_OP_FLASH_DEFL_END : FK_OP_FLASH_END,
-				       flag,
-				       sizeof(flag),
-				       stub_timeout,
-				       cancellable,
-				       error)) {
-			g_prefix_error(error, "failed to finish writing: ");
-			return FALSE;
-		}
-	}
-	if (progress != NULL)
-		fk_progress_step_done(progress);
-
-	if (verify) {
-		guint8 md5_chip[16];
-		if (!fk_device_flash_md5(self, offset, total, md5_chip, cancellable, error))
-			return FALSE;
-		if (memcmp(md5_chip, md5_expected, 16) != 0) {
-			g_autofree gchar *a = fk_md5_to_string(md5_chip);
-			g_autofree gchar *b = fk_md5_to_string(md5_expected);
-			g_set_error(error,
-				    FK_ERROR,
-				    FK_ERROR_VERIFY_FAILED,
-				    "Verification failed: the flash at 0x%x holds MD5 %s, the image has %s",
-				    offset,
-				    a,
-				    b);
-			return FALSE;
-		}
-		fk_device_log(self, "verified %" G_GSIZE_FORMAT " bytes at 0x%x (MD5 matches)", total, offset);
+		fk_device_log(self, "writing again from 0x%" G_GSIZE_MODIFIER "x", offset + start);
 	}
 	if (progress != NULL)
 		fk_progress_finish(progress);
@@ -1883,10 +2154,35 @@ fk_device_write_flash(FkDevice *self,
 
 /* ---- erasing ---- */
 
+static gboolean
+fk_device_erase_piece(FkDevice *self, guint32 at, gsize n, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[20] = {0};
+	gsize len = 16;
+
+	if (self->loader == FK_LOADER_STUB) {
+		fk_memwrite_u32le(buf, at);
+		fk_memwrite_u32le(buf + 4, n);
+		return fk_device_command(self, FK_OP_ERASE_REGION, buf, 8,
+					 fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, n), cancellable, error);
+	}
+	/* the ROM erases when a write begins; no data follows */
+	fk_memwrite_u32le(buf, self->loader == FK_LOADER_ROM8266 ? fk_esp8266_rom_erase_size(at, n) : n);
+	fk_memwrite_u32le(buf + 4, (n + FK_ROM_WRITE_SIZE - 1) / FK_ROM_WRITE_SIZE);
+	fk_memwrite_u32le(buf + 8, FK_ROM_WRITE_SIZE);
+	fk_memwrite_u32le(buf + 12, at);
+	if (self->loader == FK_LOADER_ROM32 && self->chip->family != FK_CHIP_ESP32) {
+		fk_memwrite_u32le(buf + 16, 0);
+		len = 20;
+	}
+	return fk_device_command(self, FK_OP_FLASH_BEGIN, buf, len,
+				 fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, n), cancellable, error);
+}
+
 gboolean
 fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *progress, GCancellable *cancellable, GError **error)
 {
-	guint8 buf[20] = {0};
+	FkRecovery rec = {.what = "erasing"};
 	gsize done = 0;
 
 	if (!fk_device_check_connected(self, error))
@@ -1905,33 +2201,19 @@ fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *p
 		return FALSE;
 	if (!fk_device_check_rom8266_erase(self, offset, size, error))
 		return FALSE;
-	/* erase in pieces so that progress moves and cancel is honoured between them */
+	/* erase in pieces so that progress moves and cancel is honoured between them; erasing
+	 * again is harmless, so a piece that fails is erased again */
 	while (done < size) {
 		gsize n = MIN(size - done, 256 * 1024);
-		guint32 at = offset + done;
+		g_autoptr(GError) error_local = NULL;
 		if (g_cancellable_set_error_if_cancelled(cancellable, error))
 			return FALSE;
-		if (self->loader == FK_LOADER_STUB) {
-			fk_memwrite_u32le(buf, at);
-			fk_memwrite_u32le(buf + 4, n);
-			if (!fk_device_command(self, FK_OP_ERASE_REGION, buf, 8,
-					       fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, n), cancellable, error))
+		if (!fk_device_erase_piece(self, offset + done, n, cancellable, &error_local)) {
+			if (!fk_device_recover(self, &rec, &error_local, cancellable, error))
 				return FALSE;
-		} else {
-			/* the ROM erases when a write begins; no data follows */
-			gsize len = 16;
-			fk_memwrite_u32le(buf, self->loader == FK_LOADER_ROM8266 ? fk_esp8266_rom_erase_size(at, n) : n);
-			fk_memwrite_u32le(buf + 4, (n + FK_ROM_WRITE_SIZE - 1) / FK_ROM_WRITE_SIZE);
-			fk_memwrite_u32le(buf + 8, FK_ROM_WRITE_SIZE);
-			fk_memwrite_u32le(buf + 12, at);
-			if (self->loader == FK_LOADER_ROM32 && self->chip->family != FK_CHIP_ESP32) {
-				fk_memwrite_u32le(buf + 16, 0);
-				len = 20;
-			}
-			if (!fk_device_command(self, FK_OP_FLASH_BEGIN, buf, len,
-					       fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, n), cancellable, error))
-				return FALSE;
+			continue;
 		}
+		rec.in_a_row = 0;
 		done += n;
 		if (progress != NULL)
 			fk_progress_set_done(progress, done, size);
@@ -1945,11 +2227,17 @@ fk_device_erase_flash(FkDevice *self, FkProgress *progress, GCancellable *cancel
 	if (!fk_device_check_connected(self, error))
 		return FALSE;
 	if (self->loader == FK_LOADER_STUB) {
+		FkRecovery rec = {.what = "erasing"};
 		if (progress != NULL)
 			fk_progress_set_status(progress, "Erasing the whole flash");
-		if (!fk_device_command(self, FK_OP_ERASE_FLASH, NULL, 0, FK_TIMEOUT_CHIP_ERASE_MS, cancellable, error)) {
-			g_prefix_error(error, "failed to erase the flash: ");
-			return FALSE;
+		for (;;) {
+			g_autoptr(GError) error_local = NULL;
+			if (fk_device_command(self, FK_OP_ERASE_FLASH, NULL, 0, FK_TIMEOUT_CHIP_ERASE_MS, cancellable, &error_local))
+				break;
+			if (!fk_device_recover(self, &rec, &error_local, cancellable, error)) {
+				g_prefix_error(error, "failed to erase the flash: ");
+				return FALSE;
+			}
 		}
 		if (progress != NULL)
 			fk_progress_finish(progress);

@@ -98,6 +98,9 @@ fk_error_hint(const GError *error)
 		case FK_ERROR_TIMEOUT:
 			return "Hold BOOT (GPIO0) while pressing RESET to enter download mode, check "
 			       "the cable, or try a lower baud rate.";
+		case FK_ERROR_CHIP_RESET:
+			return "Check the board's power supply: a weak USB port or a long cable can make "
+			       "the chip reset when the flash draws current.";
 		case FK_ERROR_WRONG_BOOT_MODE:
 			return "The chip started its firmware instead of the download mode: hold BOOT "
 			       "(GPIO0) while pressing RESET, or choose the manual reset mode.";

@@ -25,6 +25,7 @@ typedef enum {
 	FK_ERROR_STUB_MISSING,
 	FK_ERROR_STUB_INVALID,
 	FK_ERROR_FILE,
+	FK_ERROR_CHIP_RESET, /* the chip restarted or crashed in the middle of an operation */
 } FkError;
 
 /* framing and parsing problems on the wire */

@@ -77,6 +77,8 @@ fk_ui_error_summary(const GError *error, const gchar *operation_failed)
 			return _("The chip did not answer");
 		case FK_ERROR_WRONG_BOOT_MODE:
 			return _("The chip is not in download mode");
+		case FK_ERROR_CHIP_RESET:
+			return _("The chip restarted during the operation");
 		case FK_ERROR_VERIFY_FAILED:
 			return _("Verification failed");
 		case FK_ERROR_SIZE_MISMATCH:
@@ -114,6 +116,8 @@ fk_ui_error_hint(const GError *error)
 			return _("Hold BOOT (GPIO0) while pressing RESET, check the cable, or choose a lower baud rate under Advanced.");
 		case FK_ERROR_WRONG_BOOT_MODE:
 			return _("Hold BOOT (GPIO0) while pressing RESET, or set the reset mode to Manual under Advanced.");
+		case FK_ERROR_CHIP_RESET:
+			return _("Check the board’s power supply: use another USB port or a shorter cable.");
 		case FK_ERROR_STUB_MISSING:
 			return _("Run flashkeep-fetch-stubs once to install Espressif’s flasher stubs.");
 		case FK_ERROR_VERIFY_FAILED:
