@@ -3,7 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gio/gunixoutputstream.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,29 +14,199 @@
 
 #define FK_IMAGE_MAX_SIZE (256u * 1024 * 1024)
 
+/* ---- the backup file ---- */
+
+/* Writes to the temporary file's descriptor and keeps the first errno: by the time an error
+ * comes back up through the device code it is a message, and the message alone cannot tell a
+ * full disk from a failing one. */
+#define FK_TYPE_FLASH_SINK (fk_flash_sink_get_type())
+G_DECLARE_FINAL_TYPE(FkFlashSink, fk_flash_sink, FK, FLASH_SINK, GOutputStream)
+
+struct _FkFlashSink {
+	GOutputStream parent_instance;
+	gint fd;
+	gint errsv; /* the first write or close error, 0 if none */
+};
+
+G_DEFINE_FINAL_TYPE(FkFlashSink, fk_flash_sink, G_TYPE_OUTPUT_STREAM)
+
 static void
-fk_flash_set_file_error(GError **error, gint errsv, const gchar *what, const gchar *path)
+fk_flash_sink_set_error(FkFlashSink *self, gint errsv, GError **error)
 {
-	const gchar *hint = "";
-	gint code = FK_ERROR_FILE;
+	if (self->errsv == 0)
+		self->errsv = errsv;
+	g_set_error_literal(error, G_IO_ERROR, g_io_error_from_errno(errsv), g_strerror(errsv));
+}
+
+static gssize
+fk_flash_sink_write(GOutputStream *stream, const void *buffer, gsize count, GCancellable *cancellable, GError **error)
+{
+	FkFlashSink *self = FK_FLASH_SINK(stream);
+	gssize n;
+
+	do
+		n = write(self->fd, buffer, count);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		fk_flash_sink_set_error(self, errno, error);
+		return -1;
+	}
+	return n;
+}
+
+static gboolean
+fk_flash_sink_close(GOutputStream *stream, GCancellable *cancellable, GError **error)
+{
+	FkFlashSink *self = FK_FLASH_SINK(stream);
+	gint fd = self->fd;
+
+	self->fd = -1;
+	/* Linux closes the descriptor even when close() fails: never retry */
+	if (fd >= 0 && close(fd) != 0 && errno != EINTR) {
+		fk_flash_sink_set_error(self, errno, error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+fk_flash_sink_finalize(GObject *object)
+{
+	FkFlashSink *self = FK_FLASH_SINK(object);
+	if (self->fd >= 0)
+		close(self->fd);
+	G_OBJECT_CLASS(fk_flash_sink_parent_class)->finalize(object);
+}
+
+static void
+fk_flash_sink_class_init(FkFlashSinkClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	GOutputStreamClass *stream_class = G_OUTPUT_STREAM_CLASS(klass);
+	object_class->finalize = fk_flash_sink_finalize;
+	stream_class->write_fn = fk_flash_sink_write;
+	stream_class->close_fn = fk_flash_sink_close;
+}
+
+static void
+fk_flash_sink_init(FkFlashSink *self)
+{
+	self->fd = -1;
+}
+
+static FkFlashSink *
+fk_flash_sink_new(gint fd)
+{
+	FkFlashSink *self = g_object_new(FK_TYPE_FLASH_SINK, NULL);
+	self->fd = fd;
+	return self;
+}
+
+typedef enum {
+	FK_FLASH_STAGE_CREATE, /* making the temporary file */
+	FK_FLASH_STAGE_SAVE,   /* writing, syncing, closing or renaming it */
+} FkFlashStage;
+
+/* a file error a person can act on: what happened, what to do, then the system's words */
+static void
+fk_flash_set_file_error(GError **error, gint errsv, FkFlashStage stage, const gchar *path)
+{
+	g_autofree gchar *dir = g_path_get_dirname(path);
+	const gchar *reason = g_strerror(errsv);
+
 	switch (errsv) {
 	case ENOSPC:
-		hint = ": the disk is full";
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+			    "The disk is full: free some space or choose another folder (saving %s: %s)", path,
+			    reason);
+		break;
+	case EDQUOT:
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+			    "Your disk quota is used up: free some space or choose another folder (saving %s: %s)",
+			    path, reason);
 		break;
 	case EACCES:
 	case EPERM:
-		hint = ": permission denied — choose a folder you can write to";
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+			    "You cannot write to %s: choose another folder (saving %s: %s)", dir, path, reason);
 		break;
 	case EROFS:
-		hint = ": the folder is on a read-only file system";
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+			    "The folder %s is on a read-only disk: choose another folder (saving %s: %s)", dir,
+			    path, reason);
 		break;
 	case ENOENT:
-		hint = ": the folder does not exist";
+	case ENOTDIR:
+		if (stage == FK_FLASH_STAGE_CREATE) {
+			g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+				    "The folder %s does not exist: choose another folder (saving %s: %s)", dir,
+				    path, reason);
+		} else if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+			g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+				    "The folder %s no longer exists: it was removed during the backup; choose "
+				    "another folder (saving %s: %s)",
+				    dir, path, reason);
+		} else {
+			g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+				    "The temporary file beside %s was removed during the backup: try again (%s)",
+				    path, reason);
+		}
+		break;
+	case EISDIR:
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+			    "%s is a folder: choose a file name for the backup (%s)", path, reason);
+		break;
+	case EIO:
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+			    "The disk failed while saving %s: check the disk or choose another folder (%s)", path,
+			    reason);
+		break;
+	case ENAMETOOLONG:
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+			    "The name %s is too long: choose a shorter name (%s)", path, reason);
 		break;
 	default:
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE, "Cannot save %s: %s", path, reason);
 		break;
 	}
-	g_set_error(error, FK_ERROR, code, "Cannot %s %s%s (%s)", what, path, hint, g_strerror(errsv));
+}
+
+/* after a failed step: a file error if the disk failed, else @error_local as it is */
+static gboolean
+fk_flash_backup_failed(FkFlashSink *sink,
+		       GOutputStream *out,
+		       const gchar *tmpl,
+		       const gchar *path,
+		       gint errsv,
+		       GError *error_local,
+		       GError **error)
+{
+	/* stop writing (this flushes what is buffered, which may fail again), then clean up */
+	if (!g_output_stream_is_closed(out))
+		g_output_stream_close(out, NULL, NULL);
+	g_unlink(tmpl);
+	if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_propagate_error(error, error_local);
+		return FALSE;
+	}
+	if (errsv == 0)
+		errsv = sink->errsv;
+	if (errsv != 0) {
+		g_clear_error(&error_local);
+		fk_flash_set_file_error(error, errsv, FK_FLASH_STAGE_SAVE, path);
+		return FALSE;
+	}
+	if (error_local == NULL) {
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE, "Cannot save %s", path);
+		return FALSE;
+	}
+	if (error_local->domain == G_IO_ERROR) {
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE, "Cannot save %s: %s", path, error_local->message);
+		g_error_free(error_local);
+		return FALSE;
+	}
+	g_propagate_error(error, error_local);
+	return FALSE;
 }
 
 gboolean
@@ -49,44 +219,36 @@ fk_flash_backup(FkDevice *device,
 		GError **error)
 {
 	g_autofree gchar *tmpl = g_strdup_printf("%s.XXXXXX.part", path);
-	g_autoptr(GOutputStream) out = NULL;
+	g_autoptr(FkFlashSink) sink = NULL;
+	g_autoptr(GOutputStream) buffered = NULL;
 	g_autoptr(GError) error_local = NULL;
 	gint fd;
 
+	/* the rename at the end would fail: say so before reading the whole flash */
+	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+		fk_flash_set_file_error(error, EISDIR, FK_FLASH_STAGE_CREATE, path);
+		return FALSE;
+	}
 	fd = g_mkstemp_full(tmpl, O_WRONLY | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		fk_flash_set_file_error(error, errno, "create a file beside", path);
+		fk_flash_set_file_error(error, errno, FK_FLASH_STAGE_CREATE, path);
 		return FALSE;
 	}
-	out = g_unix_output_stream_new(fd, TRUE);
-	{
-		/* buffered: the device hands us 4 KiB frames */
-		g_autoptr(GOutputStream) buffered = g_buffered_output_stream_new_sized(out, 256 * 1024);
-		if (!fk_device_read_flash(device, offset, size, buffered, NULL, progress, cancellable, &error_local) ||
-		    !g_output_stream_flush(buffered, NULL, &error_local)) {
-			g_output_stream_close(buffered, NULL, NULL);
-			g_unlink(tmpl);
-			g_propagate_error(error, g_steal_pointer(&error_local));
-			return FALSE;
-		}
-		if (fsync(fd) != 0) {
-			gint errsv = errno;
-			g_output_stream_close(buffered, NULL, NULL);
-			g_unlink(tmpl);
-			fk_flash_set_file_error(error, errsv, "save", path);
-			return FALSE;
-		}
-		if (!g_output_stream_close(buffered, NULL, &error_local)) {
-			g_unlink(tmpl);
-			g_set_error(error, FK_ERROR, FK_ERROR_FILE, "Cannot save %s: %s", path, error_local->message);
-			return FALSE;
-		}
+	sink = fk_flash_sink_new(fd);
+	/* buffered: the device hands us 4 KiB frames */
+	buffered = g_buffered_output_stream_new_sized(G_OUTPUT_STREAM(sink), 256 * 1024);
+	if (!fk_device_read_flash(device, offset, size, buffered, NULL, progress, cancellable, &error_local) ||
+	    !g_output_stream_flush(buffered, NULL, &error_local))
+		return fk_flash_backup_failed(sink, buffered, tmpl, path, 0, g_steal_pointer(&error_local), error);
+	if (fsync(fd) != 0) {
+		gint errsv = errno;
+		return fk_flash_backup_failed(sink, buffered, tmpl, path, errsv, NULL, error);
 	}
+	if (!g_output_stream_close(buffered, NULL, &error_local))
+		return fk_flash_backup_failed(sink, buffered, tmpl, path, 0, g_steal_pointer(&error_local), error);
 	if (g_rename(tmpl, path) != 0) {
 		gint errsv = errno;
-		g_unlink(tmpl);
-		fk_flash_set_file_error(error, errsv, "save", path);
-		return FALSE;
+		return fk_flash_backup_failed(sink, buffered, tmpl, path, errsv, NULL, error);
 	}
 	return TRUE;
 }
