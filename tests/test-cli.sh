@@ -8,8 +8,10 @@ cli=$(realpath "$1")
 sim=$(realpath "$2")
 tmp=$(mktemp -d)
 sim_pid=""
+noise_pid=""
 cleanup() {
 	[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null
+	[ -n "$noise_pid" ] && kill "$noise_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -86,6 +88,10 @@ check "read_flash at 921600 baud on an ESP32" \
 	"$cli" --port sim:esp32@4MB -b 921600 read_flash 0 0x40000 esp32.bin
 check "verify_flash agrees with the backup" \
 	"$cli" --port sim:esp32@4MB verify_flash 0 esp32.bin
+# a bit flipped on the way: that piece is read again, and the person is told
+"$cli" --port "sim:esp32@4MB,fault=flip:20000" read_flash 0 0x40000 flipped.bin >flipped.txt 2>&1
+check "read_flash survives a flipped bit" cmp -s flipped.bin esp32.bin
+check "... and says that the link failed once" grep -q "the link failed 1 time" flipped.txt
 
 # --- bad input: a clear error, a non-zero exit, nothing lost ---
 expect_fail() { # name pattern command…
@@ -121,6 +127,122 @@ expect_fail "a malformed stub file" "stub" \
 expect_fail "an unknown command" "Unknown command" "$cli" frobnicate
 check "read_flash -h lists --spi-connection and --no-progress" \
 	bash -c "'$cli' read_flash -h | grep -q -- --spi-connection && '$cli' read_flash -h | grep -q -- --no-progress"
+
+
+# --- hostile and mistaken input: refused with a message that says what to do, before anything
+# that writes or erases flash goes out (seen in the --trace of every frame sent) ---
+sends_flash_writes() { # trace file: FLASH_BEGIN/DATA, FLASH_DEFL_BEGIN/DATA, ERASE_FLASH/REGION
+	grep -q "Write [0-9]* bytes: c000\(02\|03\|10\|11\|d0\|d1\)" "$1"
+}
+nothing_written() { ! sends_flash_writes "$tmp/out.txt"; }
+# a complete, checksummed ESP32-family image (one 16-byte segment) for image chip id $1
+make_image() {
+	{
+		printf '\xe9\x01\x02\x20\x00\x00\x08\x40\xee\x00\x00\x00'
+		printf "%b" "\\x$(printf %02x "$1")\\x00"
+		head -c 10 /dev/zero
+		printf '\x00\x00\xfb\x3f\x10\x00\x00\x00'
+		head -c 31 /dev/zero
+		printf '\xef'
+	} >"$2"
+}
+make_image 0 app-esp32.bin
+make_image 5 app-esp32c3.bin
+: >empty.bin
+head -c 8192 /dev/zero | tr '\0' 'Z' >not-firmware.bin
+
+expect_fail "an empty image" "empty.bin is empty: nothing was written" \
+	"$cli" --port sim:esp32@4MB write_flash 0x10000 empty.bin
+expect_fail "an ESP32 image on an ESP8266 is refused" "image for the ESP32 .*but the chip is an ESP8266" \
+	"$cli" --port sim:esp8266@1MB --trace write_flash 0 app-esp32.bin
+check "... the message says how to write it anyway" grep -q -- "--force" out.txt
+check "... and nothing was written" nothing_written
+expect_fail "an ESP32-C3 image on an ESP32 is refused" "image for the ESP32-C3" \
+	"$cli" --port sim:esp32@4MB --trace write_flash 0x10000 app-esp32c3.bin
+check "... and nothing was written" nothing_written
+"$cli" --port sim:esp32@4MB --trace write_flash --force 0x10000 app-esp32c3.bin >forced.txt 2>&1
+forced=$?
+check "write_flash --force writes it anyway, with a warning" \
+	bash -c "test $forced = 0 && grep -q 'writing it anyway (--force)' forced.txt"
+check "the trace check sees writes when there are some" sends_flash_writes forced.txt
+check "verify_flash agrees with the forced image" \
+	"$cli" --port sim:esp32@4MB verify_flash 0x10000 app-esp32c3.bin
+"$cli" --port sim:esp32@4MB write_flash 0x1000 not-firmware.bin >warned.txt 2>&1
+warned=$?
+check "a file that is not firmware at the boot offset is written, with a warning" \
+	bash -c "test $warned = 0 && grep -q 'Warning: not-firmware.bin has no boot image header' warned.txt"
+expect_fail "read_flash of size 0" "size is 0" \
+	"$cli" --port sim:esp32@4MB read_flash 0 0 x.bin
+expect_fail "erase_region of size 0" "size is 0" \
+	"$cli" --port sim:esp32@4MB erase_region 0x1000 0
+expect_fail "a size that is not a size" "not a size" \
+	"$cli" --port sim:esp32@4MB read_flash 0 12parsecs x.bin
+expect_fail "a size that overflows when multiplied" "not a size" \
+	"$cli" --port sim:esp32@4MB erase_region 0 17592186044417MB
+expect_fail "erase_region past the end of the flash" "does not fit in the 4 MB flash" \
+	"$cli" --port sim:esp32@4MB --trace erase_region 0x3FF000 0x2000
+check "... and nothing was erased" nothing_written
+expect_fail "erase_region wrapping round past 4 GB" "past 4 GB" \
+	"$cli" --port sim:esp32@4MB erase_region 0xFFFFF000 0x2000
+expect_fail "write_flash wrapping round past 4 GB" "past 4 GB" \
+	"$cli" --port sim:esp32@4MB write_flash 0xFFFFFFFC app-esp32.bin
+expect_fail "an address beyond 32 bits" "32 bits" \
+	"$cli" --port sim:esp32@4MB read_flash 0x100000000 0x1000 x.bin
+expect_fail "read_flash all from past the end of the flash" "past the end of the 4 MB flash" \
+	"$cli" --port sim:esp32@4MB read_flash 0x500000 all x.bin
+check "failed reads leave no file" test ! -e x.bin
+expect_fail "a port that does not exist" "ttyDOESNOTEXIST does not exist" \
+	"$cli" --port /dev/ttyDOESNOTEXIST chip_id
+expect_fail "a port that is /dev/null" "not a serial port" "$cli" --port /dev/null chip_id
+expect_fail "a port that is a regular file" "not a serial port" "$cli" --port "$tmp/empty.bin" chip_id
+mkdir b64stubs && echo '{"entry": 1074429952, "text": "@@@@", "text_start": 1074429952}' >b64stubs/esp32.json
+expect_fail "a stub whose base64 does not decode" "b64stubs/esp32.json has a .text. segment that is not base64" \
+	env FLASHKEEP_STUB_PATH="$tmp/b64stubs" "$cli" --port sim:esp32@4MB chip_id
+check "... the message says how to get past it" grep -q -- "--no-stub" out.txt
+if [ -f "${FLASHKEEP_STUB_PATH:-}/esp8266.json" ]; then
+	mkdir wrongstubs && cp "$FLASHKEEP_STUB_PATH/esp8266.json" wrongstubs/esp32.json
+	expect_fail "the ESP8266 stub installed as esp32.json" "wrongstubs/esp32.json is not for the ESP32" \
+		env FLASHKEEP_STUB_PATH="$tmp/wrongstubs" "$cli" --port sim:esp32@4MB --trace chip_id
+	check "... and it was not uploaded" bash -c "! grep -q 'Write [0-9]* bytes: c00005' out.txt"
+else
+	ok "the ESP8266 stub installed as esp32.json # SKIP Espressif's stubs are not installed"
+	ok "... and it was not uploaded # SKIP"
+fi
+# a "chip" that sends nothing but noise: what a board running firmware at another rate looks like
+py=$(command -v python3 || true)
+if [ -n "$py" ]; then
+	"$py" -c '
+import random, socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+r = random.Random(5)
+try:
+    while True:
+        c.sendall(bytes(r.randrange(256) for _ in range(64)))
+        time.sleep(0.005)
+except OSError:
+    pass
+' >noise.port &
+	noise_pid=$!
+	for _ in $(seq 100); do
+		noise_port=$(cat noise.port)
+		[ -n "$noise_port" ] && break
+		sleep 0.1
+	done
+	start=$SECONDS
+	expect_fail "a port that answers with noise" "No reply from the chip.*baud rate" \
+		timeout 60 "$cli" --port "socket://127.0.0.1:$noise_port" chip_id
+	check "... gives up within 30 seconds" test $((SECONDS - start)) -lt 30
+	kill "$noise_pid" 2>/dev/null
+	wait "$noise_pid" 2>/dev/null
+	noise_pid=""
+else
+	ok "a port that answers with noise # SKIP no python3"
+	ok "... gives up within 30 seconds # SKIP"
+fi
 
 echo "1..$n"
 exit $fail

@@ -34,6 +34,7 @@ typedef struct {
 	gboolean no_compress;
 	gboolean compress;
 	gboolean no_verify;
+	gboolean force;
 	gint64 progress_start;
 	gint64 progress_last;
 	GCancellable *cancellable;
@@ -133,18 +134,61 @@ static gboolean
 fk_cli_parse_u32(const gchar *text, guint32 *value, const gchar *what, GError **error)
 {
 	guint64 v = 0;
+	g_autoptr(GError) error_local = NULL;
 	if (!g_ascii_string_to_unsigned(text + (g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X") ? 2 : 0),
 					 g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X") ? 16 : 10,
 					 0,
 					 G_MAXUINT32,
 					 &v,
-					 NULL)) {
-		g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
-			    "%s “%s” is not a number (use decimal or 0x hexadecimal)", what, text);
+					 &error_local)) {
+		if (g_error_matches(error_local, G_NUMBER_PARSER_ERROR, G_NUMBER_PARSER_ERROR_OUT_OF_BOUNDS))
+			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "%s “%s” is past 4 GB: addresses are 32 bits (at most 0xFFFFFFFF)", what, text);
+		else
+			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "%s “%s” is not a number (use decimal or 0x hexadecimal)", what, text);
 		return FALSE;
 	}
 	*value = (guint32)v;
 	return TRUE;
+}
+
+/* a size for read_flash or erase_region: 0 and nonsense are refused with different words */
+static gboolean
+fk_cli_parse_size(const gchar *text, gsize *size, GError **error)
+{
+	guint64 zero = 1;
+	*size = fk_parse_size(text);
+	if (*size > 0)
+		return TRUE;
+	if (g_ascii_string_to_unsigned(text + (g_ascii_strncasecmp(text, "0x", 2) == 0 ? 2 : 0),
+				       g_ascii_strncasecmp(text, "0x", 2) == 0 ? 16 : 10,
+				       0,
+				       0,
+				       &zero,
+				       NULL)) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "The size is 0, so there is nothing to do: give a size such as 0x1000 or 1MB");
+		return FALSE;
+	}
+	g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+		    "Size “%s” is not a size (e.g. 0x100000, 1MB or 512KB)", text);
+	return FALSE;
+}
+
+/* addresses are 32 bits: a region that wraps round past 4 GB is a typing mistake, whatever
+ * the flash size turns out to be */
+static gboolean
+fk_cli_check_address_space(guint32 offset, guint64 size, const gchar *nothing, GError **error)
+{
+	/* subtracted, not added: a size near 2^64 must not wrap round to something small */
+	if (size <= G_GUINT64_CONSTANT(0x100000000) - offset)
+		return TRUE;
+	g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+		    "0x%" G_GINT64_MODIFIER "x bytes at 0x%x would end past 4 GB, beyond any flash: check the "
+		    "address and the size (nothing was %s)",
+		    size, offset, nothing);
+	return FALSE;
 }
 
 static gboolean
@@ -262,6 +306,10 @@ fk_cli_finish(FkCli *self, FkDevice *device, GError **error)
 	FkAfterMode after = FK_AFTER_HARD_RESET;
 	if (self->after != NULL && !fk_cli_parse_after(self->after, &after, error))
 		return FALSE;
+	if (fk_device_get_recoveries(device) > 0)
+		g_print("Note: the link failed %u time(s) on the way; each part was done again and checked. "
+			"If this happens often, try a lower baud rate (-b) or a shorter cable.\n",
+			fk_device_get_recoveries(device));
 	if (after == FK_AFTER_HARD_RESET)
 		g_print("Hard resetting via RTS pin...\n");
 	return fk_device_finish(device, after, self->cancellable, error);
@@ -333,23 +381,28 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 	if (!fk_cli_parse_u32(argv[0], &offset, "Address", error))
 		return FALSE;
 	if (g_ascii_strcasecmp(argv[1], "all") != 0) {
-		size = fk_parse_size(argv[1]);
-		if (size == 0) {
-			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
-				    "Size “%s” is not a size (e.g. 0x100000, 1MB or all)", argv[1]);
+		if (!fk_cli_parse_size(argv[1], &size, error))
 			return FALSE;
-		}
+		if (!fk_cli_check_address_space(offset, size, "read", error))
+			return FALSE;
 	}
 	device = fk_cli_connect(self, error);
 	if (device == NULL)
 		return FALSE;
 	if (size == 0) {
-		if (fk_device_get_flash_size(device) == 0) {
+		gsize flash = fk_device_get_flash_size(device);
+		if (flash == 0) {
 			g_set_error_literal(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
 					    "The flash size could not be detected: give the size explicitly");
 			return FALSE;
 		}
-		size = fk_device_get_flash_size(device) - offset;
+		if (offset >= flash) {
+			g_autofree gchar *fl = fk_format_size(flash);
+			g_set_error(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
+				    "Address 0x%x is past the end of the %s flash: nothing was read", offset, fl);
+			return FALSE;
+		}
+		size = flash - offset;
 	}
 	progress = fk_cli_progress_new(self);
 	fk_progress_set_status(progress, "Reading");
@@ -392,6 +445,7 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 {
 	g_autoptr(FkDevice) device = NULL;
 	g_autofree guint32 *offsets = NULL;
+	g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	FkRestoreOptions options = {self->flash_mode, self->flash_freq, self->flash_size, FK_WRITE_FLAG_NONE};
 	guint n = g_strv_length(argv);
 
@@ -412,21 +466,53 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 		options.flags |= FK_WRITE_FLAG_COMPRESS;
 	if (self->no_verify)
 		options.flags |= FK_WRITE_FLAG_NO_VERIFY;
+	/* what can be checked without the chip is checked before connecting to it: empty or
+	 * unreadable files, regions that wrap round the address space */
+	for (guint i = 0; i < n; i += 2) {
+		g_autoptr(GError) error_load = NULL;
+		GBytes *bytes = fk_flash_load_image(argv[i + 1], &error_load);
+		if (bytes == NULL) {
+			g_set_error(error, error_load->domain, error_load->code, "%s: nothing was written",
+				    error_load->message);
+			return FALSE;
+		}
+		g_ptr_array_add(images, bytes);
+		if (!fk_cli_check_address_space(offsets[i / 2], g_bytes_get_size(bytes), "written", error))
+			return FALSE;
+	}
 	device = fk_cli_connect(self, error);
 	if (device == NULL)
 		return FALSE;
-	/* validate every file before writing any */
+	/* then every file against the chip, before writing any */
 	for (guint i = 0; i < n; i += 2) {
-		g_autoptr(GBytes) bytes = fk_flash_load_image(argv[i + 1], error);
+		GBytes *bytes = g_ptr_array_index(images, i / 2);
+		const FkChipInfo *chip = fk_device_get_chip(device);
 		gsize flash = fk_device_get_flash_size(device);
-		if (bytes == NULL)
-			return FALSE;
-		if (flash > 0 && (guint64)offsets[i / 2] + g_bytes_get_size(bytes) > flash) {
+		gsize len = 0;
+		const guint8 *data = g_bytes_get_data(bytes, &len);
+		gboolean is_image = FALSE;
+		g_autoptr(GError) error_chip = NULL;
+		if (flash > 0 && (guint64)offsets[i / 2] + len > flash) {
 			g_autofree gchar *fl = fk_format_size(flash);
 			g_set_error(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
 				    "%s (%" G_GSIZE_FORMAT " bytes at 0x%x) does not fit in the %s flash: nothing was written",
-				    argv[i + 1], g_bytes_get_size(bytes), offsets[i / 2], fl);
+				    argv[i + 1], len, offsets[i / 2], fl);
 			return FALSE;
+		}
+		/* like esptool: an image made for another chip is refused unless forced */
+		if (!fk_image_check_chip(data, len, argv[i + 1], chip, &is_image, &error_chip)) {
+			if (!self->force) {
+				g_set_error(error, FK_ERROR, FK_ERROR_UNSUPPORTED_CHIP,
+					    "%s. Nothing was written; use write_flash --force to write it anyway",
+					    error_chip->message);
+				return FALSE;
+			}
+			g_print("Warning: %s; writing it anyway (--force).\n", error_chip->message);
+		} else if (!is_image && (offsets[i / 2] == 0 || offsets[i / 2] == chip->bootloader_offset)) {
+			/* elsewhere plain data (partition tables, file systems) is normal */
+			g_print("Warning: %s has no boot image header the %s recognises, so the chip may not "
+				"start from it; writing it anyway.\n",
+				argv[i + 1], chip->name);
 		}
 	}
 	if (fk_device_is_esp8285(device) && self->flash_mode != NULL &&
@@ -502,11 +588,10 @@ fk_cli_cmd_erase_region(FkCli *self, gchar **argv, GError **error)
 	}
 	if (!fk_cli_parse_u32(argv[0], &offset, "Address", error))
 		return FALSE;
-	size = fk_parse_size(argv[1]);
-	if (size == 0) {
-		g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "Size “%s” is not a size", argv[1]);
+	if (!fk_cli_parse_size(argv[1], &size, error))
 		return FALSE;
-	}
+	if (!fk_cli_check_address_space(offset, size, "erased", error))
+		return FALSE;
 	if (offset % 0x1000 != 0 || size % 0x1000 != 0) {
 		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
 				    "Address and size must be multiples of 4 KB (0x1000): nothing was erased");
@@ -608,6 +693,8 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 	    {"no-compress", 'u', 0, G_OPTION_ARG_NONE, &self->no_compress, "Send the data uncompressed", NULL},
 	    {"compress", 'z', 0, G_OPTION_ARG_NONE, &self->compress, "Compress even without the stub", NULL},
 	    {"no-verify", 0, 0, G_OPTION_ARG_NONE, &self->no_verify, "Do not check the MD5 after writing", NULL},
+	    {"force", 0, 0, G_OPTION_ARG_NONE, &self->force,
+	     "Write even an image whose boot header names another chip", NULL},
 	    {"spi-connection", 's', 0, G_OPTION_ARG_STRING, &self->spi_connection,
 	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
 	    {"no-progress", 'p', 0, G_OPTION_ARG_NONE, &self->no_progress, "Suppress the progress output", NULL},
@@ -777,7 +864,10 @@ main(int argc, char **argv)
 	if (error != NULL) {
 		const gchar *hint = fk_error_hint(error);
 		g_printerr("\nA fatal error occurred: %s\n", error->message);
-		if (hint != NULL)
+		if (g_error_matches(error, FK_ERROR, FK_ERROR_STUB_INVALID))
+			g_printerr("Remove or replace that stub file (see the README), or run with --no-stub "
+				   "to use the ROM loader.\n");
+		else if (hint != NULL)
 			g_printerr("%s\n", hint);
 		return EXIT_FAILURE;
 	}

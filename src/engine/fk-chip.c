@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "fk-chip.h"
@@ -9,38 +10,57 @@
 #define KiB 1024u
 #define MiB (1024u * 1024u)
 
-/* facts: per-chip table (magic values, chip ids, bootloader offsets, eFuse and SPI bases) */
+/* facts: per-chip table (magic values, chip ids, bootloader offsets, eFuse and SPI bases).
+ * RAM ranges: esptool's MEMORY_MAP (esptool/targets/<chip>.py, "IRAM"/"DIRAM_IRAM" and
+ * "DRAM"/"DIRAM_DRAM"; H2 and H21 inherit the C6's). The ESP8266 range is wider than esptool's
+ * 32 KiB "IRAM": the ROM loader runs with the cache off, so the 32 KiB above it is IRAM too,
+ * and that is where Espressif's stub puts its code (0x4010C500). */
 static const FkChipInfo chips[] = {
     {FK_CHIP_ESP8266, "ESP8266", "esp8266", {0xFFF0C101}, -1, 0x0, 0x3FF00050, 0x60000200,
-     FK_SPI_LAYOUT_ESP8266, 0x60000014, 2, 0, FALSE, FALSE},
+     FK_SPI_LAYOUT_ESP8266, 0x60000014, 2, 0, FALSE, FALSE,
+     0x40100000, 0x40110000, 0x3FFE8000, 0x40000000},
     {FK_CHIP_ESP32, "ESP32", "esp32", {0x00F01D83}, 0, 0x1000, 0x3FF5A004, 0x3FF42000,
-     FK_SPI_LAYOUT_ESP32, 0x3FF40014, 1, 0, FALSE, FALSE},
+     FK_SPI_LAYOUT_ESP32, 0x3FF40014, 1, 0, FALSE, FALSE,
+     0x40080000, 0x400BFFFC, 0x3FFAE000, 0x40000000},
     {FK_CHIP_ESP32S2, "ESP32-S2", "esp32s2", {0x000007C6}, 2, 0x1000, 0x3F41A044, 0x3F402000,
-     FK_SPI_LAYOUT_LATER, 0, 1, 40, FALSE, FALSE},
+     FK_SPI_LAYOUT_LATER, 0, 1, 40, FALSE, FALSE,
+     0x40020000, 0x40070000, 0x3FFB0000, 0x40000000},
     {FK_CHIP_ESP32S3, "ESP32-S3", "esp32s3", {0x00000009}, 9, 0x0, 0x60007044, 0x60002000,
-     FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, TRUE},
+     FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, TRUE,
+     0x40370000, 0x403E0000, 0x3FC88000, 0x3FD00000},
     {FK_CHIP_ESP32C3, "ESP32-C3", "esp32c3", {0x6921506F, 0x1B31506F, 0x4881606F, 0x4361606F}, 5,
-     0x0, 0x60008844, 0x60002000, FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, FALSE},
+     0x0, 0x60008844, 0x60002000, FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, FALSE,
+     0x4037C000, 0x403E0000, 0x3FC80000, 0x3FCE0000},
     {FK_CHIP_ESP32C2, "ESP32-C2", "esp32c2", {0x6F51306F, 0x7C41A06F, 0x0C21E06F}, 12, 0x0,
-     0x60008840, 0x60002000, FK_SPI_LAYOUT_LATER, 0x60000014, 1, 0, FALSE, FALSE},
+     0x60008840, 0x60002000, FK_SPI_LAYOUT_LATER, 0x60000014, 1, 0, FALSE, FALSE,
+     0x4037C000, 0x403C0000, 0x3FCA0000, 0x3FCE0000},
     {FK_CHIP_ESP32C6, "ESP32-C6", "esp32c6", {0x2CE0806F}, 13, 0x0, 0x600B0844, 0x60003000,
-     FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, FALSE},
+     FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, FALSE,
+     0x40800000, 0x40880000, 0x40800000, 0x40880000},
     {FK_CHIP_ESP32C61, "ESP32-C61", "esp32c61", {0x33F0206F, 0x2421606F}, 20, 0x0, 0x600B4844,
-     0x60003000, FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, TRUE},
+     0x60003000, FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, TRUE,
+     0x40800000, 0x40860000, 0x40800000, 0x40860000},
     {FK_CHIP_ESP32C5, "ESP32-C5", "esp32c5", {0x1101406F, 0x63E1406F}, 23, 0x2000, 0x600B4844,
-     0x60003000, FK_SPI_LAYOUT_LATER, 0x60000014, 1, 0, TRUE, TRUE},
+     0x60003000, FK_SPI_LAYOUT_LATER, 0x60000014, 1, 0, TRUE, TRUE,
+     0x40800000, 0x40860000, 0x40800000, 0x40860000},
     {FK_CHIP_ESP32H2, "ESP32-H2", "esp32h2", {0xD7B73E80}, 16, 0x0, 0x600B0844, 0x60003000,
-     FK_SPI_LAYOUT_LATER, 0, 1, 32, TRUE, FALSE},
+     FK_SPI_LAYOUT_LATER, 0, 1, 32, TRUE, FALSE,
+     0x40800000, 0x40880000, 0x40800000, 0x40880000},
     {FK_CHIP_ESP32H21, "ESP32-H21", NULL, {0}, 25, 0x0, 0x600B4044, 0x60003000,
-     FK_SPI_LAYOUT_LATER, 0, 1, 32, TRUE, FALSE},
+     FK_SPI_LAYOUT_LATER, 0, 1, 32, TRUE, FALSE,
+     0x40800000, 0x40880000, 0x40800000, 0x40880000},
     {FK_CHIP_ESP32H4, "ESP32-H4", "esp32h4", {0}, 28, 0x2000, 0x600B1844, 0x60099000,
-     FK_SPI_LAYOUT_LATER, 0, 1, 32, TRUE, FALSE},
+     FK_SPI_LAYOUT_LATER, 0, 1, 32, TRUE, FALSE,
+     0x40810000, 0x40860000, 0x40810000, 0x40860000},
     {FK_CHIP_ESP32P4, "ESP32-P4", "esp32p4", {0x00000000, 0x0ADDBAD0}, 18, 0x2000, 0x5012D044,
-     0x5008D000, FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, TRUE},
+     0x5008D000, FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, TRUE,
+     0x4FF00000, 0x4FFA0000, 0x4FF00000, 0x4FFA0000},
     {FK_CHIP_ESP32S31, "ESP32-S31", "esp32s31", {0}, 32, 0x2000, 0x20715050, 0x20501000,
-     FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, TRUE},
+     FK_SPI_LAYOUT_LATER, 0, 1, 40, TRUE, TRUE,
+     0x2F000000, 0x2F080000, 0x2F000000, 0x2F080000},
     {FK_CHIP_ESP32E22, "ESP32-E22", NULL, {0}, 31, 0x0, 0xC4008044, 0xC3003000,
-     FK_SPI_LAYOUT_LATER, 0xC3102014, 1, 0, FALSE, FALSE},
+     FK_SPI_LAYOUT_LATER, 0xC3102014, 1, 0, FALSE, FALSE,
+     0x30FE0000, 0x31200000, 0x31000000, 0x31200000},
 };
 
 const FkChipInfo *
@@ -84,6 +104,15 @@ fk_chip_by_image_id(guint32 chip_id)
 			return &chips[i];
 	}
 	return NULL;
+}
+
+gboolean
+fk_chip_ram_contains(const FkChipInfo *chip, FkChipRam ram, guint32 addr, gsize len)
+{
+	guint32 start = ram == FK_CHIP_RAM_INSTRUCTION ? chip->iram_start : chip->dram_start;
+	guint32 end = ram == FK_CHIP_RAM_INSTRUCTION ? chip->iram_end : chip->dram_end;
+	/* in 64 bits: a segment near the top of the address space must not wrap round */
+	return addr >= start && (guint64)addr + len <= end;
 }
 
 static gchar *
@@ -325,20 +354,30 @@ fk_parse_size(const gchar *text)
 	if (text == NULL || text[0] == '\0')
 		return 0;
 	if (g_ascii_strncasecmp(text, "0x", 2) == 0) {
+		if (!g_ascii_isxdigit(text[2]))
+			return 0;
+		errno = 0;
 		value = g_ascii_strtoull(text + 2, &end, 16);
-		return (end != NULL && *end == '\0') ? (gsize)value : 0;
+		if (errno == ERANGE || *end != '\0' || value > G_MAXSIZE)
+			return 0;
+		return (gsize)value;
 	}
+	/* digits only: strtoull would also take "-1" (as 2^64 - 1) and " 12" */
+	if (!g_ascii_isdigit(text[0]))
+		return 0;
+	errno = 0;
 	value = g_ascii_strtoull(text, &end, 10);
-	if (end == text)
+	if (errno == ERANGE)
 		return 0;
 	if (*end == '\0')
-		return (gsize)value;
+		return value <= G_MAXSIZE ? (gsize)value : 0;
+	/* a multiplied size that overflows would come back small and plausible */
 	if (g_ascii_strcasecmp(end, "MB") == 0 || g_ascii_strcasecmp(end, "M") == 0 ||
 	    g_ascii_strcasecmp(end, "MiB") == 0)
-		return (gsize)(value * MiB);
+		return value <= G_MAXSIZE / MiB ? (gsize)(value * MiB) : 0;
 	if (g_ascii_strcasecmp(end, "KB") == 0 || g_ascii_strcasecmp(end, "K") == 0 ||
 	    g_ascii_strcasecmp(end, "KiB") == 0)
-		return (gsize)(value * KiB);
+		return value <= G_MAXSIZE / KiB ? (gsize)(value * KiB) : 0;
 	return 0;
 }
 

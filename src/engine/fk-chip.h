@@ -46,7 +46,17 @@ typedef struct {
 	guint fixed_xtal_mhz; /* 0 = measure */
 	gboolean usb_jtag_serial;
 	gboolean flash_32bit_addr; /* may use flash above 16 MB with the stub */
+	/* where the ROM loader may place code and data with MEM_BEGIN: [start, end) */
+	guint32 iram_start;
+	guint32 iram_end;
+	guint32 dram_start;
+	guint32 dram_end;
 } FkChipInfo;
+
+typedef enum {
+	FK_CHIP_RAM_INSTRUCTION, /* IRAM: where a flasher stub's code goes */
+	FK_CHIP_RAM_DATA,	 /* DRAM: where its data goes */
+} FkChipRam;
 
 const FkChipInfo *
 fk_chip_by_family(FkChipFamily family);
@@ -60,6 +70,10 @@ fk_chip_by_name(const gchar *name);
 /* every chip, in table order; *n_chips set */
 const FkChipInfo *
 fk_chip_list(guint *n_chips);
+
+/* TRUE when [@addr, @addr + @len) lies inside @chip's instruction or data RAM */
+gboolean
+fk_chip_ram_contains(const FkChipInfo *chip, FkChipRam ram, guint32 addr, gsize len);
 
 /* flash size from a JEDEC RDID word (W0 as read: manufacturer in the low byte); 0 = unknown */
 gsize

@@ -58,6 +58,8 @@ struct _FkDevice {
 	gsize flash_size;
 	gboolean is_esp8285;
 	guint current_baud;
+	gsize stray_bytes; /* received outside frames while trying to sync */
+	guint recoveries;  /* operations resumed after a fault, since the device was made */
 };
 
 G_DEFINE_TYPE(FkDevice, fk_device, G_TYPE_OBJECT)
@@ -520,6 +522,11 @@ fk_device_sync_attempt(FkDevice *self,
 			return FALSE;
 		if (fk_device_sync(self, stub_detected, cancellable, &error_local))
 			return TRUE;
+		{
+			gsize stray = 0;
+			fk_slip_decoder_get_garbage(self->decoder, &stray);
+			self->stray_bytes += stray;
+		}
 		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
 		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
@@ -560,6 +567,16 @@ fk_device_set_no_sync_error(FkDevice *self, GError **error)
 			    boot);
 		return;
 	}
+	if (self->stray_bytes >= FK_GARBAGE_LIMIT) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_NO_SYNC,
+			    "No reply from the chip in the loader protocol, only %" G_GSIZE_FORMAT " bytes of "
+			    "noise: the baud rates do not match (a flasher stub left running at another rate "
+			    "needs a reset of the board), or this port is not an ESP in download mode",
+			    self->stray_bytes);
+		return;
+	}
 	g_set_error_literal(error,
 			    FK_ERROR,
 			    FK_ERROR_NO_SYNC,
@@ -577,6 +594,7 @@ fk_device_reset_and_sync(FkDevice *self, gboolean *stub_detected, GCancellable *
 	g_autoptr(GError) error_local = NULL;
 
 	g_string_truncate(self->boot_log, 0);
+	self->stray_bytes = 0;
 	if (self->reset_mode == FK_RESET_NONE || !fk_transport_has_modem_lines(self->transport)) {
 		reset = FALSE;
 		pulses[n_strategies] = FK_PULSE_CLASSIC;
@@ -1336,8 +1354,15 @@ fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable 
 		self->connected = TRUE;
 		rec->at_this_baud = 0;
 	}
+	self->recoveries++;
 	g_clear_error(cause);
 	return TRUE;
+}
+
+guint
+fk_device_get_recoveries(FkDevice *self)
+{
+	return self->recoveries;
 }
 
 gboolean
@@ -1433,7 +1458,8 @@ fk_device_can_read(FkDevice *self)
 static gboolean
 fk_device_check_range(FkDevice *self, guint32 offset, gsize size, const gchar *what, GError **error)
 {
-	if (self->flash_size > 0 && ((guint64)offset + size > self->flash_size)) {
+	/* written so that nothing wraps round, whatever @size is */
+	if (self->flash_size > 0 && (size > self->flash_size || offset > self->flash_size - size)) {
 		g_autofree gchar *flash = fk_format_size(self->flash_size);
 		g_set_error(error,
 			    FK_ERROR,
@@ -1441,8 +1467,19 @@ fk_device_check_range(FkDevice *self, guint32 offset, gsize size, const gchar *w
 			    "%s 0x%x–0x%" G_GINT64_MODIFIER "x does not fit in the %s flash",
 			    what,
 			    offset,
-			    (guint64)offset + size,
+			    (guint64)offset + MIN(size, (gsize)G_MAXUINT32 + 1),
 			    flash);
+		return FALSE;
+	}
+	/* no flash has 4 GB */
+	if (size > G_MAXUINT32 || (guint64)offset + size > (guint64)G_MAXUINT32 + 1) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_SIZE_MISMATCH,
+			    "%s (0x%" G_GSIZE_MODIFIER "x bytes at 0x%x) would end past 4 GB, beyond any flash",
+			    what,
+			    size,
+			    offset);
 		return FALSE;
 	}
 	if ((guint64)offset + size > 16 * 1024 * 1024 &&
@@ -2102,6 +2139,15 @@ fk_device_write_flash(FkDevice *self,
 	total = image->len;
 	if (!fk_device_check_range(self, offset, total, "The image", error))
 		return FALSE;
+	/* the stub writes whole words */
+	if (is_stub && offset % 4 != 0) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_INVALID_ARGUMENT,
+			    "The address 0x%x is not a multiple of 4: images are written in 4-byte words",
+			    offset);
+		return FALSE;
+	}
 	if (!fk_device_check_rom8266_erase(self, offset, total, error))
 		return FALSE;
 	compress = (flags & FK_WRITE_FLAG_NO_COMPRESS) == 0 &&
@@ -2187,7 +2233,11 @@ fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *p
 
 	if (!fk_device_check_connected(self, error))
 		return FALSE;
-	if (offset % FK_FLASH_SECTOR_SIZE != 0 || size % FK_FLASH_SECTOR_SIZE != 0 || size == 0) {
+	if (size == 0) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "Nothing to erase (size 0)");
+		return FALSE;
+	}
+	if (offset % FK_FLASH_SECTOR_SIZE != 0 || size % FK_FLASH_SECTOR_SIZE != 0) {
 		g_set_error(error,
 			    FK_ERROR,
 			    FK_ERROR_INVALID_ARGUMENT,

@@ -93,6 +93,9 @@ fk_device_is_stub_running(FkDevice *self);
 /* the ESP8285 keeps its flash in the package and must be written in DOUT mode */
 gboolean
 fk_device_is_esp8285(FkDevice *self);
+/* how many times an operation went on after a transmission error or a chip reset */
+guint
+fk_device_get_recoveries(FkDevice *self);
 guint
 fk_device_get_current_baud(FkDevice *self);
 

@@ -98,6 +98,9 @@ fk_error_hint(const GError *error)
 		case FK_ERROR_TIMEOUT:
 			return "Hold BOOT (GPIO0) while pressing RESET to enter download mode, check "
 			       "the cable, or try a lower baud rate.";
+		case FK_ERROR_STUB_INVALID:
+			return "Remove or replace the damaged stub file (flashkeep-fetch-stubs installs "
+			       "Espressif's stubs again), or work without the stub.";
 		case FK_ERROR_CHIP_RESET:
 			return "Check the board's power supply: a weak USB port or a long cable can make "
 			       "the chip reset when the flash draws current.";

@@ -207,3 +207,40 @@ fk_image_inspect(const guint8 *data, gsize len, FkImageInfo *info)
 		return;
 	}
 }
+
+gboolean
+fk_image_check_chip(const guint8 *data,
+		    gsize len,
+		    const gchar *name,
+		    const FkChipInfo *chip,
+		    gboolean *is_image,
+		    GError **error)
+{
+	FkImageInfo info;
+	gboolean certain;
+
+	if (is_image != NULL)
+		*is_image = FALSE;
+	fk_image_inspect(data, len, &info);
+	if (!info.found || info.chip == NULL)
+		return TRUE;
+	/* without an extended header only a whole ESP8266 image with the right checksum counts;
+	 * anything less is a file that happens to start with 0xE9 */
+	certain = info.header.extended || (info.header.data_length > 0 && info.header.checksum_ok);
+	if (!certain)
+		return TRUE;
+	if (is_image != NULL)
+		*is_image = TRUE;
+	if (info.chip->family == chip->family)
+		return TRUE;
+	g_set_error(error,
+		    FK_ERROR,
+		    FK_ERROR_UNSUPPORTED_CHIP,
+		    "%s is an image for the %s (its boot header at 0x%x says so), but the chip is an "
+		    "%s: it would not start",
+		    name,
+		    info.chip->name,
+		    info.offset,
+		    chip->name);
+	return FALSE;
+}

@@ -65,4 +65,17 @@ typedef struct {
 void
 fk_image_inspect(const guint8 *data, gsize len, FkImageInfo *info);
 
+/* whether @data (the file @name) can go onto @chip: FALSE with FK_ERROR_UNSUPPORTED_CHIP when it
+ * holds a boot image that is beyond doubt for another chip family (its extended header names
+ * the chip, or it is a complete ESP8266 image with a correct checksum), as esptool refuses
+ * without --force. TRUE otherwise; *@is_image (may be NULL) then says whether a boot image
+ * was recognised at all, so a caller can warn about a file that is not firmware. */
+gboolean
+fk_image_check_chip(const guint8 *data,
+		    gsize len,
+		    const gchar *name,
+		    const FkChipInfo *chip,
+		    gboolean *is_image,
+		    GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 #include "fk-error.h"
 #include "fk-stub.h"
@@ -51,13 +52,66 @@ fk_stub_get_u32(JsonObject *obj, const gchar *key, guint32 *value, const gchar *
 	return TRUE;
 }
 
+/* g_base64_decode() skips what is not base64 and never fails; a stub must be exactly right,
+ * so the text is checked first: the alphabet, at most two '=' at the end, whole quartets.
+ * JSON writers may wrap long strings, so ASCII white space is allowed and ignored. */
+static GBytes *
+fk_stub_decode_base64(const gchar *b64, const gchar *key, const gchar *origin, GError **error)
+{
+	g_autoptr(GString) clean = g_string_sized_new(strlen(b64));
+	guint padding = 0;
+	gsize len = 0;
+	guchar *buf;
+
+	for (const gchar *p = b64; *p != '\0'; p++) {
+		guchar c = (guchar)*p;
+		if (g_ascii_isspace(c))
+			continue;
+		if (c == '=') {
+			padding++;
+		} else if (padding > 0 || !(g_ascii_isalnum(c) || c == '+' || c == '/')) {
+			g_set_error(error,
+				    FK_ERROR,
+				    FK_ERROR_STUB_INVALID,
+				    "flasher stub %s has a “%s” segment that is not base64 (at character "
+				    "%" G_GSIZE_FORMAT ")",
+				    origin,
+				    key,
+				    (gsize)(p - b64) + 1);
+			return NULL;
+		}
+		g_string_append_c(clean, (gchar)c);
+	}
+	if (clean->len == 0 || clean->len % 4 != 0 || padding > 2) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_STUB_INVALID,
+			    "flasher stub %s has a “%s” segment that is %s",
+			    origin,
+			    key,
+			    clean->len == 0 ? "empty" : "cut short (not whole base64 groups)");
+		return NULL;
+	}
+	/* 3 bytes per 4 characters: refuse an absurd size before allocating it */
+	if (clean->len / 4 * 3 - padding > FK_STUB_MAX_SEGMENT) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_STUB_INVALID,
+			    "flasher stub %s has a “%s” segment of %" G_GSIZE_FORMAT
+			    " bytes, far more than a stub needs",
+			    origin,
+			    key,
+			    clean->len / 4 * 3 - padding);
+		return NULL;
+	}
+	buf = g_base64_decode(clean->str, &len);
+	return g_bytes_new_take(buf, len);
+}
+
 static GBytes *
 fk_stub_get_segment(JsonObject *obj, const gchar *key, const gchar *origin, GError **error)
 {
 	JsonNode *node = json_object_get_member(obj, key);
-	const gchar *b64;
-	gsize len = 0;
-	guchar *buf;
 	if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
 	    json_node_get_value_type(node) != G_TYPE_STRING) {
 		g_set_error(error,
@@ -68,20 +122,23 @@ fk_stub_get_segment(JsonObject *obj, const gchar *key, const gchar *origin, GErr
 			    key);
 		return NULL;
 	}
-	b64 = json_node_get_string(node);
-	buf = g_base64_decode(b64, &len);
-	if (len == 0 || len > FK_STUB_MAX_SEGMENT) {
-		g_free(buf);
-		g_set_error(error,
-			    FK_ERROR,
-			    FK_ERROR_STUB_INVALID,
-			    "flasher stub %s has a “%s” segment of %" G_GSIZE_FORMAT " bytes",
-			    origin,
-			    key,
-			    len);
-		return NULL;
-	}
-	return g_bytes_new_take(buf, len);
+	return fk_stub_decode_base64(json_node_get_string(node), key, origin, error);
+}
+
+/* the ROM loader writes RAM a word at a time */
+static gboolean
+fk_stub_check_aligned(guint32 addr, const gchar *key, const gchar *origin, GError **error)
+{
+	if (addr % 4 == 0)
+		return TRUE;
+	g_set_error(error,
+		    FK_ERROR,
+		    FK_ERROR_STUB_INVALID,
+		    "flasher stub %s has “%s” 0x%08x, which is not a multiple of 4",
+		    origin,
+		    key,
+		    addr);
+	return FALSE;
 }
 
 FkStub *
@@ -118,11 +175,15 @@ fk_stub_load_data(const gchar *json, gssize len, const gchar *origin, GError **e
 		return NULL;
 	if (!fk_stub_get_u32(obj, "text_start", &stub->text_start, origin, error))
 		return NULL;
+	if (!fk_stub_check_aligned(stub->text_start, "text_start", origin, error))
+		return NULL;
 	stub->text = fk_stub_get_segment(obj, "text", origin, error);
 	if (stub->text == NULL)
 		return NULL;
 	if (json_object_has_member(obj, "data")) {
 		if (!fk_stub_get_u32(obj, "data_start", &stub->data_start, origin, error))
+			return NULL;
+		if (!fk_stub_check_aligned(stub->data_start, "data_start", origin, error))
 			return NULL;
 		stub->data = fk_stub_get_segment(obj, "data", origin, error);
 		if (stub->data == NULL)
@@ -142,16 +203,69 @@ fk_stub_load_data(const gchar *json, gssize len, const gchar *origin, GError **e
 			    text_len);
 		return NULL;
 	}
-	if (stub->data != NULL &&
-	    (guint64)stub->data_start + g_bytes_get_size(stub->data) > G_MAXUINT32) {
+	if (stub->data != NULL) {
+		guint64 data_end = (guint64)stub->data_start + g_bytes_get_size(stub->data);
+		guint64 text_end = (guint64)stub->text_start + text_len;
+		if (data_end > G_MAXUINT32) {
+			g_set_error(error,
+				    FK_ERROR,
+				    FK_ERROR_STUB_INVALID,
+				    "flasher stub %s has its data segment beyond the address space",
+				    origin);
+			return NULL;
+		}
+		/* one segment would overwrite the other while it is loaded */
+		if (stub->data_start < text_end && stub->text_start < data_end) {
+			g_set_error(error,
+				    FK_ERROR,
+				    FK_ERROR_STUB_INVALID,
+				    "flasher stub %s has overlapping segments: code 0x%08x–0x%08" G_GINT64_MODIFIER
+				    "x, data 0x%08x–0x%08" G_GINT64_MODIFIER "x",
+				    origin,
+				    stub->text_start,
+				    text_end,
+				    stub->data_start,
+				    data_end);
+			return NULL;
+		}
+	}
+	return g_steal_pointer(&stub);
+}
+
+gboolean
+fk_stub_check_chip(const FkStub *stub, const FkChipInfo *chip, GError **error)
+{
+	gsize text_len = g_bytes_get_size(stub->text);
+	if (!fk_chip_ram_contains(chip, FK_CHIP_RAM_INSTRUCTION, stub->text_start, text_len)) {
 		g_set_error(error,
 			    FK_ERROR,
 			    FK_ERROR_STUB_INVALID,
-			    "flasher stub %s has its data segment beyond the address space",
-			    origin);
-		return NULL;
+			    "flasher stub %s is not for the %s: its code at 0x%08x–0x%08" G_GINT64_MODIFIER
+			    "x lies outside the chip's instruction RAM (0x%08x–0x%08x)",
+			    stub->path,
+			    chip->name,
+			    stub->text_start,
+			    (guint64)stub->text_start + text_len,
+			    chip->iram_start,
+			    chip->iram_end);
+		return FALSE;
 	}
-	return g_steal_pointer(&stub);
+	if (stub->data != NULL &&
+	    !fk_chip_ram_contains(chip, FK_CHIP_RAM_DATA, stub->data_start, g_bytes_get_size(stub->data))) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_STUB_INVALID,
+			    "flasher stub %s is not for the %s: its data at 0x%08x–0x%08" G_GINT64_MODIFIER
+			    "x lies outside the chip's data RAM (0x%08x–0x%08x)",
+			    stub->path,
+			    chip->name,
+			    stub->data_start,
+			    (guint64)stub->data_start + g_bytes_get_size(stub->data),
+			    chip->dram_start,
+			    chip->dram_end);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 FkStub *
@@ -261,8 +375,15 @@ fk_stub_find(const FkChipInfo *chip, GError **error)
 		for (guint j = 0; names[j] != NULL; j++) {
 			g_autofree gchar *path =
 			    g_build_filename(g_ptr_array_index(dirs, i), names[j], NULL);
-			if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
-				return fk_stub_load_file(path, error);
+			g_autoptr(FkStub) stub = NULL;
+			if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+				continue;
+			/* the first one found is the one the user installed: a broken one is
+			 * reported, not silently passed over for another */
+			stub = fk_stub_load_file(path, error);
+			if (stub == NULL || !fk_stub_check_chip(stub, chip, error))
+				return NULL;
+			return g_steal_pointer(&stub);
 		}
 	}
 	g_set_error(error,

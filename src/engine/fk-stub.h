@@ -21,15 +21,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(FkStub, fk_stub_free)
 
 FkStub *
 fk_stub_load_file(const gchar *path, GError **error);
+/* checks what can be checked without knowing the chip: well-formed JSON, numeric and 4-byte
+ * aligned addresses, strict base64, sane sizes, the entry point inside the code, segments that
+ * neither overlap nor wrap; FK_ERROR_STUB_INVALID naming @origin otherwise */
 FkStub *
 fk_stub_load_data(const gchar *json, gssize len, const gchar *origin, GError **error);
+/* FK_ERROR_STUB_INVALID unless the code lies in @chip's instruction RAM and the data in its
+ * data RAM: a stub for another chip, or a damaged one, is never uploaded */
+gboolean
+fk_stub_check_chip(const FkStub *stub, const FkChipInfo *chip, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* directories searched, in order: $FLASHKEEP_STUB_PATH (colon separated), the user's data dir
  * ($XDG_DATA_HOME/flashkeep/stubs), the installed data dir, system data dirs, then existing
  * esptool and esptool-js installations */
 GPtrArray *
 fk_stub_search_dirs(void);
-/* finds and loads the stub for @chip; FK_ERROR_STUB_MISSING when none is installed */
+/* finds and loads the stub for @chip; FK_ERROR_STUB_MISSING when none is installed,
+ * FK_ERROR_STUB_INVALID when the one found is damaged or is not for @chip */
 FkStub *
 fk_stub_find(const FkChipInfo *chip, GError **error);
 

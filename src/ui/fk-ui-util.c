@@ -85,6 +85,8 @@ fk_ui_error_summary(const GError *error, const gchar *operation_failed)
 			return _("The image does not fit");
 		case FK_ERROR_STUB_MISSING:
 			return _("The flasher stub is not installed");
+		case FK_ERROR_STUB_INVALID:
+			return _("The flasher stub file is damaged");
 		case FK_ERROR_FILE:
 			return _("The file could not be saved or read");
 		default:
@@ -120,6 +122,8 @@ fk_ui_error_hint(const GError *error)
 			return _("Check the board’s power supply: use another USB port or a shorter cable.");
 		case FK_ERROR_STUB_MISSING:
 			return _("Run flashkeep-fetch-stubs once to install Espressif’s flasher stubs.");
+		case FK_ERROR_STUB_INVALID:
+			return _("Run flashkeep-fetch-stubs to install Espressif’s flasher stubs again, or remove the damaged file.");
 		case FK_ERROR_VERIFY_FAILED:
 			return _("What the chip holds does not match its checksum. Try again, perhaps at a lower baud rate.");
 		default:
