@@ -67,6 +67,7 @@ typedef struct {
 	gboolean stub_running;
 	gchar *stub_path;
 	gsize bytes;
+	guint recoveries;
 } FkJobData;
 
 static void
@@ -374,6 +375,7 @@ fk_window_job_func(FkJob *job, FkDevice *unused, FkProgress *progress, GCancella
 		fk_device_set_spi_connection(device, value);
 	}
 	ok = fk_window_job_run(job, data, device, progress, cancellable, error);
+	data->recoveries = fk_device_get_recoveries(device);
 	/* leave the board as asked even after a failure */
 	if (fk_device_is_connected(device)) {
 		FkAfterMode after = data->op == FK_OP_IDENTIFY && data->reset == FK_RESET_NONE ? FK_AFTER_NO_RESET : data->after;
@@ -588,6 +590,15 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		fk_window_show_device(self);
 	}
 
+	if (ok && data->recoveries > 0) {
+		fk_window_log(self,
+			      ngettext("The link failed %u time on the way; that part was done again and checked. If "
+				       "this happens often, choose a lower baud rate or a shorter cable.",
+				       "The link failed %u times on the way; each part was done again and checked. If "
+				       "this happens often, choose a lower baud rate or a shorter cable.",
+				       data->recoveries),
+			      data->recoveries);
+	}
 	if (ok) {
 		switch (op) {
 		case FK_OP_IDENTIFY:

@@ -124,6 +124,20 @@ template_child(FkWindow *win, const gchar *name)
 	return GTK_WIDGET(obj);
 }
 
+/* the first widget of @type under @widget, depth first */
+static GtkWidget *
+find_of_type(GtkWidget *widget, GType type)
+{
+	if (G_TYPE_CHECK_INSTANCE_TYPE(widget, type))
+		return widget;
+	for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL; c = gtk_widget_get_next_sibling(c)) {
+		GtkWidget *found = find_of_type(c, type);
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
 /* the button wired to @action_name, from the window's own widget tree */
 static GtkWidget *
 find_action_button(GtkWidget *widget, const gchar *action_name)
@@ -771,8 +785,39 @@ run_failing_backup(Fixture *f, const gchar *faults, gboolean shot)
 static void
 test_error_bad_md5(Fixture *f, gconstpointer data)
 {
-	/* the chip's digest of the read does not match the data */
-	run_failing_backup(f, "bad-md5:1", TRUE);
+	/* the chip's digest of the read never matches the data: three attempts, then an error */
+	run_failing_backup(f, "bad-md5:1,bad-md5:2,bad-md5:3", TRUE);
+}
+
+static void
+test_recovered_backup(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	g_autoptr(GError) error = NULL;
+
+	/* one corrupted bit is read again, and the person sees a normal backup */
+	g_assert_true(fk_sim_device_add_faults_from_string(f->dev, "flip:300000", &error));
+	g_assert_no_error(error);
+	start_backup(f, path);
+	wait_job_done(f);
+	g_assert_true(cond_no_dialog(f->win));
+	assert_file_is(path, f->initial);
+	g_assert_true(wait_for_label(f->win, "Backup saved"));
+	/* and the log tells what happened */
+	{
+		GtkWidget *expander = find_of_type(GTK_WIDGET(f->win), GTK_TYPE_EXPANDER);
+		GtkTextBuffer *buffer;
+		GtkTextIter start, end;
+		g_autofree gchar *text = NULL;
+		/* a collapsed expander keeps its child out of the widget tree */
+		gtk_expander_set_expanded(GTK_EXPANDER(expander), TRUE);
+		buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(find_of_type(expander, GTK_TYPE_TEXT_VIEW)));
+		gtk_text_buffer_get_bounds(buffer, &start, &end);
+		text = gtk_text_buffer_get_text(buffer, &start, &end, FALSE);
+		g_assert_nonnull(strstr(text, "trying again"));
+		g_assert_nonnull(strstr(text, "The link failed 1 time on the way"));
+		screenshot(GTK_WIDGET(f->win), "recovered");
+	}
 }
 
 static void
@@ -1037,6 +1082,7 @@ main(int argc, char **argv)
 	ADD("erase", test_erase);
 	ADD("cancel-backup", test_cancel_backup);
 	ADD("error-bad-md5", test_error_bad_md5);
+	ADD("recovered-backup", test_recovered_backup);
 	ADD("error-link-closed", test_error_link_closed);
 	ADD("progress", test_progress);
 	ADD("restore-other-chip", test_restore_other_chip);
