@@ -811,6 +811,70 @@ test_slower_after_errors(void)
 	rig_close(&rig);
 }
 
+/* the person resets the board by hand, so the engine cannot: a stub that stops answering for a
+ * while is found again at the rate it runs at */
+static void
+test_reconnect_without_reset(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(FkDevice) device = NULL;
+	g_autoptr(GString) log = g_string_new(NULL);
+	g_autofree gchar *path = NULL;
+	Scenario sc = {.fault = FAULT_DELAY, .op = OP_BACKUP, .chip = "esp32", .stub = TRUE};
+	Rig rig = {0};
+
+	rig_open(&rig, "esp32");
+	device = fk_device_new(rig.transport);
+	fk_device_set_use_stub(device, TRUE);
+	fk_device_set_baud(device, 921600);
+	fk_device_set_log_func(device, log_collect, log);
+	g_assert_true(fk_device_connect(device, NULL, &error));
+	g_assert_no_error(error);
+	/* from here on, as if the board had no reset circuit; and at the pace of a real link, so
+	 * that a late reply holds back the ones after it */
+	fk_device_set_reset_mode(device, FK_RESET_NONE);
+	fk_sim_device_set_timing(rig.sim, TRUE, 0);
+	rig.before = fk_sim_device_get_flash(rig.sim);
+	path = g_build_filename(rig.tmpdir, "backup.bin", NULL);
+
+	/* the second READ_FLASH is answered 8 s late: longer than the wait for it and the SYNCs */
+	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_DELAY, 2, 8000);
+	g_assert_true(run_op(&rig, device, &sc, path, &error));
+	g_assert_no_error(error);
+	g_assert_null(check_success(&rig, &sc, path));
+	g_assert_nonnull(strstr(log->str, "connecting again"));
+	g_assert_cmpuint(fk_device_get_current_baud(device), ==, 921600);
+	g_assert_cmpuint(fk_device_get_recoveries(device), ==, 1);
+	rig_close(&rig);
+}
+
+/* a flash size the person chose survives the reconnect after a chip reset */
+static void
+test_reconnect_keeps_size(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(FkDevice) device = NULL;
+	g_autofree gchar *path = NULL;
+	Scenario sc = {.fault = FAULT_RESET, .op = OP_BACKUP, .chip = "esp32", .stub = TRUE};
+	Rig rig = {0};
+
+	rig_open(&rig, "esp32");
+	device = rig_connect(&rig, TRUE, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(fk_device_get_flash_size(device), ==, FLASH_SIZE);
+	g_assert_true(fk_device_set_flash_size(device, 2 * FLASH_SIZE, NULL, &error));
+	g_assert_no_error(error);
+	rig.before = fk_sim_device_get_flash(rig.sim);
+	path = g_build_filename(rig.tmpdir, "backup.bin", NULL);
+	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_RESET, 2, 0);
+	g_assert_true(run_op(&rig, device, &sc, path, &error));
+	g_assert_no_error(error);
+	g_assert_null(check_success(&rig, &sc, path));
+	g_assert_cmpuint(fk_device_get_recoveries(device), ==, 1);
+	g_assert_cmpuint(fk_device_get_flash_size(device), ==, 2 * FLASH_SIZE);
+	rig_close(&rig);
+}
+
 /* ---- the matrix ---- */
 
 static gboolean
@@ -912,6 +976,8 @@ main(int argc, char **argv)
 		}
 	}
 	g_test_add_func("/fk/faults/slower-after-errors", test_slower_after_errors);
+	g_test_add_func("/fk/faults/reconnect-without-reset", test_reconnect_without_reset);
+	g_test_add_func("/fk/faults/reconnect-keeps-size", test_reconnect_keeps_size);
 	rc = g_test_run();
 	print_summary();
 	for (guint i = 0; i < N_OPS; i++) {

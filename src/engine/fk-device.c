@@ -18,6 +18,7 @@
 #define FK_MAX_SKIPPED_FRAMES	 100
 #define FK_MAX_FRAME		 (0x4000 + 0x400)
 #define FK_GARBAGE_LIMIT	 48
+#define FK_TIMEOUT_SYNC_EXTRA_MS 300
 #define FK_READ_PIECE		 (64 * 1024)
 #define FK_MAX_RECOVERIES	 16 /* per operation */
 #define FK_MAX_ATTEMPTS		 3  /* of one piece of an operation, in a row */
@@ -59,6 +60,7 @@ struct _FkDevice {
 	gboolean is_esp8285;
 	guint current_baud;
 	gsize stray_bytes; /* received outside frames while trying to sync */
+	guint connect_baud; /* to connect at instead of the ROM's rate: a stub runs at it */
 	guint recoveries;  /* operations resumed after a fault, since the device was made */
 };
 
@@ -166,12 +168,14 @@ fk_device_check_garbage(FkDevice *self, GError **error)
 				    "the chip restarted during the operation (it printed its boot messages)");
 		return FALSE;
 	}
-	/* the ESP8266 prints its boot messages at 74880 baud: at any other rate they are noise */
+	/* the ESP8266 prints its boot messages at 74880 baud, where they are noise; so is a frame
+	 * whose opening byte was corrupted */
 	if (len >= FK_GARBAGE_LIMIT) {
 		g_set_error(error,
-			    FK_ERROR,
-			    FK_ERROR_CHIP_RESET,
-			    "the chip sent %" G_GSIZE_FORMAT " bytes outside the protocol: it probably restarted",
+			    FK_PROTOCOL_ERROR,
+			    FK_PROTOCOL_ERROR_GARBAGE,
+			    "the chip sent %" G_GSIZE_FORMAT " bytes outside the protocol: it restarted, or "
+			    "the link corrupts data",
 			    len);
 		return FALSE;
 	}
@@ -240,7 +244,7 @@ fk_device_explain_garbage(FkDevice *self, GError **error)
 {
 	gsize len = 0;
 	const gchar *garbage = fk_slip_decoder_get_garbage(self->decoder, &len);
-	if (error == NULL || *error == NULL || len == 0)
+	if (error == NULL || *error == NULL || len == 0 || g_error_matches(*error, FK_ERROR, FK_ERROR_CHIP_RESET))
 		return;
 	if (g_strstr_len(garbage, (gssize)len, "Guru Meditation") != NULL ||
 	    g_strstr_len(garbage, (gssize)len, "Fatal exception") != NULL) {
@@ -466,8 +470,14 @@ fk_device_sync(FkDevice *self, gboolean *stub_detected, GCancellable *cancellabl
 	for (guint i = 0; i < 7; i++) {
 		g_autoptr(GByteArray) extra = NULL;
 		FkResponse resp;
-		/* they follow the first at once: a missing one is a broken link, not a slow chip */
-		extra = fk_device_read_frame(self, FK_TIMEOUT_SYNC_MS, cancellable, error);
+		/* they follow the first at once: a missing one is a broken link, not a slow chip
+		 * (a network bridge gets more time) */
+		extra = fk_device_read_frame(self,
+					     fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_TCP
+						 ? FK_TIMEOUT_DEFAULT_MS
+						 : FK_TIMEOUT_SYNC_EXTRA_MS,
+					     cancellable,
+					     error);
 		if (extra == NULL)
 			return FALSE;
 		if (fk_packet_parse_response(extra->data, extra->len, &resp))
@@ -1104,6 +1114,8 @@ gboolean
 fk_device_set_flash_size(FkDevice *self, gsize size, GCancellable *cancellable, GError **error)
 {
 	guint8 buf[24];
+	/* from now on the size to check against, and to set again after a reconnect */
+	self->flash_size = size;
 	if (self->loader == FK_LOADER_ROM8266)
 		return TRUE; /* not supported, and not needed */
 	fk_memwrite_u32le(buf, 0);
@@ -1145,6 +1157,9 @@ fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
 {
 	gboolean stub_detected = FALSE;
 	guint initial_baud = self->target_baud > 0 ? MIN(self->target_baud, FK_ROM_BAUD) : FK_ROM_BAUD;
+
+	if (self->connect_baud != 0)
+		initial_baud = self->connect_baud;
 
 	self->connected = FALSE;
 	self->chip = NULL;
@@ -1231,9 +1246,27 @@ fk_device_error_is_transient(const GError *error)
 	if (error->domain == FK_PROTOCOL_ERROR)
 		return error->code != FK_PROTOCOL_ERROR_UNSUPPORTED_COMMAND;
 	if (error->domain == FK_DEVICE_ERROR) {
-		return error->code != FK_DEVICE_ERROR_STUB_INVALID_COMMAND &&
-		       error->code != FK_DEVICE_ERROR_STUB_CMD_NOT_IMPLEMENTED &&
-		       error->code != FK_DEVICE_ERROR_INVALID_MESSAGE;
+		/* what a corrupted frame, a lost block or a loader that restarted cause; not what a
+		 * wrong request, write protection or a missing feature cause */
+		switch (error->code) {
+		case FK_DEVICE_ERROR_RECEIVE:
+		case FK_DEVICE_ERROR_BAD_CRC:
+		case FK_DEVICE_ERROR_FLASH_WRITE:
+		case FK_DEVICE_ERROR_FLASH_READ:
+		case FK_DEVICE_ERROR_FLASH_READ_LENGTH:
+		case FK_DEVICE_ERROR_DEFLATE:
+		case FK_DEVICE_ERROR_DEFLATE_ADLER:
+		case FK_DEVICE_ERROR_STUB_BAD_DATA_LEN:
+		case FK_DEVICE_ERROR_STUB_BAD_DATA_CHECKSUM:
+		case FK_DEVICE_ERROR_STUB_FAILED_SPI_OP:
+		case FK_DEVICE_ERROR_STUB_NOT_IN_FLASH_MODE:
+		case FK_DEVICE_ERROR_STUB_INFLATE:
+		case FK_DEVICE_ERROR_STUB_NOT_ENOUGH_DATA:
+		case FK_DEVICE_ERROR_STUB_TOO_MUCH_DATA:
+			return TRUE;
+		default:
+			return FALSE;
+		}
 	}
 	if (error->domain == FK_ERROR) {
 		return error->code == FK_ERROR_TIMEOUT || error->code == FK_ERROR_VERIFY_FAILED ||
@@ -1253,29 +1286,88 @@ fk_lower_baud(guint baud)
 	return baud;
 }
 
-/* the loader answers SYNC again, and it is still the loader we talked to */
+/* the loader answers SYNC again, and it is still the loader we talked to; a stub may need a
+ * moment to finish what it was doing (a deferred erase or write) */
 static gboolean
 fk_device_resync(FkDevice *self, GCancellable *cancellable, GError **error)
 {
+	static const guint pause_ms[] = {0, 200, 500, 1000};
 	g_autoptr(GError) error_local = NULL;
-	for (guint i = 0; i < FK_MAX_ATTEMPTS; i++) {
+
+	for (guint i = 0; i < G_N_ELEMENTS(pause_ms); i++) {
 		gboolean stub_detected = FALSE;
 		g_clear_error(&error_local);
+		g_usleep(pause_ms[i] * 1000);
 		/* a stub still streaming a read ends it at the first frame that is not an
 		 * acknowledgement, so the first SYNC may go unanswered */
 		if (!fk_device_flush_input(self, error))
 			return FALSE;
 		if (fk_device_sync(self, &stub_detected, cancellable, &error_local)) {
-			if (stub_detected == (self->loader == FK_LOADER_STUB))
-				return TRUE;
-			g_set_error_literal(error, FK_ERROR, FK_ERROR_CHIP_RESET, "the chip is back in its ROM loader");
-			return FALSE;
+			if (stub_detected != (self->loader == FK_LOADER_STUB)) {
+				g_set_error_literal(error, FK_ERROR, FK_ERROR_CHIP_RESET, "the chip is back in its ROM loader");
+				return FALSE;
+			}
+			/* a ROM loader that restarted quietly has forgotten the flash settings */
+			if (self->loader != FK_LOADER_STUB &&
+			    (!fk_device_attach_flash(self, cancellable, error) ||
+			     (self->flash_size > 0 && !fk_device_set_flash_size(self, self->flash_size, cancellable, error))))
+				return FALSE;
+			return TRUE;
 		}
 		if (!fk_device_error_is_transient(error_local))
 			break;
 	}
 	g_propagate_error(error, g_steal_pointer(&error_local));
 	return FALSE;
+}
+
+static gboolean
+fk_device_can_reset(FkDevice *self)
+{
+	return (self->reset_mode == FK_RESET_AUTO || self->reset_mode == FK_RESET_USB_JTAG) &&
+	       fk_transport_has_modem_lines(self->transport);
+}
+
+/* a new connection to the same chip, with the flash size the caller chose */
+static gboolean
+fk_device_reconnect(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	guint8 mac[6];
+	gsize flash_size = self->flash_size;
+	gboolean ok = FALSE;
+
+	memcpy(mac, self->mac, sizeof(mac));
+	/* without a reset, the stub may still be running at the rate it was given */
+	if (!fk_device_can_reset(self) &&
+	    self->current_baud != (self->target_baud > 0 ? MIN(self->target_baud, FK_ROM_BAUD) : FK_ROM_BAUD)) {
+		g_autoptr(GError) error_local = NULL;
+		self->connect_baud = self->current_baud;
+		ok = fk_device_connect(self, cancellable, &error_local);
+		self->connect_baud = 0;
+		if (!ok) {
+			if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+			    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
+				g_propagate_error(error, g_steal_pointer(&error_local));
+				return FALSE;
+			}
+			fk_device_log(self, "no answer at %u baud (%s)", self->current_baud, error_local->message);
+		}
+	}
+	if (!ok && !fk_device_connect(self, cancellable, error))
+		return FALSE;
+	if (memcmp(mac, self->mac, sizeof(mac)) != 0) {
+		self->connected = FALSE;
+		g_set_error_literal(error,
+				    FK_ERROR,
+				    FK_ERROR_WRONG_STATE,
+				    "A different chip answered after reconnecting: stopped. Connect the original "
+				    "board and start again");
+		return FALSE;
+	}
+	if (flash_size != 0 && flash_size != self->flash_size &&
+	    !fk_device_set_flash_size(self, flash_size, cancellable, error))
+		return FALSE;
+	return TRUE;
 }
 
 /* after @cause interrupted an operation: talk to the chip again, so that the caller can resume
@@ -1285,8 +1377,6 @@ static gboolean
 fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable *cancellable, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
-	guint8 mac[6];
-	gsize flash_size = self->flash_size;
 
 	if (!fk_device_error_is_transient(*cause)) {
 		g_propagate_error(error, g_steal_pointer(cause));
@@ -1307,19 +1397,15 @@ fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable 
 	g_usleep(50 * 1000);
 	if (g_error_matches(*cause, FK_ERROR, FK_ERROR_CHIP_RESET) ||
 	    !fk_device_resync(self, cancellable, &error_local)) {
-		if (error_local != NULL) {
-			if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-			    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
-				g_propagate_error(error, g_steal_pointer(&error_local));
-				return FALSE;
-			}
-			fk_device_log(self, "the loader does not answer (%s): connecting again", error_local->message);
-		} else {
-			fk_device_log(self, "connecting again");
+		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return FALSE;
 		}
+		fk_device_log(self, "connecting again%s%s%s", error_local != NULL ? " (" : "",
+			      error_local != NULL ? error_local->message : "", error_local != NULL ? ")" : "");
 		g_clear_error(&error_local);
-		memcpy(mac, self->mac, sizeof(mac));
-		if (!fk_device_connect(self, cancellable, &error_local)) {
+		if (!fk_device_reconnect(self, cancellable, &error_local)) {
 			g_propagate_prefixed_error(error,
 						   g_steal_pointer(&error_local),
 						   "%s failed (%s), and connecting again failed: ",
@@ -1327,33 +1413,23 @@ fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable 
 						   (*cause)->message);
 			return FALSE;
 		}
-		if (memcmp(mac, self->mac, sizeof(mac)) != 0) {
-			self->connected = FALSE;
-			g_set_error_literal(error,
-					    FK_ERROR,
-					    FK_ERROR_WRONG_STATE,
-					    "A different chip answered after reconnecting: stopped. Connect the "
-					    "original board and start again");
-			return FALSE;
-		}
-		/* keep a flash size the caller chose over the detected one */
-		if (flash_size != 0 && flash_size != self->flash_size &&
-		    !fk_device_set_flash_size(self, flash_size, cancellable, error))
-			return FALSE;
 	}
-	self->connected = TRUE;
 
 	/* a link that keeps failing may work at a lower rate */
 	if (rec->at_this_baud >= 2 && fk_lower_baud(self->current_baud) < self->current_baud &&
 	    fk_transport_get_kind(self->transport) != FK_TRANSPORT_KIND_TCP && self->loader != FK_LOADER_ROM8266) {
 		self->target_baud = fk_lower_baud(self->current_baud);
 		fk_device_log(self, "lowering the baud rate to %u after repeated errors", self->target_baud);
-		self->connected = FALSE;
-		if (!fk_device_change_baud(self, cancellable, error))
-			return FALSE;
-		self->connected = TRUE;
 		rec->at_this_baud = 0;
+		if (!fk_device_change_baud(self, cancellable, &error_local)) {
+			/* the chip may have switched without its reply getting through */
+			fk_device_log(self, "%s: connecting again", error_local->message);
+			g_clear_error(&error_local);
+			if (!fk_device_reconnect(self, cancellable, error))
+				return FALSE;
+		}
 	}
+	self->connected = TRUE;
 	self->recoveries++;
 	g_clear_error(cause);
 	return TRUE;
@@ -2046,29 +2122,38 @@ fk_device_write_span(FkDevice *self,
 	return TRUE;
 }
 
-/* where a write interrupted after @confirmed bytes can go on: the sector boundary below it, if
- * the chip confirms by MD5 that everything before holds the image; else the start */
-static gsize
-fk_device_resume_point(FkDevice *self, guint32 offset, const GByteArray *image, gsize confirmed, GCancellable *cancellable)
+/* whether the chip holds the first @keep bytes of @image at @offset */
+static gboolean
+fk_device_holds_prefix(FkDevice *self, guint32 offset, const GByteArray *image, gsize keep, GCancellable *cancellable)
 {
 	g_autoptr(GError) error_local = NULL;
 	guint8 md5_chip[16], md5_host[16];
-	gsize keep = ((gsize)offset + confirmed) / FK_FLASH_SECTOR_SIZE * FK_FLASH_SECTOR_SIZE;
 
-	if (!fk_device_can_md5(self) || keep <= offset)
-		return 0;
-	keep -= offset;
 	if (!fk_device_flash_md5(self, offset, keep, md5_chip, cancellable, &error_local)) {
-		fk_device_log(self, "cannot check what was written (%s): starting over", error_local->message);
-		return 0;
+		fk_device_log(self, "cannot check what was written (%s)", error_local->message);
+		return FALSE;
 	}
 	fk_md5_of(image->data, keep, md5_host);
-	if (memcmp(md5_chip, md5_host, 16) != 0) {
-		fk_device_log(self, "the flash before 0x%" G_GSIZE_MODIFIER "x does not hold the image: starting over",
-			      offset + keep);
+	return memcmp(md5_chip, md5_host, 16) == 0;
+}
+
+/* where a write interrupted after @confirmed bytes can go on: a sector boundary below it before
+ * which the chip confirms by MD5 that it holds the image (the stub may still have held back
+ * what it had not written yet, so a step further back is tried too); else the start */
+static gsize
+fk_device_resume_point(FkDevice *self, guint32 offset, const GByteArray *image, gsize confirmed, GCancellable *cancellable)
+{
+	gsize end = ((gsize)offset + confirmed) / FK_FLASH_SECTOR_SIZE * FK_FLASH_SECTOR_SIZE;
+
+	if (!fk_device_can_md5(self))
 		return 0;
+	for (guint i = 0; i < 2 && end > offset; i++) {
+		if (fk_device_holds_prefix(self, offset, image, end - offset, cancellable))
+			return end - offset;
+		fk_device_log(self, "the flash before 0x%" G_GSIZE_MODIFIER "x does not hold the image", end);
+		end = end > 64 * 1024 ? (end - 64 * 1024) / FK_FLASH_SECTOR_SIZE * FK_FLASH_SECTOR_SIZE : 0;
 	}
-	return keep;
+	return 0;
 }
 
 static gboolean
@@ -2110,7 +2195,7 @@ fk_device_write_flash(FkDevice *self,
 	FkRecovery rec = {.what = "writing"};
 	FkProgress *progress_write = NULL;
 	gsize total, start = 0, furthest = 0;
-	gboolean written = FALSE;
+	gboolean written = FALSE, verify_failed = FALSE;
 	guint32 over;
 
 	if (!fk_device_check_connected(self, error))
@@ -2181,6 +2266,13 @@ fk_device_write_flash(FkDevice *self,
 			written = TRUE;
 			if (!verify || fk_device_verify_written(self, offset, image, cancellable, &error_local))
 				break;
+			/* written twice and still different: write protection or a worn-out flash, not
+			 * the link */
+			if (verify_failed && g_error_matches(error_local, FK_ERROR, FK_ERROR_VERIFY_FAILED)) {
+				g_propagate_error(error, g_steal_pointer(&error_local));
+				return FALSE;
+			}
+			verify_failed = verify_failed || g_error_matches(error_local, FK_ERROR, FK_ERROR_VERIFY_FAILED);
 			confirmed = 0;
 		}
 		if (!fk_device_recover(self, &rec, &error_local, cancellable, error))

@@ -181,6 +181,9 @@ fk_flash_backup_failed(FkFlashSink *sink,
 		       GError *error_local,
 		       GError **error)
 {
+	/* a disk error from before the failure, not one that closing causes below */
+	if (errsv == 0)
+		errsv = sink->errsv;
 	/* stop writing (this flushes what is buffered, which may fail again), then clean up */
 	if (!g_output_stream_is_closed(out))
 		g_output_stream_close(out, NULL, NULL);
@@ -189,7 +192,9 @@ fk_flash_backup_failed(FkFlashSink *sink,
 		g_propagate_error(error, error_local);
 		return FALSE;
 	}
-	if (errsv == 0)
+	/* the close flushes the buffer: a full disk may only show now, and then it is the cause */
+	if (errsv == 0 && (error_local == NULL || error_local->domain == G_IO_ERROR ||
+			   g_error_matches(error_local, FK_ERROR, FK_ERROR_FILE)))
 		errsv = sink->errsv;
 	if (errsv != 0) {
 		g_clear_error(&error_local);
