@@ -60,7 +60,6 @@ struct _FkDevice {
 	gboolean is_esp8285;
 	guint current_baud;
 	gsize stray_bytes; /* received outside frames while trying to sync */
-	guint connect_baud; /* to connect at instead of the ROM's rate: a stub runs at it */
 	guint recoveries;  /* operations resumed after a fault, since the device was made */
 };
 
@@ -145,27 +144,36 @@ fk_device_send_frame(FkDevice *self,
 	return fk_transport_write(self->transport, wire->data, wire->len, cancellable, error);
 }
 
-/* once connected, the loader sends nothing but frames: text between them means the chip
- * restarted (its boot messages) or crashed, and waiting for a reply is pointless */
-static gboolean
-fk_device_check_garbage(FkDevice *self, GError **error)
+/* what text among the bytes outside frames says happened to the chip, or NULL */
+static const gchar *
+fk_device_garbage_says(FkDevice *self)
 {
 	gsize len = 0;
 	const gchar *garbage = fk_slip_decoder_get_garbage(self->decoder, &len);
 
+	if (g_strstr_len(garbage, (gssize)len, "Guru Meditation") != NULL ||
+	    g_strstr_len(garbage, (gssize)len, "Fatal exception") != NULL)
+		return "the chip crashed (it printed a panic message)";
+	if (g_strstr_len(garbage, (gssize)len, "rst:") != NULL || g_strstr_len(garbage, (gssize)len, "ets ") != NULL ||
+	    g_strstr_len(garbage, (gssize)len, "boot mode:") != NULL)
+		return "the chip restarted during the operation (it printed its boot messages)";
+	return NULL;
+}
+
+/* once connected, the loader sends nothing but frames: text between them means the chip
+ * restarted or crashed, and waiting for a reply is pointless */
+static gboolean
+fk_device_check_garbage(FkDevice *self, GError **error)
+{
+	gsize len = 0;
+	const gchar *says;
+
+	fk_slip_decoder_get_garbage(self->decoder, &len);
 	if (!self->connected || len == 0)
 		return TRUE;
-	if (g_strstr_len(garbage, (gssize)len, "Guru Meditation") != NULL ||
-	    g_strstr_len(garbage, (gssize)len, "Fatal exception") != NULL) {
-		g_set_error_literal(error, FK_ERROR, FK_ERROR_CHIP_RESET, "the chip crashed (it printed a panic message)");
-		return FALSE;
-	}
-	if (g_strstr_len(garbage, (gssize)len, "rst:") != NULL || g_strstr_len(garbage, (gssize)len, "ets ") != NULL ||
-	    g_strstr_len(garbage, (gssize)len, "boot mode:") != NULL) {
-		g_set_error_literal(error,
-				    FK_ERROR,
-				    FK_ERROR_CHIP_RESET,
-				    "the chip restarted during the operation (it printed its boot messages)");
+	says = fk_device_garbage_says(self);
+	if (says != NULL) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_CHIP_RESET, says);
 		return FALSE;
 	}
 	/* the ESP8266 prints its boot messages at 74880 baud, where they are noise; so is a frame
@@ -238,21 +246,16 @@ fk_device_flush_input(FkDevice *self, GError **error)
 	return fk_transport_flush_input(self->transport, error);
 }
 
-/* panic text or a boot banner among stray bytes means the chip reset under us */
+/* a panic message or a boot banner among stray bytes explains a failure */
 static void
 fk_device_explain_garbage(FkDevice *self, GError **error)
 {
-	gsize len = 0;
-	const gchar *garbage = fk_slip_decoder_get_garbage(self->decoder, &len);
-	if (error == NULL || *error == NULL || len == 0 || g_error_matches(*error, FK_ERROR, FK_ERROR_CHIP_RESET))
+	const gchar *says;
+	if (error == NULL || *error == NULL || g_error_matches(*error, FK_ERROR, FK_ERROR_CHIP_RESET))
 		return;
-	if (g_strstr_len(garbage, (gssize)len, "Guru Meditation") != NULL ||
-	    g_strstr_len(garbage, (gssize)len, "Fatal exception") != NULL) {
-		g_prefix_error(error, "the chip crashed (it printed a panic message): ");
-	} else if (g_strstr_len(garbage, (gssize)len, "rst:") != NULL ||
-		   g_strstr_len(garbage, (gssize)len, "ets ") != NULL) {
-		g_prefix_error(error, "the chip reset during the operation (check its power supply): ");
-	}
+	says = fk_device_garbage_says(self);
+	if (says != NULL)
+		g_prefix_error(error, "%s: ", says);
 }
 
 typedef struct {
@@ -1152,14 +1155,18 @@ fk_device_detect_flash(FkDevice *self, GCancellable *cancellable, GError **error
 	return TRUE;
 }
 
-gboolean
-fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
+/* the rate a connection starts at: the ROM's, or lower if asked */
+static guint
+fk_device_start_baud(FkDevice *self)
+{
+	return self->target_baud > 0 ? MIN(self->target_baud, FK_ROM_BAUD) : FK_ROM_BAUD;
+}
+
+/* connects, talking at @initial_baud first */
+static gboolean
+fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellable, GError **error)
 {
 	gboolean stub_detected = FALSE;
-	guint initial_baud = self->target_baud > 0 ? MIN(self->target_baud, FK_ROM_BAUD) : FK_ROM_BAUD;
-
-	if (self->connect_baud != 0)
-		initial_baud = self->connect_baud;
 
 	self->connected = FALSE;
 	self->chip = NULL;
@@ -1228,6 +1235,12 @@ fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
 		return FALSE;
 	self->connected = TRUE;
 	return TRUE;
+}
+
+gboolean
+fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	return fk_device_connect_at(self, fk_device_start_baud(self), cancellable, error);
 }
 
 /* ---- recovering from errors in the middle of an operation ---- */
@@ -1338,12 +1351,9 @@ fk_device_reconnect(FkDevice *self, GCancellable *cancellable, GError **error)
 
 	memcpy(mac, self->mac, sizeof(mac));
 	/* without a reset, the stub may still be running at the rate it was given */
-	if (!fk_device_can_reset(self) &&
-	    self->current_baud != (self->target_baud > 0 ? MIN(self->target_baud, FK_ROM_BAUD) : FK_ROM_BAUD)) {
+	if (!fk_device_can_reset(self) && self->current_baud != fk_device_start_baud(self)) {
 		g_autoptr(GError) error_local = NULL;
-		self->connect_baud = self->current_baud;
-		ok = fk_device_connect(self, cancellable, &error_local);
-		self->connect_baud = 0;
+		ok = fk_device_connect_at(self, self->current_baud, cancellable, &error_local);
 		if (!ok) {
 			if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
 			    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
@@ -1402,8 +1412,9 @@ fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable 
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return FALSE;
 		}
-		fk_device_log(self, "connecting again%s%s%s", error_local != NULL ? " (" : "",
-			      error_local != NULL ? error_local->message : "", error_local != NULL ? ")" : "");
+		if (error_local != NULL)
+			fk_device_log(self, "the loader does not answer (%s)", error_local->message);
+		fk_device_log(self, "connecting again");
 		g_clear_error(&error_local);
 		if (!fk_device_reconnect(self, cancellable, &error_local)) {
 			g_propagate_prefixed_error(error,
@@ -1659,12 +1670,13 @@ fk_device_write_out(GOutputStream *out, const guint8 *data, gsize len, GCancella
 	return TRUE;
 }
 
-/* one piece through the stub's READ_FLASH stream, checked against the stub's digest */
+/* one piece through the stub's READ_FLASH stream, and the stub's MD5 of it */
 static gboolean
 fk_device_read_piece_stub(FkDevice *self,
 			  guint32 offset,
 			  gsize size,
 			  GByteArray *piece,
+			  guint8 *md5_chip,
 			  FkProgress *progress,
 			  gsize progress_base,
 			  gsize progress_total,
@@ -1673,7 +1685,6 @@ fk_device_read_piece_stub(FkDevice *self,
 {
 	guint8 buf[16];
 	g_autoptr(GByteArray) digest = NULL;
-	guint8 md5_host[16];
 
 	fk_memwrite_u32le(buf, offset);
 	fk_memwrite_u32le(buf + 4, size);
@@ -1723,37 +1734,23 @@ fk_device_read_piece_stub(FkDevice *self,
 			    digest->len);
 		return FALSE;
 	}
-	fk_md5_of(piece->data, piece->len, md5_host);
-	if (memcmp(md5_host, digest->data, 16) != 0) {
-		g_autofree gchar *a = fk_md5_to_string(digest->data);
-		g_autofree gchar *b = fk_md5_to_string(md5_host);
-		g_set_error(error,
-			    FK_ERROR,
-			    FK_ERROR_VERIFY_FAILED,
-			    "the data read at 0x%x does not match the chip's checksum (chip MD5 %s, "
-			    "received %s): the serial link corrupted it",
-			    offset,
-			    a,
-			    b);
-		return FALSE;
-	}
+	memcpy(md5_chip, digest->data, 16);
 	return TRUE;
 }
 
-/* one piece through the ROM, 64 bytes a command, checked against the ROM's MD5 of it */
+/* one piece through the ROM, 64 bytes a command, and the ROM's MD5 of it */
 static gboolean
 fk_device_read_piece_rom(FkDevice *self,
 			 guint32 offset,
 			 gsize size,
 			 GByteArray *piece,
+			 guint8 *md5_chip,
 			 FkProgress *progress,
 			 gsize progress_base,
 			 gsize progress_total,
 			 GCancellable *cancellable,
 			 GError **error)
 {
-	guint8 md5_chip[16], md5_host[16];
-
 	while (piece->len < size) {
 		guint8 buf[8];
 		gsize n = MIN(FK_ROM_READ_SLOW_CHUNK, size - piece->len);
@@ -1780,19 +1777,7 @@ fk_device_read_piece_rom(FkDevice *self,
 			fk_progress_set_done(progress, progress_base + piece->len, progress_total);
 	}
 	/* the ROM read has no digest of its own: ask for one */
-	if (!fk_device_flash_md5(self, offset, size, md5_chip, cancellable, error))
-		return FALSE;
-	fk_md5_of(piece->data, piece->len, md5_host);
-	if (memcmp(md5_host, md5_chip, 16) != 0) {
-		g_set_error(error,
-			    FK_ERROR,
-			    FK_ERROR_VERIFY_FAILED,
-			    "the data read at 0x%x does not match the chip's checksum: the serial link "
-			    "corrupted it",
-			    offset);
-		return FALSE;
-	}
-	return TRUE;
+	return fk_device_flash_md5(self, offset, size, md5_chip, cancellable, error);
 }
 
 gboolean
@@ -1832,15 +1817,34 @@ fk_device_read_flash(FkDevice *self,
 	while (done < size) {
 		gsize n = MIN(size - done, FK_READ_PIECE);
 		g_autoptr(GError) error_local = NULL;
+		guint8 md5_chip[16], md5_host[16];
 		gboolean ok;
 
 		if (g_cancellable_set_error_if_cancelled(cancellable, error))
 			return FALSE;
 		g_byte_array_set_size(piece, 0);
 		if (self->loader == FK_LOADER_STUB)
-			ok = fk_device_read_piece_stub(self, offset + done, n, piece, progress, done, size, cancellable, &error_local);
+			ok = fk_device_read_piece_stub(self, offset + done, n, piece, md5_chip, progress, done, size,
+						       cancellable, &error_local);
 		else
-			ok = fk_device_read_piece_rom(self, offset + done, n, piece, progress, done, size, cancellable, &error_local);
+			ok = fk_device_read_piece_rom(self, offset + done, n, piece, md5_chip, progress, done, size,
+						      cancellable, &error_local);
+		if (ok) {
+			fk_md5_of(piece->data, piece->len, md5_host);
+			if (memcmp(md5_host, md5_chip, 16) != 0) {
+				g_autofree gchar *a = fk_md5_to_string(md5_chip);
+				g_autofree gchar *b = fk_md5_to_string(md5_host);
+				g_set_error(&error_local,
+					    FK_ERROR,
+					    FK_ERROR_VERIFY_FAILED,
+					    "the data read at 0x%" G_GSIZE_MODIFIER "x does not match the chip's "
+					    "checksum (chip MD5 %s, received %s): the serial link corrupted it",
+					    offset + done,
+					    a,
+					    b);
+				ok = FALSE;
+			}
+		}
 		if (!ok) {
 			if (!fk_device_recover(self, &rec, &error_local, cancellable, error))
 				return FALSE;
@@ -2122,19 +2126,36 @@ fk_device_write_span(FkDevice *self,
 	return TRUE;
 }
 
+/* the chip's MD5 of @len bytes at @offset, and whether @data has the same */
+static gboolean
+fk_device_flash_matches(FkDevice *self,
+			guint32 offset,
+			const guint8 *data,
+			gsize len,
+			guint8 *md5_chip,
+			gboolean *matches,
+			GCancellable *cancellable,
+			GError **error)
+{
+	guint8 md5_host[16];
+	if (!fk_device_flash_md5(self, offset, len, md5_chip, cancellable, error))
+		return FALSE;
+	fk_md5_of(data, len, md5_host);
+	*matches = memcmp(md5_chip, md5_host, 16) == 0;
+	return TRUE;
+}
+
 /* whether the chip holds the first @keep bytes of @image at @offset */
 static gboolean
 fk_device_holds_prefix(FkDevice *self, guint32 offset, const GByteArray *image, gsize keep, GCancellable *cancellable)
 {
 	g_autoptr(GError) error_local = NULL;
-	guint8 md5_chip[16], md5_host[16];
+	guint8 md5_chip[16];
+	gboolean matches = FALSE;
 
-	if (!fk_device_flash_md5(self, offset, keep, md5_chip, cancellable, &error_local)) {
+	if (!fk_device_flash_matches(self, offset, image->data, keep, md5_chip, &matches, cancellable, &error_local))
 		fk_device_log(self, "cannot check what was written (%s)", error_local->message);
-		return FALSE;
-	}
-	fk_md5_of(image->data, keep, md5_host);
-	return memcmp(md5_chip, md5_host, 16) == 0;
+	return matches;
 }
 
 /* where a write interrupted after @confirmed bytes can go on: a sector boundary below it before
@@ -2160,13 +2181,15 @@ static gboolean
 fk_device_verify_written(FkDevice *self, guint32 offset, const GByteArray *image, GCancellable *cancellable, GError **error)
 {
 	guint8 md5_chip[16], md5_expected[16];
+	gboolean matches = FALSE;
 
-	fk_md5_of(image->data, image->len, md5_expected);
-	if (!fk_device_flash_md5(self, offset, image->len, md5_chip, cancellable, error))
+	if (!fk_device_flash_matches(self, offset, image->data, image->len, md5_chip, &matches, cancellable, error))
 		return FALSE;
-	if (memcmp(md5_chip, md5_expected, 16) != 0) {
+	if (!matches) {
 		g_autofree gchar *a = fk_md5_to_string(md5_chip);
-		g_autofree gchar *b = fk_md5_to_string(md5_expected);
+		g_autofree gchar *b = NULL;
+		fk_md5_of(image->data, image->len, md5_expected);
+		b = fk_md5_to_string(md5_expected);
 		g_set_error(error,
 			    FK_ERROR,
 			    FK_ERROR_VERIFY_FAILED,
