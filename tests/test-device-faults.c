@@ -18,6 +18,7 @@
 #include "fk-protocol.h"
 #include "fk-sim-device.h"
 #include "fk-sim-transport.h"
+#include "fk-test-util.h"
 
 #define FLASH_SIZE (1024 * 1024)
 /* the simulator's own firmware stays below this; the rest gets a deterministic pattern */
@@ -113,48 +114,9 @@ static GPtrArray *scenarios; /* Scenario, in registration order */
 /* ---- deterministic data ---- */
 
 static GBytes *
-make_pattern(gsize len, guint seed)
-{
-	guint8 *buf = g_malloc(len);
-	guint32 x = seed * 2654435761u + 1;
-	for (gsize i = 0; i < len; i++) {
-		x = x * 1103515245u + 12345u;
-		/* half random (with SLIP escapes), half runs (so that compression does something) */
-		buf[i] = (i / 4096) % 2 ? (guint8)(x >> 16) : (guint8)(i / 64 + seed);
-	}
-	return g_bytes_new_take(buf, len);
-}
-
-static GBytes *
 restore_image(void)
 {
-	return make_pattern(RESTORE_SIZE, 7);
-}
-
-static FkSimDevice *
-make_sim(const gchar *chip)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, FLASH_SIZE, 42, &error);
-	g_autoptr(GBytes) flash = NULL;
-	g_autoptr(GBytes) fill = NULL;
-	g_autofree guint8 *buf = NULL;
-
-	g_assert_no_error(error);
-	fk_sim_device_set_boot_mode(sim, FK_SIM_BOOT_APP);
-	/* unpaced: as fast as the host reads */
-	fk_sim_device_set_timing(sim, FALSE, 0);
-	flash = fk_sim_device_get_flash(sim);
-	g_assert_cmpuint(g_bytes_get_size(flash), ==, FLASH_SIZE);
-	buf = g_memdup2(g_bytes_get_data(flash, NULL), FLASH_SIZE);
-	fill = make_pattern(FLASH_SIZE - FILL_START, 3);
-	memcpy(buf + FILL_START, g_bytes_get_data(fill, NULL), FLASH_SIZE - FILL_START);
-	{
-		g_autoptr(GBytes) with_fill = g_bytes_new(buf, FLASH_SIZE);
-		g_assert_true(fk_sim_device_set_flash(sim, with_fill, &error));
-		g_assert_no_error(error);
-	}
-	return g_steal_pointer(&sim);
+	return fk_test_pattern(RESTORE_SIZE, 7);
 }
 
 /* ---- the watchdog: a hang in the engine is a finding, not a stuck test run ---- */
@@ -295,28 +257,16 @@ static void
 rig_open(Rig *rig, const gchar *chip)
 {
 	g_autoptr(GError) error = NULL;
-	rig->sim = make_sim(chip);
+	rig->sim = fk_test_sim_new(chip, FLASH_SIZE, FILL_START);
 	rig->transport = fk_sim_transport_new(rig->sim);
 	rig->tmpdir = g_dir_make_tmp("flashkeep-faults-XXXXXX", &error);
 	g_assert_no_error(error);
 }
 
 static void
-rig_clean_dir(Rig *rig)
-{
-	g_autoptr(GDir) dir = g_dir_open(rig->tmpdir, 0, NULL);
-	const gchar *name;
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree gchar *path = g_build_filename(rig->tmpdir, name, NULL);
-		g_unlink(path);
-	}
-}
-
-static void
 rig_close(Rig *rig)
 {
-	rig_clean_dir(rig);
-	g_rmdir(rig->tmpdir);
+	fk_test_rm_rf(rig->tmpdir);
 	g_clear_pointer(&rig->tmpdir, g_free);
 	g_clear_pointer(&rig->before, g_bytes_unref);
 	if (rig->transport != NULL)
@@ -743,7 +693,7 @@ test_scenario(gconstpointer data)
 		fk_sim_device_host_open(rig.sim, g_get_monotonic_time());
 	}
 	g_clear_object(&device);
-	rig_clean_dir(&rig);
+	fk_test_empty_dir(rig.tmpdir);
 	g_clear_pointer(&rig.before, g_bytes_unref);
 	rig.before = fk_sim_device_get_flash(rig.sim);
 	again = rig_connect(&rig, sc->stub, &error_again);
@@ -770,7 +720,7 @@ test_scenario(gconstpointer data)
 		g_test_fail_printf("%s: %s: %s", name, outcome_names[sc->outcome], sc->detail);
 }
 
-/* ---- slowing down ---- */
+/* ---- single cases: what recovery keeps and changes ---- */
 
 static void
 log_collect(const gchar *message, gpointer user_data)
@@ -778,34 +728,53 @@ log_collect(const gchar *message, gpointer user_data)
 	g_string_append_printf(user_data, "%s\n", message);
 }
 
+/* an ESP32 with the stub at @baud, its log collected in @log */
+static FkDevice *
+connect_esp32(Rig *rig, guint baud, GString *log)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(FkDevice) device = NULL;
+
+	rig_open(rig, "esp32");
+	device = fk_device_new(rig->transport);
+	fk_device_set_use_stub(device, TRUE);
+	fk_device_set_baud(device, baud);
+	fk_device_set_log_func(device, log_collect, log);
+	g_assert_true(fk_device_connect(device, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(fk_device_get_current_baud(device), ==, baud);
+	return g_steal_pointer(&device);
+}
+
+/* a backup that must succeed byte-exactly, whatever faults were added */
+static void
+backup_must_succeed(Rig *rig, FkDevice *device)
+{
+	Scenario sc = {.op = OP_BACKUP};
+	g_autofree gchar *path = g_build_filename(rig->tmpdir, "backup.bin", NULL);
+	g_autofree gchar *wrong = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_clear_pointer(&rig->before, g_bytes_unref);
+	rig->before = fk_sim_device_get_flash(rig->sim);
+	g_assert_true(run_op(rig, device, &sc, path, &error));
+	g_assert_no_error(error);
+	wrong = check_success(rig, &sc, path);
+	g_assert_null(wrong);
+}
+
 /* a link that fails again and again at 921600 baud gets a lower rate, and the backup completes */
 static void
 test_slower_after_errors(void)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(FkDevice) device = NULL;
 	g_autoptr(GString) log = g_string_new(NULL);
-	g_autofree gchar *path = NULL;
-	Scenario sc = {.fault = FAULT_FLIP, .op = OP_BACKUP, .chip = "esp32", .stub = TRUE};
 	Rig rig = {0};
-
-	rig_open(&rig, "esp32");
-	device = fk_device_new(rig.transport);
-	fk_device_set_use_stub(device, TRUE);
-	fk_device_set_baud(device, 921600);
-	fk_device_set_log_func(device, log_collect, log);
-	g_assert_true(fk_device_connect(device, NULL, &error));
-	g_assert_no_error(error);
-	g_assert_cmpuint(fk_device_get_current_baud(device), ==, 921600);
-	rig.before = fk_sim_device_get_flash(rig.sim);
-	path = g_build_filename(rig.tmpdir, "backup.bin", NULL);
+	g_autoptr(FkDevice) device = connect_esp32(&rig, 921600, log);
 
 	/* one bit in the first piece, one in the piece read again */
 	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_FLIP_BIT, 20000, 0);
 	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_FLIP_BIT, 20000 + 70000, 0);
-	g_assert_true(run_op(&rig, device, &sc, path, &error));
-	g_assert_no_error(error);
-	g_assert_null(check_success(&rig, &sc, path));
+	backup_must_succeed(&rig, device);
 	g_assert_cmpuint(fk_device_get_current_baud(device), ==, 460800);
 	g_assert_nonnull(strstr(log->str, "lowering the baud rate to 460800"));
 	rig_close(&rig);
@@ -816,32 +785,17 @@ test_slower_after_errors(void)
 static void
 test_reconnect_without_reset(void)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(FkDevice) device = NULL;
 	g_autoptr(GString) log = g_string_new(NULL);
-	g_autofree gchar *path = NULL;
-	Scenario sc = {.fault = FAULT_DELAY, .op = OP_BACKUP, .chip = "esp32", .stub = TRUE};
 	Rig rig = {0};
+	g_autoptr(FkDevice) device = connect_esp32(&rig, 921600, log);
 
-	rig_open(&rig, "esp32");
-	device = fk_device_new(rig.transport);
-	fk_device_set_use_stub(device, TRUE);
-	fk_device_set_baud(device, 921600);
-	fk_device_set_log_func(device, log_collect, log);
-	g_assert_true(fk_device_connect(device, NULL, &error));
-	g_assert_no_error(error);
 	/* from here on, as if the board had no reset circuit; and at the pace of a real link, so
 	 * that a late reply holds back the ones after it */
 	fk_device_set_reset_mode(device, FK_RESET_NONE);
 	fk_sim_device_set_timing(rig.sim, TRUE, 0);
-	rig.before = fk_sim_device_get_flash(rig.sim);
-	path = g_build_filename(rig.tmpdir, "backup.bin", NULL);
-
 	/* the second READ_FLASH is answered 8 s late: longer than the wait for it and the SYNCs */
 	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_DELAY, 2, 8000);
-	g_assert_true(run_op(&rig, device, &sc, path, &error));
-	g_assert_no_error(error);
-	g_assert_null(check_success(&rig, &sc, path));
+	backup_must_succeed(&rig, device);
 	g_assert_nonnull(strstr(log->str, "connecting again"));
 	g_assert_cmpuint(fk_device_get_current_baud(device), ==, 921600);
 	g_assert_cmpuint(fk_device_get_recoveries(device), ==, 1);
@@ -853,23 +807,15 @@ static void
 test_reconnect_keeps_size(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(FkDevice) device = NULL;
-	g_autofree gchar *path = NULL;
-	Scenario sc = {.fault = FAULT_RESET, .op = OP_BACKUP, .chip = "esp32", .stub = TRUE};
+	g_autoptr(GString) log = g_string_new(NULL);
 	Rig rig = {0};
+	g_autoptr(FkDevice) device = connect_esp32(&rig, FK_ROM_BAUD, log);
 
-	rig_open(&rig, "esp32");
-	device = rig_connect(&rig, TRUE, &error);
-	g_assert_no_error(error);
 	g_assert_cmpuint(fk_device_get_flash_size(device), ==, FLASH_SIZE);
 	g_assert_true(fk_device_set_flash_size(device, 2 * FLASH_SIZE, NULL, &error));
 	g_assert_no_error(error);
-	rig.before = fk_sim_device_get_flash(rig.sim);
-	path = g_build_filename(rig.tmpdir, "backup.bin", NULL);
 	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_RESET, 2, 0);
-	g_assert_true(run_op(&rig, device, &sc, path, &error));
-	g_assert_no_error(error);
-	g_assert_null(check_success(&rig, &sc, path));
+	backup_must_succeed(&rig, device);
 	g_assert_cmpuint(fk_device_get_recoveries(device), ==, 1);
 	g_assert_cmpuint(fk_device_get_flash_size(device), ==, 2 * FLASH_SIZE);
 	rig_close(&rig);

@@ -9,6 +9,7 @@
 #include "fk-flash.h"
 #include "fk-sim-device.h"
 #include "fk-sim-transport.h"
+#include "fk-test-util.h"
 
 typedef enum {
 	OP_BACKUP,
@@ -56,32 +57,13 @@ fixture_connect(Fixture *fx, gboolean stub)
 static void
 fixture_close(Fixture *fx)
 {
-	g_autoptr(GDir) dir = g_dir_open(fx->tmpdir, 0, NULL);
-	const gchar *name;
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree gchar *path = g_build_filename(fx->tmpdir, name, NULL);
-		g_unlink(path);
-	}
-	g_rmdir(fx->tmpdir);
+	fk_test_rm_rf(fx->tmpdir);
 	g_free(fx->tmpdir);
 	g_clear_object(&fx->device);
 	if (fx->transport != NULL)
 		fk_transport_close(fx->transport);
 	g_clear_object(&fx->transport);
 	g_clear_object(&fx->sim);
-}
-
-static GBytes *
-make_pattern(gsize len, guint seed)
-{
-	guint8 *buf = g_malloc(len);
-	guint32 x = seed * 2654435761u + 1;
-	for (gsize i = 0; i < len; i++) {
-		x = x * 1103515245u + 12345u;
-		/* half random, half runs, so that compression does something */
-		buf[i] = (i / 4096) % 2 ? (guint8)(x >> 16) : (guint8)(i / 64);
-	}
-	return g_bytes_new_take(buf, len);
 }
 
 static void
@@ -135,7 +117,7 @@ test_restore(Fixture *fx, const Case *c)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) before = fk_sim_device_get_flash(fx->sim);
 	g_autoptr(GBytes) after = NULL;
-	g_autoptr(GBytes) image = make_pattern(150 * 1024 + 3, 7); /* not a multiple of 4 */
+	g_autoptr(GBytes) image = fk_test_pattern(150 * 1024 + 3, 7); /* not a multiple of 4 */
 	gsize offset = 0x10000, len = g_bytes_get_size(image);
 	FkWriteFlags flags = FK_WRITE_FLAG_NONE;
 
@@ -161,7 +143,7 @@ test_restore(Fixture *fx, const Case *c)
 	}
 	/* and a compressed write through the ROM where it can */
 	if (!c->stub && !g_str_has_prefix(c->chip, "esp82")) {
-		g_autoptr(GBytes) image2 = make_pattern(40 * 1024, 9);
+		g_autoptr(GBytes) image2 = fk_test_pattern(40 * 1024, 9);
 		g_autoptr(GBytes) after2 = NULL;
 		g_assert_true(fk_device_write_flash(fx->device, 0x40000, image2, FK_WRITE_FLAG_COMPRESS, NULL, NULL, &error));
 		g_assert_no_error(error);

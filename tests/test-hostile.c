@@ -17,6 +17,7 @@
 #include "fk-protocol.h"
 #include "fk-sim-device.h"
 #include "fk-sim-transport.h"
+#include "fk-test-util.h"
 #include "fk-stub.h"
 
 /* a connect that fails takes a few seconds of retries; one that takes longer than this hangs */
@@ -81,13 +82,7 @@ fixture_connect(Fixture *fx)
 static void
 fixture_close(Fixture *fx)
 {
-	g_autoptr(GDir) dir = g_dir_open(fx->tmpdir, 0, NULL);
-	const gchar *name;
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree gchar *path = g_build_filename(fx->tmpdir, name, NULL);
-		g_unlink(path);
-	}
-	g_rmdir(fx->tmpdir);
+	fk_test_rm_rf(fx->tmpdir);
 	g_free(fx->tmpdir);
 	g_clear_object(&fx->device);
 	fk_transport_close(fx->transport);

@@ -25,6 +25,7 @@
 #include "fk-progress.h"
 #include "fk-sim-device.h"
 #include "fk-sim-transport.h"
+#include "fk-test-util.h"
 
 /* gcc's ASan aborts when a library is preloaded ahead of its runtime (testing-notes.md), unless
  * told not to check */
@@ -158,34 +159,6 @@ static const DiskCase disk_cases[] = {
 
 /* ---- the child: one backup ---- */
 
-static FkSimDevice *
-make_sim(void)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(FkSimDevice) sim = fk_sim_device_new("esp32", FLASH_SIZE, 42, &error);
-	g_autoptr(GBytes) flash = NULL;
-	g_autoptr(GBytes) with_fill = NULL;
-	g_autofree guint8 *buf = NULL;
-	guint32 x = 7;
-
-	g_assert_no_error(error);
-	fk_sim_device_set_boot_mode(sim, FK_SIM_BOOT_APP);
-	/* unpaced: as fast as the host reads */
-	fk_sim_device_set_timing(sim, FALSE, 0);
-	flash = fk_sim_device_get_flash(sim);
-	g_assert_cmpuint(g_bytes_get_size(flash), ==, FLASH_SIZE);
-	buf = g_memdup2(g_bytes_get_data(flash, NULL), FLASH_SIZE);
-	/* above the simulator's own firmware: bytes that differ from erased flash */
-	for (gsize i = FILL_START; i < FLASH_SIZE; i++) {
-		x = x * 1103515245u + 12345u;
-		buf[i] = (guint8)(x >> 16);
-	}
-	with_fill = g_bytes_new(buf, FLASH_SIZE);
-	g_assert_true(fk_sim_device_set_flash(sim, with_fill, &error));
-	g_assert_no_error(error);
-	return g_steal_pointer(&sim);
-}
-
 /* the stub when its files are there (fast), else the ESP32 ROM's slow read */
 static gboolean
 stub_available(void)
@@ -204,52 +177,15 @@ typedef struct {
 } VanishData;
 
 static void
-rm_folder(const gchar *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const gchar *name;
-	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
-		g_autofree gchar *p = g_build_filename(dir, name, NULL);
-		if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
-			rm_folder(p);
-		else
-			g_assert_cmpint(g_unlink(p), ==, 0);
-	}
-	g_assert_cmpint(g_rmdir(dir), ==, 0);
-}
-
-static void
 on_progress_changed_cb(FkProgress *progress, gpointer user_data)
 {
 	VanishData *vd = user_data;
 	if (vd->vanished || fk_progress_get_bytes_done(progress) < VANISH_AFTER)
 		return;
 	/* the .part file is in there: the folder goes, file and all */
-	rm_folder(vd->dir);
+	g_assert_true(fk_test_rm_rf(vd->dir));
 	g_assert_false(g_file_test(vd->dir, G_FILE_TEST_EXISTS));
 	vd->vanished = TRUE;
-}
-
-static gint
-compare_names(gconstpointer a, gconstpointer b)
-{
-	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
-}
-
-/* the names left in @dir, sorted and separated by spaces, or NULL if it no longer exists */
-static gchar *
-list_folder(const gchar *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	const gchar *name;
-	if (d == NULL)
-		return NULL;
-	while ((name = g_dir_read_name(d)) != NULL)
-		g_ptr_array_add(names, g_strdup(name));
-	g_ptr_array_sort(names, compare_names);
-	g_ptr_array_add(names, NULL);
-	return g_strjoinv(" ", (gchar **)names->pdata);
 }
 
 static gulong
@@ -274,7 +210,7 @@ run_case(const DiskCase *c)
 	const gchar *dir = g_getenv("FK_DISK_TEST_DIR");
 	g_autofree gchar *target = NULL;
 	g_autofree gchar *left = NULL;
-	g_autoptr(FkSimDevice) sim = make_sim();
+	g_autoptr(FkSimDevice) sim = fk_test_sim_new("esp32", FLASH_SIZE, FILL_START);
 	g_autoptr(FkTransport) transport = fk_sim_transport_new(sim);
 	g_autoptr(FkDevice) device = fk_device_new(transport);
 	g_autoptr(FkProgress) progress = fk_progress_new();
@@ -317,7 +253,7 @@ run_case(const DiskCase *c)
 		g_assert_true(g_file_get_contents(target, &data, &len, &error));
 		g_assert_no_error(error);
 		g_assert_cmpmem(data, len, (const guint8 *)g_bytes_get_data(before, NULL) + BACKUP_OFFSET, c->size);
-		left = list_folder(dir);
+		left = fk_test_dir_listing(dir);
 		g_assert_cmpstr(left, ==, BACKUP_NAME);
 		return;
 	}
@@ -351,7 +287,7 @@ run_case(const DiskCase *c)
 	}
 
 	/* (b) nothing left behind: no backup, no .part file */
-	left = list_folder(dir);
+	left = fk_test_dir_listing(dir);
 	if (c->vanish)
 		g_assert_null(left);
 	else if (c->target_is_folder)
@@ -359,7 +295,7 @@ run_case(const DiskCase *c)
 	else
 		g_assert_cmpstr(left, ==, "");
 	if (c->target_is_folder) {
-		g_autofree gchar *inside = list_folder(target);
+		g_autofree gchar *inside = fk_test_dir_listing(target);
 		g_assert_cmpstr(inside, ==, "");
 	}
 }
@@ -430,7 +366,7 @@ test_disk_case(gconstpointer user_data)
 	g_test_trap_assert_passed();
 
 	/* (b) again, from outside the process that failed */
-	left = list_folder(dir);
+	left = fk_test_dir_listing(dir);
 	if (c->fail_at == FAIL_NEVER || c->target_is_folder)
 		g_assert_cmpstr(left, ==, BACKUP_NAME);
 	else if (c->vanish)
@@ -438,7 +374,7 @@ test_disk_case(gconstpointer user_data)
 	else
 		g_assert_cmpstr(left, ==, "");
 	if (left != NULL)
-		rm_folder(dir);
+		g_assert_true(fk_test_rm_rf(dir));
 }
 
 int

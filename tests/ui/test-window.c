@@ -16,6 +16,7 @@
 #include "fk-image.h"
 #include "fk-sim-device.h"
 #include "fk-sim-transport.h"
+#include "fk-test-util.h"
 #include "fk-transport.h"
 #include "fk-window.h"
 
@@ -372,45 +373,6 @@ write_file(const gchar *path, GBytes *bytes)
 	g_assert_no_error(error);
 }
 
-static gint
-cmp_strp(gconstpointer a, gconstpointer b)
-{
-	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
-}
-
-/* the names in @dir, sorted, joined with spaces ("" when empty) */
-static gchar *
-dir_listing(const gchar *dir)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GDir) d = g_dir_open(dir, 0, &error);
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	const gchar *name;
-	g_assert_no_error(error);
-	while ((name = g_dir_read_name(d)) != NULL)
-		g_ptr_array_add(names, g_strdup(name));
-	g_ptr_array_sort(names, cmp_strp);
-	g_ptr_array_add(names, NULL);
-	return g_strjoinv(" ", (gchar **)names->pdata);
-}
-
-static void
-rm_rf(const gchar *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const gchar *name;
-	if (d == NULL)
-		return;
-	while ((name = g_dir_read_name(d)) != NULL) {
-		g_autofree gchar *path = g_build_filename(dir, name, NULL);
-		if (g_file_test(path, G_FILE_TEST_IS_DIR))
-			rm_rf(path);
-		else
-			g_unlink(path);
-	}
-	g_rmdir(dir);
-}
-
 static void
 reset_settings(const gchar *port)
 {
@@ -488,7 +450,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	fk_sim_device_set_timing(f->dev, FALSE, 0);
 	g_object_unref(f->dev);
 	g_bytes_unref(f->initial);
-	rm_rf(f->dir);
+	fk_test_rm_rf(f->dir);
 	g_free(f->dir);
 }
 
@@ -550,7 +512,7 @@ test_backup(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(g_bytes_get_size(flash), ==, FLASH_1MB);
 	assert_bytes_equal(flash, f->initial); /* a backup does not change the chip */
 	assert_file_is(path, flash);
-	listing = dir_listing(f->dir);
+	listing = fk_test_dir_listing(f->dir);
 	g_assert_cmpstr(listing, ==, "backup.bin");
 	g_assert_true(wait_for_label(f->win, "Backup saved"));
 }
@@ -598,7 +560,7 @@ test_actions_while_busy(Fixture *f, gconstpointer data)
 	g_assert_true(gtk_widget_get_sensitive(port_row));
 	g_assert_false(gtk_widget_get_visible(template_child(f->win, "progress_box")));
 	assert_file_is(path, f->initial);
-	listing = dir_listing(f->dir);
+	listing = fk_test_dir_listing(f->dir);
 	g_assert_cmpstr(listing, ==, "backup.bin image.bin");
 }
 
@@ -735,7 +697,7 @@ test_cancel_backup(Fixture *f, gconstpointer data)
 	g_test_message("cancelled after %.0f ms", (g_get_monotonic_time() - t0) / 1000.0);
 	/* a cancel is no error */
 	g_assert_true(cond_no_dialog(f->win));
-	listing = dir_listing(f->dir);
+	listing = fk_test_dir_listing(f->dir);
 	g_assert_cmpstr(listing, ==, ""); /* neither the file nor a .part left behind */
 	g_assert_true(wait_for_label(f->win, "Backup cancelled"));
 
@@ -746,7 +708,7 @@ test_cancel_backup(Fixture *f, gconstpointer data)
 	g_assert_true(cond_no_dialog(f->win));
 	assert_file_is(path2, f->initial);
 	g_free(listing);
-	listing = dir_listing(f->dir);
+	listing = fk_test_dir_listing(f->dir);
 	g_assert_cmpstr(listing, ==, "second.bin");
 }
 
@@ -771,7 +733,7 @@ run_failing_backup(Fixture *f, const gchar *faults, gboolean shot)
 	g_assert_cmpstr(adw_message_dialog_get_heading(dialog), !=, "");
 	g_assert_cmpstr(adw_message_dialog_get_body(dialog), !=, "");
 	/* no file, no temporary file, no success toast */
-	listing = dir_listing(f->dir);
+	listing = fk_test_dir_listing(f->dir);
 	g_assert_cmpstr(listing, ==, "");
 	g_assert_false(has_label(GTK_WIDGET(f->win), "Backup saved"));
 	if (shot)
@@ -1094,6 +1056,6 @@ main(int argc, char **argv)
 
 	g_application_release(G_APPLICATION(app));
 	g_clear_object(&app);
-	rm_rf(state);
+	fk_test_rm_rf(state);
 	return rc;
 }

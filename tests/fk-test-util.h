@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* What the test programs share: temporary folders, deterministic data, a simulated chip. */
+#pragma once
+
+#include <glib.h>
+
+#include "fk-sim-device.h"
+
+G_BEGIN_DECLS
+
+/* @len bytes from @seed: 4 KiB of noise (with SLIP's special bytes), then 4 KiB of runs, so that
+ * compression has something to do */
+GBytes *
+fk_test_pattern(gsize len, guint seed);
+
+/* a simulated @chip with @size bytes of flash that boots its firmware and answers as fast as it
+ * is read; above @fill_start its flash holds fk_test_pattern(…, 3) */
+FkSimDevice *
+fk_test_sim_new(const gchar *chip, gsize size, gsize fill_start);
+
+/* removes what is in @dir, folders too; FALSE if anything stayed */
+gboolean
+fk_test_empty_dir(const gchar *dir);
+
+/* removes @dir and everything in it; FALSE if anything stayed */
+gboolean
+fk_test_rm_rf(const gchar *dir);
+
+/* the names in @dir, sorted, joined with spaces ("" when empty); NULL when it does not exist */
+gchar *
+fk_test_dir_listing(const gchar *dir);
+
+G_END_DECLS
