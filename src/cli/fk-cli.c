@@ -13,7 +13,6 @@
 #include "fk-flash.h"
 #include "fk-image.h"
 #include "fk-port.h"
-#include "fk-sim-transport.h"
 
 #define EXIT_USAGE 2
 
@@ -234,11 +233,11 @@ fk_cli_parse_after(const gchar *text, FkAfterMode *mode, GError **error)
 static gchar *
 fk_cli_default_port(GError **error)
 {
-	g_autoptr(GPtrArray) ports = fk_port_list_serial(NULL);
+	g_autoptr(GPtrArray) ports = fk_port_list(NULL);
 	if (ports != NULL) {
 		for (guint i = 0; i < ports->len; i++) {
 			FkPortInfo *info = g_ptr_array_index(ports, i);
-			if (info->is_usb)
+			if (info->kind == FK_PORT_KIND_USB)
 				return g_strdup(info->name);
 		}
 	}
@@ -614,19 +613,17 @@ fk_cli_cmd_erase_region(FkCli *self, gchar **argv, GError **error)
 static gboolean
 fk_cli_cmd_list_ports(FkCli *self, gchar **argv, GError **error)
 {
-	g_autoptr(GPtrArray) ports = fk_port_list_serial(error);
+	g_autoptr(GPtrArray) ports = fk_port_list(error);
 	if (ports == NULL)
 		return FALSE;
 	for (guint i = 0; i < ports->len; i++) {
 		FkPortInfo *info = g_ptr_array_index(ports, i);
-		if (info->is_usb)
+		if (info->kind == FK_PORT_KIND_USB)
 			g_print("%s\t%04x:%04x\t%s\n", info->name, info->usb_vid, info->usb_pid,
 				info->description != NULL ? info->description : "");
 		else
 			g_print("%s\t\t%s\n", info->name, info->description != NULL ? info->description : "");
 	}
-	for (const gchar *const *chip = fk_sim_device_list_chips(); *chip != NULL; chip++)
-		g_print("sim:%s\t\tsimulated %s\n", *chip, *chip);
 	return TRUE;
 }
 
@@ -798,7 +795,6 @@ main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	self->baud = 115200;
 	self->cancellable = g_cancellable_new();
-	fk_sim_register();
 
 	/* global options come before the command, command options after it */
 	for (gint i = 1; i < argc; i++) {

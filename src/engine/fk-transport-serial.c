@@ -12,8 +12,7 @@
 #include <unistd.h>
 
 #include "fk-error.h"
-#include "fk-port.h"
-#include "fk-transport.h"
+#include "fk-transport-serial.h"
 
 /* the longest a single wait lasts, so cancellation and a vanished device are noticed promptly
  * even when the cancellable has no file descriptor */
@@ -585,19 +584,6 @@ fk_transport_serial_open(const gchar *name, GError **error)
 
 /* ---- enumeration ---- */
 
-void
-fk_port_info_free(FkPortInfo *info)
-{
-	if (info == NULL)
-		return;
-	g_free(info->name);
-	g_free(info->description);
-	g_free(info->manufacturer);
-	g_free(info->product);
-	g_free(info->serial);
-	g_free(info);
-}
-
 static gchar *
 fk_port_strdup_nonempty(const char *str)
 {
@@ -609,16 +595,15 @@ fk_port_strdup_nonempty(const char *str)
 static FkPortInfo *
 fk_port_info_new_from_sp(struct sp_port *port)
 {
-	FkPortInfo *info = g_new0(FkPortInfo, 1);
+	FkPortInfo *info = fk_port_info_new(sp_get_port_name(port), NULL, FK_PORT_KIND_SERIAL);
 	const char *name = sp_get_port_name(port);
 	g_autofree gchar *basename = g_path_get_basename(name);
 	enum sp_transport transport = sp_get_port_transport(port);
 
-	info->name = g_strdup(name);
 	if (transport == SP_TRANSPORT_USB) {
 		int vid = 0;
 		int pid = 0;
-		info->is_usb = TRUE;
+		info->kind = FK_PORT_KIND_USB;
 		if (sp_get_port_usb_vid_pid(port, &vid, &pid) == SP_OK && vid > 0 && pid > 0) {
 			info->usb_vid = (guint16)vid;
 			info->usb_pid = (guint16)pid;
@@ -653,8 +638,8 @@ fk_port_info_compare(gconstpointer a, gconstpointer b)
 	g_autofree gchar *key_a = NULL;
 	g_autofree gchar *key_b = NULL;
 
-	if (info_a->is_usb != info_b->is_usb)
-		return info_a->is_usb ? -1 : 1;
+	if (info_a->kind != info_b->kind)
+		return info_a->kind == FK_PORT_KIND_USB ? -1 : 1;
 	/* ttyUSB2 before ttyUSB10 */
 	key_a = g_utf8_collate_key_for_filename(info_a->name, -1);
 	key_b = g_utf8_collate_key_for_filename(info_b->name, -1);

@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "fk-error.h"
-#include "fk-port.h"
-#include "fk-transport.h"
+#include "fk-transport-tcp.h"
 
 /* a raw TCP link to a serial bridge (ser2net, ESP-Link, flashkeep-sim), spelled as esptool and
  * pyserial spell it: socket://HOST:PORT, with an IPv6 address in brackets */

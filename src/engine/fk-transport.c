@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Owns: the abstract byte link FkTransport (deadline reads, writes, modem lines, baud, wire trace).
+ * May call: nothing but GLib; backends subclass it and register in fk-port. */
 #include "config.h"
 
 #include "fk-error.h"
-#include "fk-port.h"
 #include "fk-transport.h"
 
 typedef struct {
@@ -19,87 +20,6 @@ typedef struct {
 
 G_DEFINE_TYPE_WITH_PRIVATE(FkTransport, fk_transport, G_TYPE_OBJECT)
 #define GET_PRIVATE(o) ((FkTransportPrivate *)fk_transport_get_instance_private(o))
-
-typedef struct {
-	gchar *prefix;
-	FkTransportOpenFunc func;
-} FkTransportScheme;
-
-static GMutex schemes_mutex;
-static GPtrArray *schemes = NULL;
-
-static void
-fk_transport_scheme_free(FkTransportScheme *scheme)
-{
-	g_free(scheme->prefix);
-	g_free(scheme);
-}
-
-void
-fk_transport_register_scheme(const gchar *prefix, FkTransportOpenFunc func)
-{
-	FkTransportScheme *scheme;
-	g_mutex_lock(&schemes_mutex);
-	if (schemes == NULL)
-		schemes = g_ptr_array_new_with_free_func((GDestroyNotify)fk_transport_scheme_free);
-	for (guint i = 0; i < schemes->len; i++) {
-		scheme = g_ptr_array_index(schemes, i);
-		if (g_strcmp0(scheme->prefix, prefix) == 0) {
-			scheme->func = func;
-			g_mutex_unlock(&schemes_mutex);
-			return;
-		}
-	}
-	scheme = g_new0(FkTransportScheme, 1);
-	scheme->prefix = g_strdup(prefix);
-	scheme->func = func;
-	g_ptr_array_add(schemes, scheme);
-	g_mutex_unlock(&schemes_mutex);
-}
-
-static FkTransportOpenFunc
-fk_transport_find_scheme(const gchar *name)
-{
-	FkTransportOpenFunc func = NULL;
-	g_mutex_lock(&schemes_mutex);
-	for (guint i = 0; schemes != NULL && i < schemes->len; i++) {
-		FkTransportScheme *scheme = g_ptr_array_index(schemes, i);
-		if (g_str_has_prefix(name, scheme->prefix)) {
-			func = scheme->func;
-			break;
-		}
-	}
-	g_mutex_unlock(&schemes_mutex);
-	return func;
-}
-
-FkTransport *
-fk_transport_open(const gchar *name, GError **error)
-{
-	FkTransportOpenFunc func;
-
-	if (name == NULL || name[0] == '\0') {
-		g_set_error_literal(error,
-				    FK_ERROR,
-				    FK_ERROR_INVALID_ARGUMENT,
-				    "No serial port was given");
-		return NULL;
-	}
-	func = fk_transport_find_scheme(name);
-	if (func != NULL)
-		return func(name, error);
-	if (g_str_has_prefix(name, "socket://"))
-		return fk_transport_tcp_open(name, error);
-	if (g_str_has_prefix(name, "sim:")) {
-		g_set_error(error,
-			    FK_ERROR,
-			    FK_ERROR_PORT_NOT_FOUND,
-			    "Simulated devices are not available in this program (%s)",
-			    name);
-		return NULL;
-	}
-	return fk_transport_serial_open(name, error);
-}
 
 static void
 fk_transport_trace(FkTransport *self, gchar dir, const guint8 *data, gsize len)

@@ -38,15 +38,6 @@ struct _FkTransportClass {
 	gpointer padding[8];
 };
 
-typedef FkTransport *(*FkTransportOpenFunc)(const gchar *name, GError **error);
-
-/* opens a port by name: "sim:…" and other registered prefixes, "socket://HOST:PORT", else a
- * serial port through libserialport */
-FkTransport *
-fk_transport_open(const gchar *name, GError **error);
-void
-fk_transport_register_scheme(const gchar *prefix, FkTransportOpenFunc func);
-
 gboolean
 fk_transport_write(FkTransport *self,
 		   const guint8 *data,

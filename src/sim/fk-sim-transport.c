@@ -307,5 +307,6 @@ fk_sim_transport_open(const gchar *name, GError **error)
 void
 fk_sim_register(void)
 {
-	fk_transport_register_scheme("sim:", fk_sim_transport_open);
+	const FkPortBackend backend = {"sim:", fk_sim_transport_open, fk_sim_port_list};
+	fk_port_register_backend(&backend);
 }

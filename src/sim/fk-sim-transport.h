@@ -2,7 +2,7 @@
 #pragma once
 
 #include "fk-sim-device.h"
-#include "fk-transport.h"
+#include "fk-port.h"
 
 G_BEGIN_DECLS
 
@@ -19,5 +19,9 @@ fk_sim_transport_get_device(FkSimTransport *self);
  * simulated device in download-ready state (its auto-reset circuit answers DTR/RTS) */
 void
 fk_sim_register(void);
+
+/* the simulated boards a person is offered beside real ports (FkPortInfo, translated names) */
+GPtrArray *
+fk_sim_port_list(GError **error);
 
 G_END_DECLS

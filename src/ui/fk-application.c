@@ -4,7 +4,6 @@
 #include <glib/gi18n.h>
 
 #include "fk-application.h"
-#include "fk-sim-transport.h"
 #include "fk-window.h"
 
 struct _FkApplication {
@@ -79,7 +78,6 @@ fk_application_startup(GApplication *app)
 	const gchar *quit_accels[] = {"<Control>q", NULL};
 
 	G_APPLICATION_CLASS(fk_application_parent_class)->startup(app);
-	fk_sim_register();
 	g_action_map_add_action_entries(G_ACTION_MAP(app), actions, G_N_ELEMENTS(actions), app);
 	gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.quit", quit_accels);
 }

@@ -9,7 +9,6 @@
 #include "fk-image.h"
 #include "fk-job.h"
 #include "fk-port.h"
-#include "fk-sim-device.h"
 #include "fk-stub.h"
 #include "fk-ui-util.h"
 #include "fk-window.h"
@@ -23,19 +22,6 @@ typedef enum {
 	FK_OP_RESTORE,
 	FK_OP_ERASE,
 } FkOp;
-
-/* simulated boards offered when no real one is plugged in (or besides it) */
-static const struct {
-	const gchar *port;
-	const gchar *label;
-} sim_ports[] = {
-    {"sim:esp8266@1MB,paced,latency=2", N_("Simulated ESP8266, 1 MB")},
-    {"sim:esp8266@4MB,paced,latency=2", N_("Simulated ESP8266, 4 MB")},
-    {"sim:esp8285@1MB,paced,latency=2", N_("Simulated ESP8285, 1 MB")},
-    {"sim:esp32@4MB,paced,latency=2", N_("Simulated ESP32, 4 MB")},
-    {"sim:esp32s3@8MB,paced,latency=2", N_("Simulated ESP32-S3, 8 MB")},
-    {"sim:esp32c3@4MB,paced,latency=2", N_("Simulated ESP32-C3, 4 MB")},
-};
 
 static const gsize flash_sizes[] = {
     0, /* detected */
@@ -196,24 +182,22 @@ fk_window_refresh_ports(FkWindow *self)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) serial = fk_port_list_serial(NULL);
+	g_autoptr(GPtrArray) found = fk_port_list(NULL);
 	g_autofree gchar *selected = g_strdup(fk_window_get_port(self));
 	gboolean same = TRUE;
 
-	for (guint i = 0; serial != NULL && i < serial->len; i++) {
-		FkPortInfo *info = g_ptr_array_index(serial, i);
-		/* only USB adapters: built-in ttyS ports are never an ESP board */
-		if (!info->is_usb)
+	for (guint i = 0; found != NULL && i < found->len; i++) {
+		FkPortInfo *info = g_ptr_array_index(found, i);
+		/* built-in ttyS ports are never an ESP board */
+		if (info->kind == FK_PORT_KIND_SERIAL)
 			continue;
 		g_ptr_array_add(names, g_strdup(info->name));
-		if (info->description != NULL)
+		if (info->kind == FK_PORT_KIND_SIMULATED)
+			g_ptr_array_add(labels, g_strdup(info->description));
+		else if (info->description != NULL)
 			g_ptr_array_add(labels, g_strdup_printf("%s — %s", info->description, info->name));
 		else
 			g_ptr_array_add(labels, g_strdup(info->name));
-	}
-	for (guint i = 0; i < G_N_ELEMENTS(sim_ports); i++) {
-		g_ptr_array_add(names, g_strdup(sim_ports[i].port));
-		g_ptr_array_add(labels, g_strdup(_(sim_ports[i].label)));
 	}
 	if (names->len != self->ports->len) {
 		same = FALSE;

@@ -13,6 +13,7 @@
 #include "fk-device.h"
 #include "fk-error.h"
 #include "fk-port.h"
+#include "fk-transport-serial.h"
 #include "fk-pty-interposer.h"
 #include "fk-sim-device.h"
 

@@ -14,6 +14,7 @@
 
 #include "fk-error.h"
 #include "fk-port.h"
+#include "fk-transport-serial.h"
 #include "fk-pty-interposer.h"
 #include "fk-transport.h"
 
@@ -663,14 +664,14 @@ test_serial_list(void)
 		g_test_message("%s: %s (usb %d %04x:%04x)",
 			       info->name,
 			       info->description,
-			       info->is_usb,
+			       info->kind == FK_PORT_KIND_USB,
 			       info->usb_vid,
 			       info->usb_pid);
 		g_assert_true(g_str_has_prefix(info->name, "/dev/"));
 		g_assert_false(g_str_has_prefix(info->name, "/dev/pts/"));
 		g_assert_nonnull(info->description);
 		g_assert_cmpstr(info->description, !=, "");
-		if (!info->is_usb) {
+		if (info->kind != FK_PORT_KIND_USB) {
 			g_assert_cmpuint(info->usb_vid, ==, 0);
 			seen_native = TRUE;
 		} else {
@@ -679,7 +680,7 @@ test_serial_list(void)
 		}
 		if (i > 0) {
 			FkPortInfo *prev = g_ptr_array_index(ports, i - 1);
-			if (prev->is_usb == info->is_usb) {
+			if (prev->kind == info->kind) {
 				g_autofree gchar *key_prev =
 				    g_utf8_collate_key_for_filename(prev->name, -1);
 				g_autofree gchar *key = g_utf8_collate_key_for_filename(info->name, -1);

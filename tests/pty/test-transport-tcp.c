@@ -5,6 +5,7 @@
 
 #include "fk-error.h"
 #include "fk-port.h"
+#include "fk-transport-tcp.h"
 #include "fk-transport.h"
 
 /* the socket:// backend against a listener on the loopback interface only */

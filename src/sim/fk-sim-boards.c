@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Owns: the simulated boards offered in port lists (fk_sim_port_list).
+ * May call: fk-port. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "fk-sim-transport.h"
+
+/* paced at the serial line rate with a USB adapter's latency, so they feel like real boards */
+static const struct {
+	const gchar *port;
+	const gchar *label;
+} fk_sim_boards[] = {
+    {"sim:esp8266@1MB,paced,latency=2", N_("Simulated ESP8266, 1 MB")},
+    {"sim:esp8266@4MB,paced,latency=2", N_("Simulated ESP8266, 4 MB")},
+    {"sim:esp8285@1MB,paced,latency=2", N_("Simulated ESP8285, 1 MB")},
+    {"sim:esp32@4MB,paced,latency=2", N_("Simulated ESP32, 4 MB")},
+    {"sim:esp32s3@8MB,paced,latency=2", N_("Simulated ESP32-S3, 8 MB")},
+    {"sim:esp32c3@4MB,paced,latency=2", N_("Simulated ESP32-C3, 4 MB")},
+};
+
+GPtrArray *
+fk_sim_port_list(GError **error)
+{
+	GPtrArray *ports = g_ptr_array_new_with_free_func((GDestroyNotify)fk_port_info_free);
+	for (guint i = 0; i < G_N_ELEMENTS(fk_sim_boards); i++)
+		g_ptr_array_add(ports,
+				fk_port_info_new(fk_sim_boards[i].port,
+						 _(fk_sim_boards[i].label),
+						 FK_PORT_KIND_SIMULATED));
+	return ports;
+}
