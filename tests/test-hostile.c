@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fk-device.h"
 #include "fk-error.h"
@@ -558,6 +559,37 @@ test_stub_malformed(void)
 	}
 }
 
+/* a stub file nested 100,000 levels deep is refused before the JSON parser recurses into it (it
+ * used to overflow the stack), and a FIFO given as a stub is refused without waiting for it */
+static void
+test_stub_nested_and_fifo(void)
+{
+	g_autoptr(GString) deep = g_string_new("{\"entry\": 0, \"text\": ");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) error_fifo = NULL;
+	g_autoptr(FkStub) stub = NULL;
+	g_autoptr(FkStub) stub_fifo = NULL;
+	g_autofree gchar *dir = NULL;
+	g_autofree gchar *fifo = NULL;
+
+	for (guint i = 0; i < 100000; i++)
+		g_string_append_c(deep, '[');
+	stub = fk_stub_load_data(deep->str, (gssize)deep->len, "deep.json", &error);
+	g_assert_null(stub);
+	g_assert_error(error, FK_ERROR, FK_ERROR_STUB_INVALID);
+	assert_message_has(error, "nested");
+
+	dir = g_dir_make_tmp("flashkeep-hostile-XXXXXX", NULL);
+	fifo = g_build_filename(dir, "esp32.json", NULL);
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	stub_fifo = fk_stub_load_file(fifo, &error_fifo);
+	g_assert_null(stub_fifo);
+	g_assert_error(error_fifo, FK_ERROR, FK_ERROR_STUB_INVALID);
+	assert_message_has(error_fifo, "not a regular file");
+	g_unlink(fifo);
+	g_rmdir(dir);
+}
+
 /* every chip's RAM ranges accept Espressif's own stub for it, and no other chip's */
 static void
 test_stub_ram_ranges(void)
@@ -824,6 +856,7 @@ main(int argc, char **argv)
 	g_test_add_func("/fk/hostile/range/wrap", test_range_wrap);
 	g_test_add_func("/fk/hostile/range/parse-size", test_parse_size);
 	g_test_add_func("/fk/hostile/stub/malformed", test_stub_malformed);
+	g_test_add_func("/fk/hostile/stub/nested-and-fifo", test_stub_nested_and_fifo);
 	g_test_add_func("/fk/hostile/stub/ram-ranges", test_stub_ram_ranges);
 	g_test_add_func("/fk/hostile/stub/connect", test_stub_connect);
 	g_test_add_func("/fk/hostile/link/noise", test_link_noise);

@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fk-error.h"
 #include "fk-stub.h"
 
 /* a stub is a few kilobytes of RAM code; anything near this is not a stub */
 #define FK_STUB_MAX_SEGMENT (256 * 1024)
+/* Espressif's stub files are 10-70 KB of JSON */
+#define FK_STUB_MAX_FILE (1024 * 1024)
+/* a stub file is one object of numbers and strings: two levels; the JSON parser recurses */
+#define FK_STUB_MAX_DEPTH 16
 
 void
 fk_stub_free(FkStub *stub)
@@ -141,6 +149,42 @@ fk_stub_check_aligned(guint32 addr, const gchar *key, const gchar *origin, GErro
 	return FALSE;
 }
 
+/* the deepest nesting of arrays and objects in @json, outside strings; stops counting past
+ * FK_STUB_MAX_DEPTH so that a hostile file cannot exhaust the parser's stack */
+static gboolean
+fk_stub_check_depth(const gchar *json, gsize len, const gchar *origin, GError **error)
+{
+	guint depth = 0;
+	gboolean in_string = FALSE;
+	for (gsize i = 0; i < len; i++) {
+		gchar c = json[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = FALSE;
+			continue;
+		}
+		if (c == '"') {
+			in_string = TRUE;
+		} else if (c == '[' || c == '{') {
+			if (++depth > FK_STUB_MAX_DEPTH) {
+				g_set_error(error,
+					    FK_ERROR,
+					    FK_ERROR_STUB_INVALID,
+					    "flasher stub %s is not a stub: its JSON is nested more than "
+					    "%u levels deep",
+					    origin,
+					    (guint)FK_STUB_MAX_DEPTH);
+				return FALSE;
+			}
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return TRUE;
+}
+
 FkStub *
 fk_stub_load_data(const gchar *json, gssize len, const gchar *origin, GError **error)
 {
@@ -151,6 +195,8 @@ fk_stub_load_data(const gchar *json, gssize len, const gchar *origin, GError **e
 	JsonObject *obj;
 	gsize text_len;
 
+	if (!fk_stub_check_depth(json, len < 0 ? strlen(json) : (gsize)len, origin, error))
+		return NULL;
 	if (!json_parser_load_from_data(parser, json, len, &error_local)) {
 		g_set_error(error,
 			    FK_ERROR,
@@ -268,29 +314,78 @@ fk_stub_check_chip(const FkStub *stub, const FkChipInfo *chip, GError **error)
 	return TRUE;
 }
 
-FkStub *
-fk_stub_load_file(const gchar *path, GError **error)
+/* reads at most FK_STUB_MAX_FILE bytes of a regular file: the size is known before anything
+ * is read, and a FIFO or device never blocks or floods the reader */
+static gchar *
+fk_stub_read_file(const gchar *path, gsize *len, GError **error)
 {
-	g_autofree gchar *contents = NULL;
-	gsize len = 0;
-	g_autoptr(GError) error_local = NULL;
-	if (!g_file_get_contents(path, &contents, &len, &error_local)) {
+	g_autofree gchar *buf = NULL;
+	struct stat st;
+	gssize n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		int saved = errno;
 		g_set_error(error,
 			    FK_ERROR,
 			    FK_ERROR_STUB_MISSING,
 			    "cannot read flasher stub %s: %s",
 			    path,
-			    error_local->message);
+			    g_strerror(saved));
 		return NULL;
 	}
-	if (len > 4 * 1024 * 1024) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
 		g_set_error(error,
 			    FK_ERROR,
 			    FK_ERROR_STUB_INVALID,
-			    "flasher stub %s is too large to be a stub",
+			    "flasher stub %s is not a regular file",
 			    path);
 		return NULL;
 	}
+	if (st.st_size > FK_STUB_MAX_FILE) {
+		close(fd);
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_STUB_INVALID,
+			    "flasher stub %s is too large to be a stub (%" G_GINT64_FORMAT
+			    " bytes; stubs are under %u KB)",
+			    path,
+			    (gint64)st.st_size,
+			    (guint)(FK_STUB_MAX_FILE / 1024));
+		return NULL;
+	}
+	/* one byte more than allowed shows a file that grew since fstat() */
+	buf = g_malloc(FK_STUB_MAX_FILE + 2);
+	*len = 0;
+	while (*len <= FK_STUB_MAX_FILE) {
+		n = read(fd, buf + *len, FK_STUB_MAX_FILE + 1 - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		*len += (gsize)n;
+	}
+	close(fd);
+	if (n < 0 || *len > FK_STUB_MAX_FILE) {
+		g_set_error(error,
+			    FK_ERROR,
+			    n < 0 ? FK_ERROR_STUB_MISSING : FK_ERROR_STUB_INVALID,
+			    n < 0 ? "cannot read flasher stub %s" : "flasher stub %s is too large to be a stub",
+			    path);
+		return NULL;
+	}
+	buf[*len] = '\0';
+	return g_steal_pointer(&buf);
+}
+
+FkStub *
+fk_stub_load_file(const gchar *path, GError **error)
+{
+	gsize len = 0;
+	g_autofree gchar *contents = fk_stub_read_file(path, &len, error);
+	if (contents == NULL)
+		return NULL;
 	return fk_stub_load_data(contents, (gssize)len, path, error);
 }
 
