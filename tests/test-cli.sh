@@ -171,6 +171,31 @@ check "verify_flash agrees with the forced image" \
 warned=$?
 check "a file that is not firmware at the boot offset is written, with a warning" \
 	bash -c "test $warned = 0 && grep -q 'Warning: not-firmware.bin has no boot image header' warned.txt"
+# options are checked before the port is opened: not one frame goes out
+nothing_sent() { ! grep -q "TRACE" "$tmp/out.txt"; }
+head -c 4096 /dev/zero | tr '\0' 'A' >part-a.bin
+head -c 4096 /dev/zero | tr '\0' 'B' >part-b.bin
+expect_fail "write_flash -fm bogus with two files" "Unknown flash mode .bogus." \
+	"$cli" --port sim:esp32@4MB --trace write_flash -fm bogus 0x10000 part-a.bin 0x20000 part-b.bin
+check "... and nothing was sent to the chip" nothing_sent
+expect_fail "write_flash -fs 3MB on a data file" "Flash size .3MB. does not exist" \
+	"$cli" --port sim:esp32@4MB --trace write_flash -fs 3MB 0x10000 part-a.bin
+check "... and nothing was sent to the chip" nothing_sent
+expect_fail "write_flash -ff 99m on a data file" "Flash frequency .99m. is not possible" \
+	"$cli" --port sim:esp32@4MB --trace write_flash -ff 99m 0x10000 part-a.bin
+check "... and nothing was sent to the chip" nothing_sent
+expect_fail "write_flash -ff 60m on an ESP8266 (--chip esp8266)" "not possible on the ESP8266" \
+	"$cli" --port sim:esp8266@1MB --chip esp8266 --trace write_flash -ff 60m 0x10000 part-a.bin
+check "... and nothing was sent to the chip" nothing_sent
+expect_fail "write_flash with --after bogus" "--after takes" \
+	"$cli" --port sim:esp32@4MB --after bogus --trace write_flash 0x10000 part-a.bin
+check "... and nothing was sent to the chip" nothing_sent
+expect_fail "read_flash with --before bogus" "--before takes" \
+	"$cli" --port sim:esp32@4MB --before bogus --trace read_flash 0 0x1000 x.bin
+check "... and nothing was sent to the chip, no file made" bash -c "! grep -q TRACE out.txt && test ! -e x.bin"
+expect_fail "overlapping images" "overlap" \
+	"$cli" --port sim:esp32@4MB --trace write_flash 0x10000 part-a.bin 0x10800 part-b.bin
+check "... and nothing was sent to the chip" nothing_sent
 expect_fail "read_flash of size 0" "size is 0" \
 	"$cli" --port sim:esp32@4MB read_flash 0 0 x.bin
 expect_fail "erase_region of size 0" "size is 0" \

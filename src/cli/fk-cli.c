@@ -37,6 +37,10 @@ typedef struct {
 	gint64 progress_start;
 	gint64 progress_last;
 	GCancellable *cancellable;
+	/* parsed from the options above before the port is opened */
+	FkResetMode before_mode;
+	FkAfterMode after_mode;
+	const FkChipInfo *expected_chip; /* NULL = detect */
 } FkCli;
 
 static void
@@ -247,20 +251,43 @@ fk_cli_default_port(GError **error)
 	return NULL;
 }
 
+/* the options every connecting command shares, checked before the port is opened so that a
+ * typing mistake never costs a backup or a write */
+static gboolean
+fk_cli_check_global_options(FkCli *self, GError **error)
+{
+	self->before_mode = FK_RESET_AUTO;
+	self->after_mode = FK_AFTER_HARD_RESET;
+	if (self->before != NULL && !fk_cli_parse_before(self->before, &self->before_mode, error))
+		return FALSE;
+	if (self->after != NULL && !fk_cli_parse_after(self->after, &self->after_mode, error))
+		return FALSE;
+	if (self->chip != NULL && g_ascii_strcasecmp(self->chip, "auto") != 0) {
+		self->expected_chip = fk_chip_by_name(self->chip);
+		if (self->expected_chip == NULL) {
+			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "Unknown chip “%s”", self->chip);
+			return FALSE;
+		}
+	}
+	if (self->spi_connection != NULL) {
+		guint32 value = 0;
+		if (!fk_spi_connection_parse(self->spi_connection, &value, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 static FkDevice *
 fk_cli_connect(FkCli *self, GError **error)
 {
 	g_autoptr(FkTransport) transport = NULL;
 	g_autoptr(FkDevice) device = NULL;
-	FkResetMode before = FK_RESET_AUTO;
 
 	if (self->port == NULL) {
 		self->port = fk_cli_default_port(error);
 		if (self->port == NULL)
 			return NULL;
 	}
-	if (self->before != NULL && !fk_cli_parse_before(self->before, &before, error))
-		return NULL;
 	transport = fk_transport_open(self->port, error);
 	if (transport == NULL)
 		return NULL;
@@ -268,17 +295,11 @@ fk_cli_connect(FkCli *self, GError **error)
 		fk_transport_set_trace_func(transport, fk_cli_trace_cb, self);
 	device = fk_device_new(transport);
 	fk_device_set_log_func(device, fk_cli_log_cb, self);
-	fk_device_set_reset_mode(device, before);
+	fk_device_set_reset_mode(device, self->before_mode);
 	fk_device_set_baud(device, (guint)self->baud);
 	fk_device_set_use_stub(device, !self->no_stub);
-	if (self->chip != NULL && g_ascii_strcasecmp(self->chip, "auto") != 0) {
-		const FkChipInfo *chip = fk_chip_by_name(self->chip);
-		if (chip == NULL) {
-			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "Unknown chip “%s”", self->chip);
-			return NULL;
-		}
-		fk_device_set_expected_chip(device, chip->family);
-	}
+	if (self->expected_chip != NULL)
+		fk_device_set_expected_chip(device, self->expected_chip->family);
 	if (self->spi_connection != NULL) {
 		guint32 value = 0;
 		if (!fk_spi_connection_parse(self->spi_connection, &value, error))
@@ -302,9 +323,7 @@ fk_cli_connect(FkCli *self, GError **error)
 static gboolean
 fk_cli_finish(FkCli *self, FkDevice *device, GError **error)
 {
-	FkAfterMode after = FK_AFTER_HARD_RESET;
-	if (self->after != NULL && !fk_cli_parse_after(self->after, &after, error))
-		return FALSE;
+	FkAfterMode after = self->after_mode;
 	if (fk_device_get_recoveries(device) > 0)
 		g_print("Note: the link failed %u time(s) on the way; each part was done again and checked. "
 			"If this happens often, try a lower baud rate (-b) or a shorter cable.\n",
@@ -439,6 +458,30 @@ fk_cli_parse_pairs(gchar **argv, guint32 **offsets, GError **error)
 	return TRUE;
 }
 
+/* two images that share bytes would leave the first one half overwritten, yet both verified
+ * one after the other */
+static gboolean
+fk_cli_check_overlaps(gchar **argv, const guint32 *offsets, GPtrArray *images, GError **error)
+{
+	for (guint i = 0; i < images->len; i++) {
+		guint64 start_i = offsets[i];
+		guint64 end_i = start_i + g_bytes_get_size(g_ptr_array_index(images, i));
+		for (guint j = i + 1; j < images->len; j++) {
+			guint64 start_j = offsets[j];
+			guint64 end_j = start_j + g_bytes_get_size(g_ptr_array_index(images, j));
+			if (start_i < end_j && start_j < end_i) {
+				g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+					    "%s (0x%" G_GINT64_MODIFIER "x–0x%" G_GINT64_MODIFIER "x) and %s "
+					    "(0x%" G_GINT64_MODIFIER "x–0x%" G_GINT64_MODIFIER "x) overlap: check "
+					    "the addresses (nothing was written)",
+					    argv[2 * i + 1], start_i, end_i, argv[2 * j + 1], start_j, end_j);
+				return FALSE;
+			}
+		}
+	}
+	return TRUE;
+}
+
 static gboolean
 fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 {
@@ -465,6 +508,8 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 		options.flags |= FK_WRITE_FLAG_COMPRESS;
 	if (self->no_verify)
 		options.flags |= FK_WRITE_FLAG_NO_VERIFY;
+	if (!fk_restore_options_check(&options, self->expected_chip, error))
+		return FALSE;
 	/* what can be checked without the chip is checked before connecting to it: empty or
 	 * unreadable files, regions that wrap round the address space */
 	for (guint i = 0; i < n; i += 2) {
@@ -479,6 +524,8 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 		if (!fk_cli_check_address_space(offsets[i / 2], g_bytes_get_size(bytes), "written", error))
 			return FALSE;
 	}
+	if (!fk_cli_check_overlaps(argv, offsets, images, error))
+		return FALSE;
 	device = fk_cli_connect(self, error);
 	if (device == NULL)
 		return FALSE;
@@ -842,8 +889,9 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	/* the command runs in a worker so that Ctrl+C can cancel it cleanly */
-	{
+	/* the command runs in a worker so that Ctrl+C can cancel it cleanly; the shared options are
+	 * checked first */
+	if (!cmd->connects || fk_cli_check_global_options(self, &error)) {
 		g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 		g_autoptr(GThread) thread = NULL;
 		FkCliRun run = {self, cmd, cmd_args + 1, loop, FALSE, NULL};

@@ -284,6 +284,81 @@ fk_flash_load_image(const gchar *path, GError **error)
 	return bytes;
 }
 
+static gboolean
+fk_restore_option_is_keep(const gchar *value)
+{
+	return value == NULL || g_ascii_strcasecmp(value, "keep") == 0;
+}
+
+/* the frequency names @chip accepts, or every chip's, for a message */
+static gchar *
+fk_restore_freq_names(const FkChipInfo *chip)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+	const gchar *candidates[] = {"80m", "60m", "48m", "40m", "30m", "26m", "24m", "20m",
+				     "16m", "15m", "12m", NULL};
+	guint n_chips = 0;
+	const FkChipInfo *chips = fk_chip_list(&n_chips);
+	for (guint i = 0; candidates[i] != NULL; i++) {
+		gboolean ok = FALSE;
+		for (guint c = 0; c < n_chips && !ok; c++) {
+			if (chip == NULL || chip == &chips[c])
+				ok = fk_chip_flash_freq_code(&chips[c], candidates[i]) >= 0;
+		}
+		if (ok)
+			g_string_append_printf(names, "%s, ", candidates[i]);
+	}
+	g_string_append(names, "keep");
+	return g_string_free(g_steal_pointer(&names), FALSE);
+}
+
+gboolean
+fk_restore_options_check(const FkRestoreOptions *options, const FkChipInfo *chip, GError **error)
+{
+	guint n_chips = 0;
+	const FkChipInfo *chips = fk_chip_list(&n_chips);
+	const gchar *size = options->flash_size;
+
+	if (!fk_restore_option_is_keep(options->flash_mode) && fk_flash_mode_from_string(options->flash_mode) < 0) {
+		g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+			    "Unknown flash mode “%s”: use qio, qout, dio, dout or keep (nothing was written)",
+			    options->flash_mode);
+		return FALSE;
+	}
+	if (!fk_restore_option_is_keep(options->flash_freq)) {
+		gboolean ok = FALSE;
+		for (guint c = 0; c < n_chips && !ok; c++) {
+			if (chip == NULL || chip == &chips[c])
+				ok = fk_chip_flash_freq_code(&chips[c], options->flash_freq) >= 0;
+		}
+		if (!ok) {
+			g_autofree gchar *names = fk_restore_freq_names(chip);
+			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "Flash frequency “%s” is not possible%s%s: use %s (nothing was written)",
+				    options->flash_freq, chip != NULL ? " on the " : "",
+				    chip != NULL ? chip->name : "", names);
+			return FALSE;
+		}
+	}
+	if (!fk_restore_option_is_keep(size) && g_ascii_strcasecmp(size, "detect") != 0) {
+		gsize bytes = fk_parse_size(size);
+		gboolean ok = FALSE;
+		for (guint c = 0; c < n_chips && !ok && bytes > 0; c++) {
+			if (chip == NULL || chip->family == chips[c].family)
+				ok = fk_chip_flash_size_code(&chips[c], bytes) >= 0;
+		}
+		if (!ok) {
+			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "Flash size “%s” does not exist%s%s: flash chips come in 256KB, 512KB, "
+				    "1MB, 2MB, 4MB, 8MB, 16MB (and larger on the ESP32 family); use one of "
+				    "them, detect or keep (nothing was written)",
+				    size, chip != NULL ? " on the " : "", chip != NULL ? chip->name : "");
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 gboolean
 fk_flash_restore(FkDevice *device,
 		 guint32 offset,
@@ -299,6 +374,9 @@ fk_flash_restore(FkDevice *device,
 	g_autoptr(GBytes) patched = NULL;
 	gsize flash_size = fk_device_get_flash_size(device);
 	gboolean changed = FALSE;
+
+	if (!fk_restore_options_check(options, chip, error))
+		return FALSE;
 
 	bytes = fk_flash_load_image(path, error);
 	if (bytes == NULL)

@@ -24,6 +24,12 @@ typedef struct {
 	FkWriteFlags flags;
 } FkRestoreOptions;
 
+/* checks the flash mode, frequency and size names in @options before anything reaches a chip:
+ * for @chip, or for any chip while it is not known yet (NULL) */
+gboolean
+fk_restore_options_check(const FkRestoreOptions *options, const FkChipInfo *chip, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
 /* writes an image file at @offset: validated first (non-empty, fits the flash), the boot header
  * updated as requested, then written and verified */
 gboolean
