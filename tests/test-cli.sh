@@ -196,6 +196,13 @@ check "... and nothing was sent to the chip, no file made" bash -c "! grep -q TR
 expect_fail "overlapping images" "overlap" \
 	"$cli" --port sim:esp32@4MB --trace write_flash 0x10000 part-a.bin 0x10800 part-b.bin
 check "... and nothing was sent to the chip" nothing_sent
+expect_fail "read_flash to an empty file name" "No file name was given" \
+	"$cli" --port sim:esp32@4MB --trace read_flash 0 0x1000 ""
+check "... and nothing was sent to the chip" nothing_sent
+mkfifo pipe.bin
+expect_fail "read_flash to a FIFO" "pipe (FIFO), not a file" \
+	"$cli" --port sim:esp32@4MB --trace read_flash 0 0x1000 pipe.bin
+check "... and nothing was sent to the chip, the FIFO is still there" bash -c "! grep -q TRACE out.txt && test -p pipe.bin"
 expect_fail "read_flash of size 0" "size is 0" \
 	"$cli" --port sim:esp32@4MB read_flash 0 0 x.bin
 expect_fail "erase_region of size 0" "size is 0" \

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fk-backup-file.h"
 #include "fk-device.h"
 #include "fk-error.h"
 #include "fk-flash.h"
@@ -402,6 +403,12 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 		if (!fk_cli_parse_size(argv[1], &size, error))
 			return FALSE;
 		if (!fk_cli_check_address_space(offset, size, "read", error))
+			return FALSE;
+	}
+	/* a name that cannot take the backup is refused before the port is opened */
+	{
+		g_autofree gchar *target = fk_backup_file_check_target(argv[2], error);
+		if (target == NULL)
 			return FALSE;
 	}
 	device = fk_cli_connect(self, error);

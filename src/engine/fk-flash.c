@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fk-backup-file.h"
 #include "fk-error.h"
 #include "fk-flash.h"
 #include "fk-image.h"
@@ -175,7 +176,7 @@ fk_flash_set_file_error(GError **error, gint errsv, FkFlashStage stage, const gc
 static gboolean
 fk_flash_backup_failed(FkFlashSink *sink,
 		       GOutputStream *out,
-		       const gchar *tmpl,
+		       FkBackupFile *file,
 		       const gchar *path,
 		       gint errsv,
 		       GError *error_local,
@@ -187,7 +188,7 @@ fk_flash_backup_failed(FkFlashSink *sink,
 	/* stop writing (this flushes what is buffered, which may fail again), then clean up */
 	if (!g_output_stream_is_closed(out))
 		g_output_stream_close(out, NULL, NULL);
-	g_unlink(tmpl);
+	fk_backup_file_free(file);
 	if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 		g_propagate_error(error, error_local);
 		return FALSE;
@@ -223,38 +224,41 @@ fk_flash_backup(FkDevice *device,
 		GCancellable *cancellable,
 		GError **error)
 {
-	g_autofree gchar *tmpl = g_strdup_printf("%s.XXXXXX.part", path);
+	g_autoptr(FkBackupFile) file = NULL;
 	g_autoptr(FkFlashSink) sink = NULL;
 	g_autoptr(GOutputStream) buffered = NULL;
 	g_autoptr(GError) error_local = NULL;
-	gint fd;
+	gint errsv = 0;
 
-	/* the rename at the end would fail: say so before reading the whole flash */
-	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-		fk_flash_set_file_error(error, EISDIR, FK_FLASH_STAGE_CREATE, path);
+	/* the name is checked before the whole flash is read: a folder, a device or no name at all
+	 * would only fail at the end */
+	file = fk_backup_file_new(path, &errsv, error);
+	if (file == NULL) {
+		if (errsv != 0)
+			fk_flash_set_file_error(error, errsv, FK_FLASH_STAGE_CREATE, path);
 		return FALSE;
 	}
-	fd = g_mkstemp_full(tmpl, O_WRONLY | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fk_flash_set_file_error(error, errno, FK_FLASH_STAGE_CREATE, path);
-		return FALSE;
-	}
-	sink = fk_flash_sink_new(fd);
+	sink = fk_flash_sink_new(file->fd);
 	/* buffered: the device hands us 4 KiB frames */
 	buffered = g_buffered_output_stream_new_sized(G_OUTPUT_STREAM(sink), 256 * 1024);
 	if (!fk_device_read_flash(device, offset, size, buffered, NULL, progress, cancellable, &error_local) ||
 	    !g_output_stream_flush(buffered, NULL, &error_local))
-		return fk_flash_backup_failed(sink, buffered, tmpl, path, 0, g_steal_pointer(&error_local), error);
-	if (fsync(fd) != 0) {
-		gint errsv = errno;
-		return fk_flash_backup_failed(sink, buffered, tmpl, path, errsv, NULL, error);
-	}
+		return fk_flash_backup_failed(sink, buffered, g_steal_pointer(&file), path, 0,
+					      g_steal_pointer(&error_local), error);
+	if (fsync(file->fd) != 0)
+		errsv = errno;
+	/* an unnamed file is linked in while its descriptor is open; it replaces the target only
+	 * once it is closed without error */
+	if (errsv == 0)
+		errsv = fk_backup_file_prepare(file);
+	if (errsv != 0)
+		return fk_flash_backup_failed(sink, buffered, g_steal_pointer(&file), path, errsv, NULL, error);
 	if (!g_output_stream_close(buffered, NULL, &error_local))
-		return fk_flash_backup_failed(sink, buffered, tmpl, path, 0, g_steal_pointer(&error_local), error);
-	if (g_rename(tmpl, path) != 0) {
-		gint errsv = errno;
-		return fk_flash_backup_failed(sink, buffered, tmpl, path, errsv, NULL, error);
-	}
+		return fk_flash_backup_failed(sink, buffered, g_steal_pointer(&file), path, 0,
+					      g_steal_pointer(&error_local), error);
+	errsv = fk_backup_file_commit(file);
+	if (errsv != 0)
+		return fk_flash_backup_failed(sink, buffered, g_steal_pointer(&file), path, errsv, NULL, error);
 	return TRUE;
 }
 

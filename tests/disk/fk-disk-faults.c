@@ -14,6 +14,7 @@
  *     eio-fsync         fsync and fdatasync fail with EIO
  *     enospc-fsync      fsync and fdatasync fail with ENOSPC (NFS, delayed allocation)
  *     eio-close         close fails with EIO (the descriptor is closed all the same, as on Linux)
+ *     no-tmpfile        opening an unnamed file (O_TMPFILE) fails with EOPNOTSUPP, as on FAT
  *
  * The faults hit files whose path was under the directory when they were opened (open, open64,
  * openat, openat64, creat, creat64 and the fortified __open*_2), and then the write family
@@ -56,6 +57,7 @@ typedef enum {
 	FK_DISK_FAULT_CREATE, /* opening for writing */
 	FK_DISK_FAULT_FSYNC,
 	FK_DISK_FAULT_CLOSE,
+	FK_DISK_FAULT_NO_TMPFILE, /* unnamed files are not supported */
 } FkDiskFaultKind;
 
 /* exported for the test (dlsym): calls made to fail so far */
@@ -110,6 +112,9 @@ fk_disk_faults_init(void)
 	} else if (strcmp(spec, "eio-close") == 0) {
 		fault_kind = FK_DISK_FAULT_CLOSE;
 		fault_errno = EIO;
+	} else if (strcmp(spec, "no-tmpfile") == 0) {
+		fault_kind = FK_DISK_FAULT_NO_TMPFILE;
+		fault_errno = EOPNOTSUPP;
 	} else {
 		fprintf(stderr, "fk-disk-faults: unknown FK_DISK_FAULT “%s”\n", spec);
 		abort();
@@ -200,7 +205,10 @@ static int
 fk_disk_open_fails(int dirfd, const char *path, int flags)
 {
 	int writing = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) != 0;
-	return fk_disk_faults_kind() == FK_DISK_FAULT_CREATE && writing && fk_disk_path_matches(dirfd, path);
+	FkDiskFaultKind kind = fk_disk_faults_kind();
+	if (kind == FK_DISK_FAULT_NO_TMPFILE)
+		return (flags & O_TMPFILE) == O_TMPFILE && fk_disk_path_matches(dirfd, path);
+	return kind == FK_DISK_FAULT_CREATE && writing && fk_disk_path_matches(dirfd, path);
 }
 
 /* after a successful open: remember descriptors that later calls may fail on */

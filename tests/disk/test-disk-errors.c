@@ -147,6 +147,13 @@ static const DiskCase disk_cases[] = {
 	.fail_at = FAIL_BEFORE_READ,
 	.expect = "@DIR@/" BACKUP_NAME " is a folder: choose a file name for the backup (Is a directory)",
     },
+    /* a file system without unnamed files: a hidden, locked temporary file instead */
+    {
+	.path = "/disk/control/no-tmpfile",
+	.fault = "no-tmpfile",
+	.size = LARGE_BACKUP,
+	.fail_at = FAIL_NEVER,
+    },
     /* the interposer is loaded and a fault is armed, but for another folder: the backup works */
     {
 	.path = "/disk/control/fault-elsewhere",
@@ -173,14 +180,18 @@ stub_available(void)
 
 typedef struct {
 	const gchar *dir;
+	gboolean vanish;
 	gboolean vanished;
+	gchar *peek; /* the folder's listing while the backup ran */
 } VanishData;
 
 static void
 on_progress_changed_cb(FkProgress *progress, gpointer user_data)
 {
 	VanishData *vd = user_data;
-	if (vd->vanished || fk_progress_get_bytes_done(progress) < VANISH_AFTER)
+	if (vd->peek == NULL && fk_progress_get_bytes_done(progress) > 0)
+		vd->peek = fk_test_dir_listing(vd->dir);
+	if (!vd->vanish || vd->vanished || fk_progress_get_bytes_done(progress) < VANISH_AFTER)
 		return;
 	/* the .part file is in there: the folder goes, file and all */
 	g_assert_true(fk_test_rm_rf(vd->dir));
@@ -217,7 +228,7 @@ run_case(const DiskCase *c)
 	g_autoptr(GBytes) before = NULL;
 	g_autoptr(GBytes) after = NULL;
 	g_autoptr(GError) error = NULL;
-	VanishData vd = {.dir = dir};
+	VanishData vd = {.dir = dir, .vanish = c->vanish};
 	guint64 bytes_read;
 	gboolean ok;
 
@@ -233,8 +244,7 @@ run_case(const DiskCase *c)
 	g_assert_no_error(error);
 	before = fk_sim_device_get_flash(sim);
 
-	if (c->vanish)
-		g_signal_connect(progress, "changed", G_CALLBACK(on_progress_changed_cb), &vd);
+	g_signal_connect(progress, "changed", G_CALLBACK(on_progress_changed_cb), &vd);
 	ok = fk_flash_backup(device, BACKUP_OFFSET, c->size, target, progress, NULL, &error);
 	bytes_read = fk_progress_get_bytes_done(progress);
 	if (error != NULL)
@@ -249,7 +259,17 @@ run_case(const DiskCase *c)
 		gsize len = 0;
 		g_assert_no_error(error);
 		g_assert_true(ok);
-		g_assert_cmpuint(faults_injected(), ==, 0);
+		if (c->fault_elsewhere)
+			g_assert_cmpuint(faults_injected(), ==, 0);
+		else
+			g_assert_cmpuint(faults_injected(), >, 0);
+		/* while it was written, the file had no name at all, or a hidden one */
+		g_assert_nonnull(vd.peek);
+		if (c->fault_elsewhere)
+			g_assert_cmpstr(vd.peek, ==, "");
+		else
+			g_assert_true(g_pattern_match_simple(".flashkeep-??????.part", vd.peek));
+		g_free(vd.peek);
 		g_assert_true(g_file_get_contents(target, &data, &len, &error));
 		g_assert_no_error(error);
 		g_assert_cmpmem(data, len, (const guint8 *)g_bytes_get_data(before, NULL) + BACKUP_OFFSET, c->size);
@@ -257,6 +277,11 @@ run_case(const DiskCase *c)
 		g_assert_cmpstr(left, ==, BACKUP_NAME);
 		return;
 	}
+
+	/* nothing was visible while the backup ran (the file had no name yet) */
+	if (vd.peek != NULL && !c->target_is_folder)
+		g_assert_cmpstr(vd.peek, ==, "");
+	g_free(vd.peek);
 
 	/* (a) a file error that says what happened and what to do */
 	g_assert_false(ok);
