@@ -196,6 +196,12 @@ check "... and nothing was sent to the chip, no file made" bash -c "! grep -q TR
 expect_fail "overlapping images" "overlap" \
 	"$cli" --port sim:esp32@4MB --trace write_flash 0x10000 part-a.bin 0x10800 part-b.bin
 check "... and nothing was sent to the chip" nothing_sent
+expect_fail "write_flash of a folder" "The image sub is a folder, not a file" \
+	bash -c "mkdir -p sub && '$cli' --port sim:esp32@4MB --trace write_flash 0x10000 sub"
+check "... and nothing was sent to the chip" nothing_sent
+expect_fail "write_flash of /dev/zero" "/dev/zero is a device, not a file" \
+	"$cli" --port sim:esp32@4MB --trace write_flash 0x10000 /dev/zero
+check "... and nothing was sent to the chip" nothing_sent
 expect_fail "read_flash to an empty file name" "No file name was given" \
 	"$cli" --port sim:esp32@4MB --trace read_flash 0 0x1000 ""
 check "... and nothing was sent to the chip" nothing_sent

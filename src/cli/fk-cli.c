@@ -445,7 +445,7 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 }
 
 static gboolean
-fk_cli_parse_pairs(gchar **argv, guint32 **offsets, GError **error)
+fk_cli_parse_pairs(gchar **argv, guint32 **offsets, const gchar *nothing, GError **error)
 {
 	guint n = g_strv_length(argv);
 	if (n == 0 || n % 2 != 0) {
@@ -457,9 +457,15 @@ fk_cli_parse_pairs(gchar **argv, guint32 **offsets, GError **error)
 	for (guint i = 0; i < n; i += 2) {
 		if (!fk_cli_parse_u32(argv[i], &(*offsets)[i / 2], "Address", error))
 			return FALSE;
-		if (!g_file_test(argv[i + 1], G_FILE_TEST_IS_REGULAR)) {
-			g_set_error(error, FK_ERROR, FK_ERROR_FILE, "The file %s does not exist", argv[i + 1]);
-			return FALSE;
+		/* loaded once here to check it (missing, a folder, a device, empty) before connecting */
+		{
+			g_autoptr(GError) error_load = NULL;
+			g_autoptr(GBytes) bytes = fk_flash_load_image(argv[i + 1], &error_load);
+			if (bytes == NULL) {
+				g_set_error(error, error_load->domain, error_load->code, "%s: nothing was %s",
+					    error_load->message, nothing);
+				return FALSE;
+			}
 		}
 	}
 	return TRUE;
@@ -498,7 +504,7 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 	FkRestoreOptions options = {self->flash_mode, self->flash_freq, self->flash_size, FK_WRITE_FLAG_NONE};
 	guint n = g_strv_length(argv);
 
-	if (!fk_cli_parse_pairs(argv, &offsets, error))
+	if (!fk_cli_parse_pairs(argv, &offsets, "written", error))
 		return FALSE;
 	/* the ROM loader writes whole sectors from a sector boundary; the stub has no such limit,
 	 * but an address that is not 4-byte aligned is always a mistake */
@@ -594,7 +600,7 @@ fk_cli_cmd_verify_flash(FkCli *self, gchar **argv, GError **error)
 	g_autoptr(FkDevice) device = NULL;
 	g_autofree guint32 *offsets = NULL;
 	guint n = g_strv_length(argv);
-	if (!fk_cli_parse_pairs(argv, &offsets, error))
+	if (!fk_cli_parse_pairs(argv, &offsets, "verified", error))
 		return FALSE;
 	device = fk_cli_connect(self, error);
 	if (device == NULL)

@@ -21,8 +21,8 @@
  * file but not yet locked it is never taken for a dead one */
 #define FK_BACKUP_STALE_SECS 60
 
-static const gchar *
-fk_backup_file_kind(mode_t mode)
+const gchar *
+fk_file_kind_describe(guint mode)
 {
 	if (S_ISDIR(mode))
 		return "a folder";
@@ -64,7 +64,7 @@ fk_backup_file_check_target(const gchar *path, GError **error)
 			g_set_error(error, FK_ERROR, FK_ERROR_FILE,
 				    "%s is a link to %s, which is %s: choose a file name for the backup "
 				    "(nothing was read)",
-				    path, target, fk_backup_file_kind(st.st_mode));
+				    path, target, fk_file_kind_describe(st.st_mode));
 			return NULL;
 		}
 		/* follow the whole chain to the file itself */
@@ -81,7 +81,7 @@ fk_backup_file_check_target(const gchar *path, GError **error)
 	if (!S_ISREG(st.st_mode)) {
 		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
 			    "%s is %s, not a file: choose a file name for the backup (nothing was read)", path,
-			    fk_backup_file_kind(st.st_mode));
+			    fk_file_kind_describe(st.st_mode));
 		return NULL;
 	}
 	return g_strdup(path);

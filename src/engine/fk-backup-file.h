@@ -23,6 +23,10 @@ typedef enum {
 	FK_BACKUP_FILE_STAGE_SAVE,   /* syncing, linking or renaming it */
 } FkBackupFileStage;
 
+/* "a folder", "a device", "a pipe (FIFO)", "a socket" or "not a regular file" for a stat mode */
+const gchar *
+fk_file_kind_describe(guint mode);
+
 /* checks that @path can take a backup, before anything is read from a chip: a name is given, it
  * is absent or a regular file, or a symlink to a regular file (written through, as cp does);
  * a folder, a device, a FIFO or a socket is refused. Returns the path to replace. */

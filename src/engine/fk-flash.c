@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fk-backup-file.h"
@@ -268,7 +269,23 @@ fk_flash_load_image(const gchar *path, GError **error)
 	g_autoptr(GMappedFile) mapped = NULL;
 	g_autoptr(GError) error_local = NULL;
 	GBytes *bytes;
+	GStatBuf st;
 
+	/* what is at the path decides the words: missing, a folder, a device (mapping /dev/zero
+	 * would say "does not exist" or read forever) */
+	if (g_stat(path, &st) != 0) {
+		gint errsv = errno;
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+			    errsv == ENOENT ? "The image %s does not exist: check the name (%s)"
+					    : "Cannot open the image %s: %s",
+			    path, g_strerror(errsv));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE, "The image %s is %s, not a file: choose a firmware file",
+			    path, fk_file_kind_describe(st.st_mode));
+		return NULL;
+	}
 	mapped = g_mapped_file_new(path, FALSE, &error_local);
 	if (mapped == NULL) {
 		g_set_error(error, FK_ERROR, FK_ERROR_FILE, "Cannot open the image %s: %s", path, error_local->message);
