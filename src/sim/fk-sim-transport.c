@@ -2,8 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fk-error.h"
 #include "fk-protocol.h"
@@ -16,7 +20,11 @@ struct _FkSimTransport {
 	FkTransport parent_instance;
 	FkSimDevice *device;
 	gchar *persist_path; /* flash saved here when the link closes, or NULL */
+	gint lock_fd;	     /* holds persist_path's lock while the link is open, or -1 */
 };
+
+static void
+fk_sim_stamp_record(FkSimDevice *device, const gchar *path);
 
 G_DEFINE_FINAL_TYPE(FkSimTransport, fk_sim_transport, FK_TYPE_TRANSPORT)
 
@@ -122,6 +130,17 @@ fk_sim_transport_save(FkSimTransport *self)
 	}
 	if (!fk_sim_device_dump_flash(self->device, self->persist_path, &error_local))
 		g_warning("cannot save simulated flash: %s", error_local->message);
+	else
+		fk_sim_stamp_record(self->device, self->persist_path);
+}
+
+static void
+fk_sim_transport_unlock(FkSimTransport *self)
+{
+	if (self->lock_fd >= 0) {
+		close(self->lock_fd);
+		self->lock_fd = -1;
+	}
 }
 
 static void
@@ -132,12 +151,14 @@ fk_sim_transport_close(FkTransport *transport)
 		return;
 	fk_sim_device_host_close(self->device);
 	fk_sim_transport_save(self);
+	fk_sim_transport_unlock(self);
 }
 
 static void
 fk_sim_transport_finalize(GObject *object)
 {
 	FkSimTransport *self = FK_SIM_TRANSPORT(object);
+	fk_sim_transport_unlock(self);
 	g_clear_object(&self->device);
 	g_free(self->persist_path);
 	G_OBJECT_CLASS(fk_sim_transport_parent_class)->finalize(object);
@@ -146,6 +167,7 @@ fk_sim_transport_finalize(GObject *object)
 static void
 fk_sim_transport_init(FkSimTransport *self)
 {
+	self->lock_fd = -1;
 }
 
 static void
@@ -193,6 +215,62 @@ fk_sim_transport_get_device(FkSimTransport *self)
 
 static GMutex fk_sim_devices_mutex;
 static GHashTable *fk_sim_devices = NULL; /* port name → FkSimDevice */
+#define FK_SIM_STAMP_KEY "fk-sim-state-stamp"
+
+/* remembers, on the device, the state file as this device last loaded or saved it */
+static void
+fk_sim_stamp_record(FkSimDevice *device, const gchar *path)
+{
+	GStatBuf *st = g_new0(GStatBuf, 1);
+	if (g_stat(path, st) != 0) {
+		g_free(st);
+		return;
+	}
+	g_object_set_data_full(G_OBJECT(device), FK_SIM_STAMP_KEY, st, g_free);
+}
+
+/* has anyone else saved the chip's state since this device last read or wrote it? */
+static gboolean
+fk_sim_stamp_changed(FkSimDevice *device, const gchar *path)
+{
+	const GStatBuf *seen = g_object_get_data(G_OBJECT(device), FK_SIM_STAMP_KEY);
+	GStatBuf now;
+	if (g_stat(path, &now) != 0)
+		return FALSE;
+	return seen == NULL || seen->st_ino != now.st_ino || seen->st_size != now.st_size ||
+	       seen->st_mtim.tv_sec != now.st_mtim.tv_sec || seen->st_mtim.tv_nsec != now.st_mtim.tv_nsec;
+}
+
+/* one program at a time uses a simulated chip, as with a serial port; the lock goes with the
+ * descriptor, so a program that dies frees it */
+static gint
+fk_sim_lock_state(const gchar *path, const gchar *name, GError **error)
+{
+	g_autofree gchar *dir = g_path_get_dirname(path);
+	g_autofree gchar *lock_path = g_strconcat(path, ".lock", NULL);
+	gint fd;
+
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		g_set_error(error, FK_ERROR, FK_ERROR_FAILED, "Cannot create %s for the simulated chip: %s", dir,
+			    g_strerror(errno));
+		return -1;
+	}
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		g_set_error(error, FK_ERROR, FK_ERROR_FAILED, "Cannot lock the simulated chip %s: %s", name,
+			    g_strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		g_set_error(error, FK_ERROR, FK_ERROR_PORT_BUSY,
+			    "The simulated chip of %s is in use by another program or window: wait for it to "
+			    "finish, or close it there",
+			    name);
+		return -1;
+	}
+	return fd;
+}
 
 static gchar *
 fk_sim_persist_path(FkSimDevice *device)
@@ -265,13 +343,10 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 	}
 	fk_sim_device_set_timing(device, paced, latency_us);
 	fk_sim_device_set_boot_mode(device, download ? FK_SIM_BOOT_DOWNLOAD : FK_SIM_BOOT_APP);
-	if (!fresh) {
+	/* "fresh": what an earlier run saved is not wanted */
+	if (fresh) {
 		g_autofree gchar *path = fk_sim_persist_path(device);
-		if (g_file_test(path, G_FILE_TEST_EXISTS)) {
-			g_autoptr(GError) error_local = NULL;
-			if (!fk_sim_device_load_flash(device, path, &error_local))
-				g_warning("ignoring saved simulated flash: %s", error_local->message);
-		}
+		fk_sim_stamp_record(device, path);
 	}
 	*created = TRUE;
 	return g_steal_pointer(&device);
@@ -283,6 +358,8 @@ fk_sim_transport_open(const gchar *name, GError **error)
 	FkSimDevice *device;
 	FkTransport *transport;
 	gboolean created = FALSE;
+	g_autofree gchar *path = NULL;
+	gint lock_fd;
 
 	g_mutex_lock(&fk_sim_devices_mutex);
 	if (fk_sim_devices == NULL)
@@ -296,11 +373,26 @@ fk_sim_transport_open(const gchar *name, GError **error)
 		}
 		g_hash_table_insert(fk_sim_devices, g_strdup(name), device);
 	}
+	path = fk_sim_persist_path(device);
+	lock_fd = fk_sim_lock_state(path, name, error);
+	if (lock_fd < 0) {
+		g_mutex_unlock(&fk_sim_devices_mutex);
+		return NULL;
+	}
+	/* what another program wrote since this one last used the chip (a restore from the command
+	 * line while the window is open) is the chip's flash now */
+	if (fk_sim_stamp_changed(device, path)) {
+		g_autoptr(GError) error_local = NULL;
+		if (!fk_sim_device_load_flash(device, path, &error_local))
+			g_warning("ignoring saved simulated flash: %s", error_local->message);
+		fk_sim_stamp_record(device, path);
+	}
 	g_mutex_unlock(&fk_sim_devices_mutex);
 
 	transport = fk_sim_transport_new(device);
 	fk_transport_set_name(transport, name);
-	FK_SIM_TRANSPORT(transport)->persist_path = fk_sim_persist_path(device);
+	FK_SIM_TRANSPORT(transport)->persist_path = g_steal_pointer(&path);
+	FK_SIM_TRANSPORT(transport)->lock_fd = lock_fd;
 	return transport;
 }
 
