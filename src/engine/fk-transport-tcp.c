@@ -28,13 +28,51 @@ struct _FkTransportTcp {
 	GSocketConnection *connection;
 	GSocket *socket; /* owned by the connection */
 	gchar *address;	 /* "127.0.0.1:4000" or "[::1]:4000", for messages */
+	guint8 tail[64]; /* the last bytes received, to read a server's parting words */
+	gsize tail_len;
 };
 
+/* keeps the last bytes received */
+static void
+fk_transport_tcp_remember(FkTransportTcp *self, const guint8 *buf, gsize n)
+{
+	if (n >= sizeof(self->tail)) {
+		memcpy(self->tail, buf + n - sizeof(self->tail), sizeof(self->tail));
+		self->tail_len = sizeof(self->tail);
+		return;
+	}
+	if (self->tail_len + n > sizeof(self->tail)) {
+		gsize drop = self->tail_len + n - sizeof(self->tail);
+		memmove(self->tail, self->tail + drop, self->tail_len - drop);
+		self->tail_len -= drop;
+	}
+	memcpy(self->tail + self->tail_len, buf, n);
+	self->tail_len += n;
+}
+
 G_DEFINE_FINAL_TYPE(FkTransportTcp, fk_transport_tcp, FK_TYPE_TRANSPORT)
+
+/* serial servers (ser2net, flashkeep-sim) turn away a second client with these words; no chip
+ * says them */
+static gboolean
+fk_transport_tcp_check_busy(FkTransportTcp *self, GError **error)
+{
+	if (g_strstr_len((const gchar *)self->tail, self->tail_len, "already in use") == NULL)
+		return TRUE;
+	g_set_error(error,
+		    FK_ERROR,
+		    FK_ERROR_PORT_BUSY,
+		    "%s says its port is already in use: another program is connected to it; "
+		    "close that program and try again",
+		    self->address);
+	return FALSE;
+}
 
 static void
 fk_transport_tcp_set_gone_error(FkTransportTcp *self, GError **error)
 {
+	if (!fk_transport_tcp_check_busy(self, error))
+		return;
 	g_set_error(error,
 		    FK_ERROR,
 		    FK_ERROR_PORT_GONE,
@@ -169,8 +207,12 @@ fk_transport_tcp_read(FkTransport *transport,
 						   FALSE,
 						   cancellable,
 						   &local_error);
-		if (n > 0)
+		if (n > 0) {
+			fk_transport_tcp_remember(self, buf, (gsize)n);
+			if (!fk_transport_tcp_check_busy(self, error))
+				return -1;
 			return n;
+		}
 		if (n == 0) {
 			/* readable with nothing to read: the peer closed its end */
 			fk_transport_tcp_set_gone_error(self, error);
@@ -216,6 +258,9 @@ fk_transport_tcp_flush_input(FkTransport *transport, GError **error)
 							  &local_error);
 		if (n <= 0)
 			return TRUE;
+		fk_transport_tcp_remember(self, buf, (gsize)n);
+		if (!fk_transport_tcp_check_busy(self, error))
+			return FALSE;
 	}
 }
 

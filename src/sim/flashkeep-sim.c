@@ -23,7 +23,14 @@ typedef struct {
 	FkSimBootMode boot_mode;
 	gboolean reset_on_connect;
 	gboolean trace;
+	gint serving;	       /* atomic: a client is connected */
+	GThread *client_thread; /* serves it */
 } FkSimServer;
+
+typedef struct {
+	FkSimServer *server;
+	GSocket *sock;
+} FkSimClient;
 
 static void
 fk_sim_server_trace_cb(const gchar *line, gpointer user_data)
@@ -119,6 +126,43 @@ fk_sim_server_serve(FkSimServer *server, GSocket *sock)
 }
 
 static gpointer
+fk_sim_server_client_thread(gpointer user_data)
+{
+	FkSimClient *client = user_data;
+	if (client->server->trace)
+		g_printerr("client connected\n");
+	fk_sim_server_serve(client->server, client->sock);
+	if (client->server->trace)
+		g_printerr("client disconnected\n");
+	g_atomic_int_set(&client->server->serving, 0);
+	g_object_unref(client->sock);
+	g_free(client);
+	return NULL;
+}
+
+/* tells a client that came while another is connected that the port is in use, in ser2net's
+ * words, and hangs up; what the client sent is read first, since closing a socket with unread
+ * input resets the connection and the client would never see the words */
+static gpointer
+fk_sim_server_busy_thread(gpointer user_data)
+{
+	g_autoptr(GSocket) sock = user_data;
+	static const gchar busy[] = "Port already in use\r\n";
+	gint64 deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+	gchar buf[1024];
+
+	fk_sim_server_send(sock, (const guint8 *)busy, sizeof(busy) - 1, NULL);
+	g_socket_shutdown(sock, FALSE, TRUE, NULL);
+	while (g_get_monotonic_time() < deadline &&
+	       g_socket_condition_timed_wait(sock, G_IO_IN, deadline - g_get_monotonic_time(), NULL, NULL)) {
+		if (g_socket_receive(sock, buf, sizeof(buf), NULL, NULL) <= 0)
+			break;
+	}
+	g_socket_close(sock, NULL);
+	return NULL;
+}
+
+static gpointer
 fk_sim_server_thread(gpointer user_data)
 {
 	FkSimServer *server = user_data;
@@ -128,17 +172,31 @@ fk_sim_server_thread(gpointer user_data)
 									   NULL,
 									   server->cancellable,
 									   &error_local);
+		FkSimClient *client;
 		if (sock == NULL) {
 			if (!g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 				g_printerr("flashkeep-sim: accept failed: %s\n", error_local->message);
 			continue;
 		}
-		if (server->trace)
-			g_printerr("client connected\n");
-		fk_sim_server_serve(server, sock);
-		if (server->trace)
-			g_printerr("client disconnected\n");
+		/* one client at a time, like a serial port; the others are told so at once, in
+		 * ser2net's words, instead of waiting in the queue for a chip that never answers */
+		if (g_atomic_int_get(&server->serving)) {
+			if (server->trace)
+				g_printerr("client turned away: port in use\n");
+			g_thread_unref(g_thread_new("flashkeep-sim-busy", fk_sim_server_busy_thread,
+						    g_steal_pointer(&sock)));
+			continue;
+		}
+		if (server->client_thread != NULL)
+			g_thread_join(g_steal_pointer(&server->client_thread));
+		g_atomic_int_set(&server->serving, 1);
+		client = g_new0(FkSimClient, 1);
+		client->server = server;
+		client->sock = g_steal_pointer(&sock);
+		server->client_thread = g_thread_new("flashkeep-sim-client", fk_sim_server_client_thread, client);
 	}
+	if (server->client_thread != NULL)
+		g_thread_join(g_steal_pointer(&server->client_thread));
 	return NULL;
 }
 
