@@ -6,6 +6,7 @@
 
 #include "fk-device.h"
 #include "fk-error.h"
+#include "fk-loader.h"
 #include "fk-mem.h"
 #include "fk-packet.h"
 #include "fk-protocol.h"
@@ -13,12 +14,7 @@
 #include "fk-stub.h"
 
 #define FK_CONNECT_ATTEMPTS	 7
-#define FK_SYNC_TRIES		 5
 #define FK_WRITE_BLOCK_ATTEMPTS	 3
-#define FK_MAX_SKIPPED_FRAMES	 100
-#define FK_MAX_FRAME		 (0x4000 + 0x400)
-#define FK_GARBAGE_LIMIT	 48
-#define FK_TIMEOUT_SYNC_EXTRA_MS 300
 #define FK_READ_PIECE		 (64 * 1024)
 #define FK_MAX_RECOVERIES	 16 /* per operation */
 #define FK_MAX_ATTEMPTS		 3  /* of one piece of an operation, in a row */
@@ -33,10 +29,7 @@
 
 struct _FkDevice {
 	GObject parent_instance;
-	FkTransport *transport;
-	FkSlipDecoder *decoder;
-	GByteArray *rx; /* bytes read from the transport, not yet decoded */
-	GString *boot_log;
+	FkLoader *loader; /* the transport, the framing and the commands */
 
 	/* settings */
 	FkResetMode reset_mode;
@@ -45,12 +38,8 @@ struct _FkDevice {
 	FkChipFamily expected_family;
 	guint32 spi_connection;
 	gboolean spi_connection_set;
-	FkDeviceLogFunc log_func;
-	gpointer log_data;
 
 	/* state */
-	gboolean connected;
-	FkLoaderKind loader;
 	const FkChipInfo *chip;
 	gchar *description;
 	guint8 mac[6];
@@ -59,37 +48,24 @@ struct _FkDevice {
 	gsize flash_size;
 	gboolean is_esp8285;
 	guint current_baud;
-	gsize stray_bytes; /* received outside frames while trying to sync */
-	guint recoveries;  /* operations resumed after a fault, since the device was made */
+	guint recoveries; /* operations resumed after a fault, since the device was made */
 };
 
 G_DEFINE_TYPE(FkDevice, fk_device, G_TYPE_OBJECT)
 
-static void G_GNUC_PRINTF(2, 3)
-fk_device_log(FkDevice *self, const gchar *fmt, ...)
-{
-	g_autofree gchar *msg = NULL;
-	va_list args;
-	va_start(args, fmt);
-	msg = g_strdup_vprintf(fmt, args);
-	va_end(args);
-	g_debug("%s", msg);
-	if (self->log_func != NULL)
-		self->log_func(msg, self->log_data);
-}
 
 FkDevice *
 fk_device_new(FkTransport *transport)
 {
 	FkDevice *self = g_object_new(FK_TYPE_DEVICE, NULL);
-	self->transport = g_object_ref(transport);
+	self->loader = fk_loader_new(transport);
 	return self;
 }
 
 FkTransport *
 fk_device_get_transport(FkDevice *self)
 {
-	return self->transport;
+	return fk_loader_get_transport(self->loader);
 }
 
 void
@@ -126,251 +102,15 @@ fk_device_set_spi_connection(FkDevice *self, guint32 value)
 void
 fk_device_set_log_func(FkDevice *self, FkDeviceLogFunc func, gpointer user_data)
 {
-	self->log_func = func;
-	self->log_data = user_data;
+	fk_loader_set_log_func(self->loader, func, user_data);
 }
 
-/* ---- framing ---- */
-
-static gboolean
-fk_device_send_frame(FkDevice *self,
-		     const guint8 *data,
-		     gsize len,
-		     GCancellable *cancellable,
-		     GError **error)
-{
-	g_autoptr(GByteArray) wire = g_byte_array_sized_new(len * 2 + 2);
-	fk_slip_encode(wire, data, len);
-	return fk_transport_write(self->transport, wire->data, wire->len, cancellable, error);
-}
-
-/* what text among the bytes outside frames says happened to the chip, or NULL */
-static const gchar *
-fk_device_garbage_says(FkDevice *self)
-{
-	gsize len = 0;
-	const gchar *garbage = fk_slip_decoder_get_garbage(self->decoder, &len);
-
-	if (g_strstr_len(garbage, (gssize)len, "Guru Meditation") != NULL ||
-	    g_strstr_len(garbage, (gssize)len, "Fatal exception") != NULL)
-		return "the chip crashed (it printed a panic message)";
-	if (g_strstr_len(garbage, (gssize)len, "rst:") != NULL || g_strstr_len(garbage, (gssize)len, "ets ") != NULL ||
-	    g_strstr_len(garbage, (gssize)len, "boot mode:") != NULL)
-		return "the chip restarted during the operation (it printed its boot messages)";
-	return NULL;
-}
-
-/* once connected, the loader sends nothing but frames: text between them means the chip
- * restarted or crashed, and waiting for a reply is pointless */
-static gboolean
-fk_device_check_garbage(FkDevice *self, GError **error)
-{
-	gsize len = 0;
-	const gchar *says;
-
-	fk_slip_decoder_get_garbage(self->decoder, &len);
-	if (!self->connected || len == 0)
-		return TRUE;
-	says = fk_device_garbage_says(self);
-	if (says != NULL) {
-		g_set_error_literal(error, FK_ERROR, FK_ERROR_CHIP_RESET, says);
-		return FALSE;
-	}
-	/* the ESP8266 prints its boot messages at 74880 baud, where they are noise; so is a frame
-	 * whose opening byte was corrupted */
-	if (len >= FK_GARBAGE_LIMIT) {
-		g_set_error(error,
-			    FK_PROTOCOL_ERROR,
-			    FK_PROTOCOL_ERROR_GARBAGE,
-			    "the chip sent %" G_GSIZE_FORMAT " bytes outside the protocol: it restarted, or "
-			    "the link corrupts data",
-			    len);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* the next SLIP frame, waiting at most @timeout_ms */
-static GByteArray *
-fk_device_read_frame(FkDevice *self, guint timeout_ms, GCancellable *cancellable, GError **error)
-{
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-
-	for (;;) {
-		guint8 buf[4096];
-		gssize rc;
-		gint64 now;
-
-		if (self->rx->len > 0) {
-			gsize consumed = 0;
-			FkSlipResult res = fk_slip_decoder_feed(self->decoder,
-								self->rx->data,
-								self->rx->len,
-								&consumed,
-								error);
-			g_byte_array_remove_range(self->rx, 0, consumed);
-			if (res == FK_SLIP_RESULT_FRAME)
-				return fk_slip_decoder_take_frame(self->decoder);
-			if (res == FK_SLIP_RESULT_ERROR)
-				return NULL;
-			if (!fk_device_check_garbage(self, error))
-				return NULL;
-		}
-		now = g_get_monotonic_time();
-		if (now >= deadline) {
-			g_set_error(error,
-				    FK_ERROR,
-				    FK_ERROR_TIMEOUT,
-				    "no reply from the chip within %u ms",
-				    timeout_ms);
-			return NULL;
-		}
-		rc = fk_transport_read(self->transport,
-				       buf,
-				       sizeof(buf),
-				       (guint)MAX((deadline - now) / 1000, 1),
-				       cancellable,
-				       error);
-		if (rc < 0)
-			return NULL;
-		if (rc > 0)
-			g_byte_array_append(self->rx, buf, (guint)rc);
-	}
-}
-
-static gboolean
-fk_device_flush_input(FkDevice *self, GError **error)
-{
-	g_byte_array_set_size(self->rx, 0);
-	fk_slip_decoder_reset(self->decoder);
-	return fk_transport_flush_input(self->transport, error);
-}
-
-/* a panic message or a boot banner among stray bytes explains a failure */
-static void
-fk_device_explain_garbage(FkDevice *self, GError **error)
-{
-	const gchar *says;
-	if (error == NULL || *error == NULL || g_error_matches(*error, FK_ERROR, FK_ERROR_CHIP_RESET))
-		return;
-	says = fk_device_garbage_says(self);
-	if (says != NULL)
-		g_prefix_error(error, "%s: ", says);
-}
-
-typedef struct {
-	guint8 op;
-	const guint8 *data;
-	gsize len;
-	guint32 checksum;
-	guint timeout_ms;
-	gsize payload_len; /* expected response payload before the status bytes */
-	gboolean no_status_check;
-} FkCommand;
-
-/* sends a command and returns its response frame (status checked) */
-static GByteArray *
-fk_device_command_full(FkDevice *self,
-		       const FkCommand *cmd,
-		       guint32 *value,
-		       GCancellable *cancellable,
-		       GError **error)
-{
-	g_autoptr(GByteArray) pkt = fk_packet_build_command(cmd->op, cmd->data, cmd->len, cmd->checksum);
-
-	fk_slip_decoder_clear_garbage(self->decoder);
-	if (!fk_device_send_frame(self, pkt->data, pkt->len, cancellable, error))
-		return NULL;
-
-	for (guint i = 0; i < FK_MAX_SKIPPED_FRAMES; i++) {
-		g_autoptr(GByteArray) frame = NULL;
-		g_autoptr(GError) error_local = NULL;
-		FkResponse resp;
-
-		frame = fk_device_read_frame(self, cmd->timeout_ms, cancellable, &error_local);
-		if (frame == NULL) {
-			if (g_error_matches(error_local, FK_ERROR, FK_ERROR_TIMEOUT)) {
-				g_clear_error(&error_local);
-				g_set_error(&error_local,
-					    FK_ERROR,
-					    FK_ERROR_TIMEOUT,
-					    "no reply to %s within %u ms",
-					    fk_opcode_to_string(cmd->op),
-					    cmd->timeout_ms);
-			}
-			fk_device_explain_garbage(self, &error_local);
-			g_propagate_error(error, g_steal_pointer(&error_local));
-			return NULL;
-		}
-		if (!fk_packet_parse_response(frame->data, frame->len, &resp))
-			continue;
-		if (resp.op != cmd->op) {
-			if (fk_response_is_rejection(&resp) && self->loader != FK_LOADER_STUB) {
-				/* the ROM repeats its rejection: let it finish, then drop it all */
-				g_usleep(200 * 1000);
-				if (!fk_device_flush_input(self, error))
-					return NULL;
-				g_set_error(error,
-					    FK_PROTOCOL_ERROR,
-					    FK_PROTOCOL_ERROR_UNSUPPORTED_COMMAND,
-					    "the loader does not support %s",
-					    fk_opcode_to_string(cmd->op));
-				return NULL;
-			}
-			continue;
-		}
-		if (value != NULL)
-			*value = resp.value;
-		if (!cmd->no_status_check &&
-		    !fk_response_check_status(&resp, cmd->op, cmd->payload_len, self->loader, error))
-			return NULL;
-		return g_steal_pointer(&frame);
-	}
-	g_set_error(error,
-		    FK_PROTOCOL_ERROR,
-		    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,
-		    "no response to %s among %u frames",
-		    fk_opcode_to_string(cmd->op),
-		    (guint)FK_MAX_SKIPPED_FRAMES);
-	return NULL;
-}
-
-static gboolean
-fk_device_command(FkDevice *self,
-		  guint8 op,
-		  const guint8 *data,
-		  gsize len,
-		  guint timeout_ms,
-		  GCancellable *cancellable,
-		  GError **error)
-{
-	FkCommand cmd = {.op = op, .data = data, .len = len, .timeout_ms = timeout_ms};
-	g_autoptr(GByteArray) frame = fk_device_command_full(self, &cmd, NULL, cancellable, error);
-	return frame != NULL;
-}
-
-static gboolean
-fk_device_is_unsupported(const GError *error)
-{
-	return g_error_matches(error, FK_PROTOCOL_ERROR, FK_PROTOCOL_ERROR_UNSUPPORTED_COMMAND) ||
-	       g_error_matches(error, FK_DEVICE_ERROR, FK_DEVICE_ERROR_INVALID_MESSAGE) ||
-	       g_error_matches(error, FK_DEVICE_ERROR, FK_DEVICE_ERROR_STUB_INVALID_COMMAND) ||
-	       g_error_matches(error, FK_DEVICE_ERROR, FK_DEVICE_ERROR_STUB_CMD_NOT_IMPLEMENTED);
-}
+/* ---- registers ---- */
 
 gboolean
 fk_device_read_reg(FkDevice *self, guint32 addr, guint32 *value, GCancellable *cancellable, GError **error)
 {
-	guint8 buf[4];
-	FkCommand cmd = {.op = FK_OP_READ_REG, .data = buf, .len = 4, .timeout_ms = FK_TIMEOUT_DEFAULT_MS};
-	g_autoptr(GByteArray) frame = NULL;
-	fk_memwrite_u32le(buf, addr);
-	frame = fk_device_command_full(self, &cmd, value, cancellable, error);
-	if (frame == NULL) {
-		g_prefix_error(error, "failed to read register 0x%08x: ", addr);
-		return FALSE;
-	}
-	return TRUE;
+	return fk_loader_read_reg(self->loader, addr, value, cancellable, error);
 }
 
 gboolean
@@ -382,16 +122,7 @@ fk_device_write_reg(FkDevice *self,
 		    GCancellable *cancellable,
 		    GError **error)
 {
-	guint8 buf[16];
-	fk_memwrite_u32le(buf, addr);
-	fk_memwrite_u32le(buf + 4, value);
-	fk_memwrite_u32le(buf + 8, mask);
-	fk_memwrite_u32le(buf + 12, delay_us);
-	if (!fk_device_command(self, FK_OP_WRITE_REG, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error)) {
-		g_prefix_error(error, "failed to write register 0x%08x: ", addr);
-		return FALSE;
-	}
-	return TRUE;
+	return fk_loader_write_reg(self->loader, addr, value, mask, delay_us, cancellable, error);
 }
 
 /* ---- connecting ---- */
@@ -405,7 +136,7 @@ typedef enum {
 static gboolean
 fk_device_set_lines(FkDevice *self, gboolean dtr, gboolean rts, GError **error)
 {
-	return fk_transport_set_lines(self->transport, dtr, rts, error);
+	return fk_transport_set_lines(fk_loader_get_transport(self->loader), dtr, rts, error);
 }
 
 static gboolean
@@ -451,45 +182,6 @@ fk_device_pulse(FkDevice *self, FkPulse pulse, guint delay_ms, GError **error)
 	}
 }
 
-/* one SYNC: the first reply within 100 ms, then the seven others */
-static gboolean
-fk_device_sync(FkDevice *self, gboolean *stub_detected, GCancellable *cancellable, GError **error)
-{
-	guint8 payload[FK_SYNC_PAYLOAD_LEN] = {0x07, 0x07, 0x12, 0x20};
-	FkCommand cmd = {.op = FK_OP_SYNC,
-			 .data = payload,
-			 .len = sizeof(payload),
-			 .timeout_ms = FK_TIMEOUT_SYNC_MS,
-			 .no_status_check = TRUE};
-	g_autoptr(GByteArray) frame = NULL;
-	guint32 value = 0;
-	gboolean all_zero;
-
-	memset(payload + 4, 0x55, sizeof(payload) - 4);
-	frame = fk_device_command_full(self, &cmd, &value, cancellable, error);
-	if (frame == NULL)
-		return FALSE;
-	all_zero = value == 0;
-	for (guint i = 0; i < 7; i++) {
-		g_autoptr(GByteArray) extra = NULL;
-		FkResponse resp;
-		/* they follow the first at once: a missing one is a broken link, not a slow chip
-		 * (a network bridge gets more time) */
-		extra = fk_device_read_frame(self,
-					     fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_TCP
-						 ? FK_TIMEOUT_DEFAULT_MS
-						 : FK_TIMEOUT_SYNC_EXTRA_MS,
-					     cancellable,
-					     error);
-		if (extra == NULL)
-			return FALSE;
-		if (fk_packet_parse_response(extra->data, extra->len, &resp))
-			all_zero = all_zero && resp.value == 0;
-	}
-	*stub_detected = all_zero;
-	return TRUE;
-}
-
 /* collects what the chip printed right after the reset */
 static void
 fk_device_read_boot_log(FkDevice *self, GCancellable *cancellable)
@@ -501,12 +193,12 @@ fk_device_read_boot_log(FkDevice *self, GCancellable *cancellable)
 		gint64 now = g_get_monotonic_time();
 		if (now >= deadline)
 			break;
-		rc = fk_transport_read(self->transport, buf, sizeof(buf), (guint)((deadline - now) / 1000) + 1, cancellable, NULL);
+		rc = fk_transport_read(fk_loader_get_transport(self->loader), buf, sizeof(buf), (guint)((deadline - now) / 1000) + 1, cancellable, NULL);
 		if (rc <= 0)
 			break;
 		for (gssize i = 0; i < rc; i++) {
-			if (self->boot_log->len < 8192)
-				g_string_append_c(self->boot_log, buf[i] ? (gchar)buf[i] : '.');
+			if (fk_loader_get_boot_log(self->loader)->len < 8192)
+				g_string_append_c(fk_loader_get_boot_log(self->loader), buf[i] ? (gchar)buf[i] : '.');
 		}
 	}
 }
@@ -520,35 +212,14 @@ fk_device_sync_attempt(FkDevice *self,
 		       GCancellable *cancellable,
 		       GError **error)
 {
-	g_autoptr(GError) error_local = NULL;
-
-	if (!fk_device_flush_input(self, error))
+	if (!fk_loader_flush_input(self->loader, error))
 		return FALSE;
 	if (reset) {
 		if (!fk_device_pulse(self, pulse, delay_ms, error))
 			return FALSE;
 		fk_device_read_boot_log(self, cancellable);
 	}
-	for (guint i = 0; i < FK_SYNC_TRIES; i++) {
-		g_clear_error(&error_local);
-		if (!fk_device_flush_input(self, error))
-			return FALSE;
-		if (fk_device_sync(self, stub_detected, cancellable, &error_local))
-			return TRUE;
-		{
-			gsize stray = 0;
-			fk_slip_decoder_get_garbage(self->decoder, &stray);
-			self->stray_bytes += stray;
-		}
-		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
-			g_propagate_error(error, g_steal_pointer(&error_local));
-			return FALSE;
-		}
-		g_usleep(50 * 1000);
-	}
-	g_propagate_error(error, g_steal_pointer(&error_local));
-	return FALSE;
+	return fk_loader_sync_tries(self->loader, stub_detected, cancellable, error);
 }
 
 static void
@@ -558,7 +229,7 @@ fk_device_set_no_sync_error(FkDevice *self, GError **error)
 	    g_regex_new("boot:(0x[0-9a-fA-F]+)(.*waiting for download)?", G_REGEX_DOTALL, 0, NULL);
 	g_autoptr(GMatchInfo) match = NULL;
 
-	if (g_regex_match(regex, self->boot_log->str, 0, &match)) {
+	if (g_regex_match(regex, fk_loader_get_boot_log(self->loader)->str, 0, &match)) {
 		g_autofree gchar *boot = g_match_info_fetch(match, 1);
 		g_autofree gchar *wait = g_match_info_fetch(match, 2);
 		if (wait != NULL && wait[0] != '\0') {
@@ -580,14 +251,14 @@ fk_device_set_no_sync_error(FkDevice *self, GError **error)
 			    boot);
 		return;
 	}
-	if (self->stray_bytes >= FK_GARBAGE_LIMIT) {
+	if (fk_loader_get_stray_bytes(self->loader) >= FK_GARBAGE_LIMIT) {
 		g_set_error(error,
 			    FK_ERROR,
 			    FK_ERROR_NO_SYNC,
 			    "No reply from the chip in the loader protocol, only %" G_GSIZE_FORMAT " bytes of "
 			    "noise: the baud rates do not match (a flasher stub left running at another rate "
 			    "needs a reset of the board), or this port is not an ESP in download mode",
-			    self->stray_bytes);
+			    fk_loader_get_stray_bytes(self->loader));
 		return;
 	}
 	g_set_error_literal(error,
@@ -606,15 +277,14 @@ fk_device_reset_and_sync(FkDevice *self, gboolean *stub_detected, GCancellable *
 	gboolean reset = TRUE;
 	g_autoptr(GError) error_local = NULL;
 
-	g_string_truncate(self->boot_log, 0);
-	self->stray_bytes = 0;
-	if (self->reset_mode == FK_RESET_NONE || !fk_transport_has_modem_lines(self->transport)) {
+	fk_loader_clear_boot_log(self->loader);
+	if (self->reset_mode == FK_RESET_NONE || !fk_transport_has_modem_lines(fk_loader_get_transport(self->loader))) {
 		reset = FALSE;
 		pulses[n_strategies] = FK_PULSE_CLASSIC;
 		delays[n_strategies++] = 0;
 	} else if (self->reset_mode == FK_RESET_USB_JTAG ||
-		   (fk_transport_get_usb_vid(self->transport) == FK_USB_JTAG_VID &&
-		    fk_transport_get_usb_pid(self->transport) == FK_USB_JTAG_PID)) {
+		   (fk_transport_get_usb_vid(fk_loader_get_transport(self->loader)) == FK_USB_JTAG_VID &&
+		    fk_transport_get_usb_pid(fk_loader_get_transport(self->loader)) == FK_USB_JTAG_PID)) {
 		pulses[n_strategies] = FK_PULSE_USB_JTAG;
 		delays[n_strategies++] = 0;
 	} else {
@@ -640,7 +310,7 @@ fk_device_reset_and_sync(FkDevice *self, gboolean *stub_detected, GCancellable *
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return FALSE;
 		}
-		fk_device_log(self, "no reply to SYNC (attempt %u of %u)", attempt + 1, (guint)FK_CONNECT_ATTEMPTS);
+		fk_loader_log(self->loader, "no reply to SYNC (attempt %u of %u)", attempt + 1, (guint)FK_CONNECT_ATTEMPTS);
 	}
 	fk_device_set_no_sync_error(self, error);
 	return FALSE;
@@ -654,7 +324,7 @@ fk_device_detect_chip(FkDevice *self, GCancellable *cancellable, GError **error)
 	g_autoptr(GError) error_local = NULL;
 	guint32 magic = 0;
 
-	frame = fk_device_command_full(self, &cmd, NULL, cancellable, &error_local);
+	frame = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, &error_local);
 	if (frame != NULL) {
 		FkResponse resp;
 		if (fk_packet_parse_response(frame->data, frame->len, &resp) && resp.data_len >= 22) {
@@ -662,14 +332,14 @@ fk_device_detect_chip(FkDevice *self, GCancellable *cancellable, GError **error)
 			self->chip = fk_chip_by_image_id(chip_id);
 			if (self->chip != NULL)
 				return TRUE;
-			fk_device_log(self, "unknown chip id %u in the security info", chip_id);
+			fk_loader_log(self->loader, "unknown chip id %u in the security info", chip_id);
 		}
 	} else if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
 		   g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
 		g_propagate_error(error, g_steal_pointer(&error_local));
 		return FALSE;
 	}
-	if (!fk_device_read_reg(self, FK_CHIP_DETECT_MAGIC_REG, &magic, cancellable, error))
+	if (!fk_loader_read_reg(self->loader, FK_CHIP_DETECT_MAGIC_REG, &magic, cancellable, error))
 		return FALSE;
 	self->chip = fk_chip_by_magic(magic);
 	if (self->chip == NULL) {
@@ -689,10 +359,10 @@ fk_device_read_mac(FkDevice *self, GCancellable *cancellable, GError **error)
 	guint32 m0 = 0, m1 = 0, m3 = 0;
 	if (self->chip->family == FK_CHIP_ESP8266) {
 		guint32 m2 = 0;
-		if (!fk_device_read_reg(self, 0x3FF00050, &m0, cancellable, error) ||
-		    !fk_device_read_reg(self, 0x3FF00054, &m1, cancellable, error) ||
-		    !fk_device_read_reg(self, 0x3FF00058, &m2, cancellable, error) ||
-		    !fk_device_read_reg(self, 0x3FF0005C, &m3, cancellable, error))
+		if (!fk_loader_read_reg(self->loader, 0x3FF00050, &m0, cancellable, error) ||
+		    !fk_loader_read_reg(self->loader, 0x3FF00054, &m1, cancellable, error) ||
+		    !fk_loader_read_reg(self->loader, 0x3FF00058, &m2, cancellable, error) ||
+		    !fk_loader_read_reg(self->loader, 0x3FF0005C, &m3, cancellable, error))
 			return FALSE;
 		if (m3 != 0) {
 			self->mac[0] = (m3 >> 16) & 0xFF;
@@ -717,8 +387,8 @@ fk_device_read_mac(FkDevice *self, GCancellable *cancellable, GError **error)
 		self->is_esp8285 = (m0 & (1u << 4)) != 0 || (m2 & (1u << 16)) != 0;
 		return TRUE;
 	}
-	if (!fk_device_read_reg(self, self->chip->mac_reg, &m0, cancellable, error) ||
-	    !fk_device_read_reg(self, self->chip->mac_reg + 4, &m1, cancellable, error))
+	if (!fk_loader_read_reg(self->loader, self->chip->mac_reg, &m0, cancellable, error) ||
+	    !fk_loader_read_reg(self->loader, self->chip->mac_reg + 4, &m1, cancellable, error))
 		return FALSE;
 	self->mac[0] = (m1 >> 8) & 0xFF;
 	self->mac[1] = m1 & 0xFF;
@@ -738,7 +408,7 @@ fk_device_read_crystal(FkDevice *self, GCancellable *cancellable, GError **error
 		self->crystal_mhz = self->chip->fixed_xtal_mhz;
 		return TRUE;
 	}
-	if (!fk_device_read_reg(self, self->chip->uart_clkdiv_reg, &div, cancellable, error))
+	if (!fk_loader_read_reg(self->loader, self->chip->uart_clkdiv_reg, &div, cancellable, error))
 		return FALSE;
 	div &= 0xFFFFF;
 	est = (gdouble)self->current_baud * div / 1e6 / self->chip->xtal_divider;
@@ -749,7 +419,7 @@ fk_device_read_crystal(FkDevice *self, GCancellable *cancellable, GError **error
 	else
 		self->crystal_mhz = 26;
 	if (ABS(est - self->crystal_mhz) > 1)
-		fk_device_log(self, "crystal estimate %.1f MHz is far from %u MHz", est, self->crystal_mhz);
+		fk_loader_log(self->loader, "crystal estimate %.1f MHz is far from %u MHz", est, self->crystal_mhz);
 	return TRUE;
 }
 
@@ -761,9 +431,9 @@ fk_device_describe_esp32(FkDevice *self, GCancellable *cancellable, GError **err
 	guint pkg, major, minor;
 	gboolean single = FALSE;
 	const gchar *name;
-	if (!fk_device_read_reg(self, 0x3FF5A00C, &w3, cancellable, error) ||
-	    !fk_device_read_reg(self, 0x3FF5A014, &w5, cancellable, error) ||
-	    !fk_device_read_reg(self, 0x3FF6607C, &date, cancellable, error))
+	if (!fk_loader_read_reg(self->loader, 0x3FF5A00C, &w3, cancellable, error) ||
+	    !fk_loader_read_reg(self->loader, 0x3FF5A014, &w5, cancellable, error) ||
+	    !fk_loader_read_reg(self->loader, 0x3FF6607C, &date, cancellable, error))
 		return NULL;
 	pkg = ((w3 >> 9) & 0x7) | (((w3 >> 2) & 0x1) << 3);
 	single = (w3 & 0x1) != 0;
@@ -849,8 +519,8 @@ fk_device_disable_watchdogs(FkDevice *self, GCancellable *cancellable, GError **
 {
 	const FkWatchdogRegs *regs = NULL;
 	guint32 conf = 0;
-	if (fk_transport_get_usb_vid(self->transport) != FK_USB_JTAG_VID ||
-	    fk_transport_get_usb_pid(self->transport) != FK_USB_JTAG_PID)
+	if (fk_transport_get_usb_vid(fk_loader_get_transport(self->loader)) != FK_USB_JTAG_VID ||
+	    fk_transport_get_usb_pid(fk_loader_get_transport(self->loader)) != FK_USB_JTAG_PID)
 		return TRUE;
 	for (guint i = 0; i < G_N_ELEMENTS(watchdog_regs); i++) {
 		if (watchdog_regs[i].family == self->chip->family)
@@ -858,14 +528,14 @@ fk_device_disable_watchdogs(FkDevice *self, GCancellable *cancellable, GError **
 	}
 	if (regs == NULL)
 		return TRUE;
-	fk_device_log(self, "disabling the watchdogs (USB-Serial/JTAG port)");
-	return fk_device_write_reg(self, regs->wdt_wprotect, FK_WDT_WKEY, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_device_write_reg(self, regs->wdt_config0, 0, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_device_write_reg(self, regs->wdt_wprotect, 0, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_device_write_reg(self, regs->swd_wprotect, regs->swd_key, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_device_read_reg(self, regs->swd_conf, &conf, cancellable, error) &&
-	       fk_device_write_reg(self, regs->swd_conf, conf | regs->swd_bit, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_device_write_reg(self, regs->swd_wprotect, 0, 0xFFFFFFFF, 0, cancellable, error);
+	fk_loader_log(self->loader, "disabling the watchdogs (USB-Serial/JTAG port)");
+	return fk_loader_write_reg(self->loader, regs->wdt_wprotect, FK_WDT_WKEY, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_loader_write_reg(self->loader, regs->wdt_config0, 0, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_loader_write_reg(self->loader, regs->wdt_wprotect, 0, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_loader_write_reg(self->loader, regs->swd_wprotect, regs->swd_key, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_loader_read_reg(self->loader, regs->swd_conf, &conf, cancellable, error) &&
+	       fk_loader_write_reg(self->loader, regs->swd_conf, conf | regs->swd_bit, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_loader_write_reg(self->loader, regs->swd_wprotect, 0, 0xFFFFFFFF, 0, cancellable, error);
 }
 
 static gboolean
@@ -880,7 +550,7 @@ fk_device_upload_segment(FkDevice *self, guint32 addr, GBytes *segment, GCancell
 	fk_memwrite_u32le(begin + 4, blocks);
 	fk_memwrite_u32le(begin + 8, FK_RAM_BLOCK_SIZE);
 	fk_memwrite_u32le(begin + 12, addr);
-	if (!fk_device_command(self, FK_OP_MEM_BEGIN, begin, sizeof(begin), FK_TIMEOUT_DEFAULT_MS, cancellable, error))
+	if (!fk_loader_command(self->loader, FK_OP_MEM_BEGIN, begin, sizeof(begin), FK_TIMEOUT_DEFAULT_MS, cancellable, error))
 		return FALSE;
 	for (guint seq = 0; seq < blocks; seq++) {
 		gsize chunk = MIN(FK_RAM_BLOCK_SIZE, len - seq * FK_RAM_BLOCK_SIZE);
@@ -896,7 +566,7 @@ fk_device_upload_segment(FkDevice *self, guint32 addr, GBytes *segment, GCancell
 		cmd.data = buf->data;
 		cmd.len = buf->len;
 		cmd.checksum = fk_checksum(src, chunk);
-		frame = fk_device_command_full(self, &cmd, NULL, cancellable, error);
+		frame = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, error);
 		if (frame == NULL)
 			return FALSE;
 	}
@@ -911,7 +581,7 @@ fk_device_run_stub(FkDevice *self, const FkStub *stub, GCancellable *cancellable
 	g_autoptr(GByteArray) reply = NULL;
 	gint64 deadline;
 
-	fk_device_log(self, "uploading the flasher stub from %s", stub->path);
+	fk_loader_log(self->loader, "uploading the flasher stub from %s", stub->path);
 	if (!fk_device_upload_segment(self, stub->text_start, stub->text, cancellable, error))
 		return FALSE;
 	if (stub->data != NULL &&
@@ -920,7 +590,7 @@ fk_device_run_stub(FkDevice *self, const FkStub *stub, GCancellable *cancellable
 	fk_memwrite_u32le(end, 0); /* 0 = execute */
 	fk_memwrite_u32le(end + 4, stub->entry);
 	/* the ROM may jump before it replies: a missing reply is fine */
-	reply = fk_device_command_full(self, &cmd, NULL, cancellable, NULL);
+	reply = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, NULL);
 	if (g_cancellable_set_error_if_cancelled(cancellable, error))
 		return FALSE;
 	deadline = g_get_monotonic_time() + FK_TIMEOUT_DEFAULT_MS * 1000;
@@ -934,7 +604,7 @@ fk_device_run_stub(FkDevice *self, const FkStub *stub, GCancellable *cancellable
 					    "the flasher stub did not start (no greeting)");
 			return FALSE;
 		}
-		frame = fk_device_read_frame(self, (guint)((deadline - now) / 1000) + 1, cancellable, error);
+		frame = fk_loader_read_frame(self->loader, (guint)((deadline - now) / 1000) + 1, cancellable, error);
 		if (frame == NULL) {
 			g_prefix_error(error, "the flasher stub did not start: ");
 			return FALSE;
@@ -951,8 +621,8 @@ fk_device_run_stub(FkDevice *self, const FkStub *stub, GCancellable *cancellable
 			    frame->len);
 		return FALSE;
 	}
-	self->loader = FK_LOADER_STUB;
-	fk_device_log(self, "flasher stub running");
+	fk_loader_set_kind(self->loader, FK_LOADER_STUB);
+	fk_loader_log(self->loader, "flasher stub running");
 	return TRUE;
 }
 
@@ -966,20 +636,20 @@ fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error)
 	/* the target is only below the current rate when a failing link is slowed down */
 	if (self->target_baud == 0 || self->target_baud == self->current_baud)
 		return TRUE;
-	if (fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_TCP) {
-		fk_device_log(self, "staying at the bridge's rate: a raw TCP link cannot change the baud rate");
+	if (fk_transport_get_kind(fk_loader_get_transport(self->loader)) == FK_TRANSPORT_KIND_TCP) {
+		fk_loader_log(self->loader, "staying at the bridge's rate: a raw TCP link cannot change the baud rate");
 		return TRUE;
 	}
-	if (self->loader == FK_LOADER_ROM8266) {
-		fk_device_log(self, "the ESP8266 ROM cannot change the baud rate: staying at %u", self->current_baud);
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266) {
+		fk_loader_log(self->loader, "the ESP8266 ROM cannot change the baud rate: staying at %u", self->current_baud);
 		return TRUE;
 	}
-	if (self->loader == FK_LOADER_ROM32 && self->chip->family == FK_CHIP_ESP32) {
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM32 && self->chip->family == FK_CHIP_ESP32) {
 		/* the ESP32 ROM derives its divider from a drifting crystal estimate */
 		guint32 r1 = 0, r2 = 0;
 		guint64 f_rom, f_valid;
-		if (!fk_device_read_reg(self, 0x3FF5F06C, &r1, cancellable, error) ||
-		    !fk_device_read_reg(self, 0x3FF5A010, &r2, cancellable, error))
+		if (!fk_loader_read_reg(self->loader, 0x3FF5F06C, &r1, cancellable, error) ||
+		    !fk_loader_read_reg(self->loader, 0x3FF5A010, &r2, cancellable, error))
 			return FALSE;
 		f_rom = (guint64)((r1 >> 7) & 0x01FFFFFF) * 15625 * (r2 & 0xFF) / 40;
 		f_valid = f_rom > 33000000 ? 40000000 : 26000000;
@@ -987,22 +657,22 @@ fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error)
 			new_value = (guint32)((guint64)self->target_baud * f_rom / f_valid);
 	}
 	fk_memwrite_u32le(buf, new_value);
-	fk_memwrite_u32le(buf + 4, self->loader == FK_LOADER_STUB ? self->current_baud : 0);
-	if (!fk_device_command(self, FK_OP_CHANGE_BAUDRATE, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, &error_local)) {
-		if (fk_device_is_unsupported(error_local)) {
-			fk_device_log(self, "the loader cannot change the baud rate: staying at %u", self->current_baud);
+	fk_memwrite_u32le(buf + 4, fk_loader_get_kind(self->loader) == FK_LOADER_STUB ? self->current_baud : 0);
+	if (!fk_loader_command(self->loader, FK_OP_CHANGE_BAUDRATE, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, &error_local)) {
+		if (fk_loader_is_unsupported(error_local)) {
+			fk_loader_log(self->loader, "the loader cannot change the baud rate: staying at %u", self->current_baud);
 			return TRUE;
 		}
 		g_propagate_prefixed_error(error, g_steal_pointer(&error_local), "failed to change the baud rate: ");
 		return FALSE;
 	}
-	if (!fk_transport_set_baud(self->transport, self->target_baud, error))
+	if (!fk_transport_set_baud(fk_loader_get_transport(self->loader), self->target_baud, error))
 		return FALSE;
 	g_usleep(50 * 1000);
-	if (!fk_device_flush_input(self, error))
+	if (!fk_loader_flush_input(self->loader, error))
 		return FALSE;
 	self->current_baud = self->target_baud;
-	fk_device_log(self, "changed the baud rate to %u", self->current_baud);
+	fk_loader_log(self->loader, "changed the baud rate to %u", self->current_baud);
 	return TRUE;
 }
 
@@ -1038,26 +708,26 @@ fk_device_spiflash_command(FkDevice *self, guint8 op, guint read_bits, guint32 *
 		w0_reg = base + 0x58;
 		break;
 	}
-	if (!fk_device_read_reg(self, usr_reg, &old_usr, cancellable, error) ||
-	    !fk_device_read_reg(self, usr2_reg, &old_usr2, cancellable, error))
+	if (!fk_loader_read_reg(self->loader, usr_reg, &old_usr, cancellable, error) ||
+	    !fk_loader_read_reg(self->loader, usr2_reg, &old_usr2, cancellable, error))
 		return FALSE;
 	if (read_bits > 0)
 		flags |= FK_SPI_USR_MISO;
 	if (self->chip->spi_layout == FK_SPI_LAYOUT_ESP8266) {
 		guint32 usr1 = read_bits > 0 ? (read_bits - 1) << 8 : 0;
-		if (!fk_device_write_reg(self, usr1_reg, usr1, 0xFFFFFFFF, 0, cancellable, error))
+		if (!fk_loader_write_reg(self->loader, usr1_reg, usr1, 0xFFFFFFFF, 0, cancellable, error))
 			return FALSE;
 	} else if (read_bits > 0) {
-		if (!fk_device_write_reg(self, miso_dlen_reg, read_bits - 1, 0xFFFFFFFF, 0, cancellable, error))
+		if (!fk_loader_write_reg(self->loader, miso_dlen_reg, read_bits - 1, 0xFFFFFFFF, 0, cancellable, error))
 			return FALSE;
 	}
-	if (!fk_device_write_reg(self, usr_reg, flags, 0xFFFFFFFF, 0, cancellable, error) ||
-	    !fk_device_write_reg(self, usr2_reg, (7u << 28) | op, 0xFFFFFFFF, 0, cancellable, error) ||
-	    !fk_device_write_reg(self, w0_reg, 0, 0xFFFFFFFF, 0, cancellable, error) ||
-	    !fk_device_write_reg(self, base, FK_SPI_CMD_USR, 0xFFFFFFFF, 0, cancellable, error))
+	if (!fk_loader_write_reg(self->loader, usr_reg, flags, 0xFFFFFFFF, 0, cancellable, error) ||
+	    !fk_loader_write_reg(self->loader, usr2_reg, (7u << 28) | op, 0xFFFFFFFF, 0, cancellable, error) ||
+	    !fk_loader_write_reg(self->loader, w0_reg, 0, 0xFFFFFFFF, 0, cancellable, error) ||
+	    !fk_loader_write_reg(self->loader, base, FK_SPI_CMD_USR, 0xFFFFFFFF, 0, cancellable, error))
 		return FALSE;
 	for (guint i = 0; i < 10; i++) {
-		if (!fk_device_read_reg(self, base, &cmd, cancellable, error))
+		if (!fk_loader_read_reg(self->loader, base, &cmd, cancellable, error))
 			return FALSE;
 		if ((cmd & FK_SPI_CMD_USR) == 0) {
 			done = TRUE;
@@ -1068,10 +738,10 @@ fk_device_spiflash_command(FkDevice *self, guint8 op, guint read_bits, guint32 *
 		g_set_error_literal(error, FK_ERROR, FK_ERROR_FAILED, "SPI flash command did not complete");
 		return FALSE;
 	}
-	if (!fk_device_read_reg(self, w0_reg, result, cancellable, error))
+	if (!fk_loader_read_reg(self->loader, w0_reg, result, cancellable, error))
 		return FALSE;
-	return fk_device_write_reg(self, usr_reg, old_usr, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_device_write_reg(self, usr2_reg, old_usr2, 0xFFFFFFFF, 0, cancellable, error);
+	return fk_loader_write_reg(self->loader, usr_reg, old_usr, 0xFFFFFFFF, 0, cancellable, error) &&
+	       fk_loader_write_reg(self->loader, usr2_reg, old_usr2, 0xFFFFFFFF, 0, cancellable, error);
 }
 
 static gboolean
@@ -1080,19 +750,19 @@ fk_device_attach_flash(FkDevice *self, GCancellable *cancellable, GError **error
 	guint8 buf[16] = {0};
 	guint32 value = self->spi_connection;
 
-	if (self->loader == FK_LOADER_ROM8266) {
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266) {
 		/* no SPI_ATTACH on the ESP8266 ROM: an empty FLASH_BEGIN attaches */
 		fk_memwrite_u32le(buf + 8, FK_ROM_WRITE_SIZE);
-		return fk_device_command(self, FK_OP_FLASH_BEGIN, buf, 16, FK_TIMEOUT_DEFAULT_MS, cancellable, error);
+		return fk_loader_command(self->loader, FK_OP_FLASH_BEGIN, buf, 16, FK_TIMEOUT_DEFAULT_MS, cancellable, error);
 	}
-	if (self->loader == FK_LOADER_STUB && !self->spi_connection_set)
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB && !self->spi_connection_set)
 		return TRUE; /* the stub attached the flash when it started */
 	if (!self->spi_connection_set && self->chip->family == FK_CHIP_ESP32) {
 		/* the ESP32 ROM needs the pins from the eFuses */
 		guint32 r5 = 0, r3 = 0;
 		guint32 clk, q, d, cs, hd;
-		if (!fk_device_read_reg(self, 0x3FF5A014, &r5, cancellable, error) ||
-		    !fk_device_read_reg(self, 0x3FF5A00C, &r3, cancellable, error))
+		if (!fk_loader_read_reg(self->loader, 0x3FF5A014, &r5, cancellable, error) ||
+		    !fk_loader_read_reg(self->loader, 0x3FF5A00C, &r3, cancellable, error))
 			return FALSE;
 		clk = r5 & 0x1F;
 		q = (r5 >> 5) & 0x1F;
@@ -1104,10 +774,10 @@ fk_device_attach_flash(FkDevice *self, GCancellable *cancellable, GError **error
 			    : (hd << 24) | (cs << 18) | (d << 12) | (q << 6) | clk;
 	}
 	fk_memwrite_u32le(buf, value);
-	return fk_device_command(self,
+	return fk_loader_command(self->loader,
 				 FK_OP_SPI_ATTACH,
 				 buf,
-				 self->loader == FK_LOADER_STUB ? 4 : 8,
+				 fk_loader_get_kind(self->loader) == FK_LOADER_STUB ? 4 : 8,
 				 FK_TIMEOUT_DEFAULT_MS,
 				 cancellable,
 				 error);
@@ -1119,7 +789,7 @@ fk_device_set_flash_size(FkDevice *self, gsize size, GCancellable *cancellable, 
 	guint8 buf[24];
 	/* from now on the size to check against, and to set again after a reconnect */
 	self->flash_size = size;
-	if (self->loader == FK_LOADER_ROM8266)
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266)
 		return TRUE; /* not supported, and not needed */
 	fk_memwrite_u32le(buf, 0);
 	fk_memwrite_u32le(buf + 4, size);
@@ -1127,7 +797,7 @@ fk_device_set_flash_size(FkDevice *self, gsize size, GCancellable *cancellable, 
 	fk_memwrite_u32le(buf + 12, FK_FLASH_SECTOR_SIZE);
 	fk_memwrite_u32le(buf + 16, FK_FLASH_PAGE_SIZE);
 	fk_memwrite_u32le(buf + 20, 0xFFFF);
-	if (!fk_device_command(self, FK_OP_SPI_SET_PARAMS, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error)) {
+	if (!fk_loader_command(self->loader, FK_OP_SPI_SET_PARAMS, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error)) {
 		g_prefix_error(error, "failed to set the flash parameters: ");
 		return FALSE;
 	}
@@ -1143,7 +813,7 @@ fk_device_detect_flash(FkDevice *self, GCancellable *cancellable, GError **error
 	}
 	self->flash_id &= 0xFFFFFF;
 	if (fk_flash_jedec_is_bad(self->flash_id)) {
-		fk_device_log(self,
+		fk_loader_log(self->loader,
 			      "the flash does not answer (id %06x): check the flash pins or the SPI connection setting",
 			      self->flash_id);
 		self->flash_size = 0;
@@ -1151,7 +821,7 @@ fk_device_detect_flash(FkDevice *self, GCancellable *cancellable, GError **error
 	}
 	self->flash_size = fk_flash_size_from_jedec(self->flash_id);
 	if (self->flash_size == 0)
-		fk_device_log(self, "unknown flash size in id %06x", self->flash_id);
+		fk_loader_log(self->loader, "unknown flash size in id %06x", self->flash_id);
 	return TRUE;
 }
 
@@ -1168,10 +838,10 @@ fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellab
 {
 	gboolean stub_detected = FALSE;
 
-	self->connected = FALSE;
+	fk_loader_set_connected(self->loader, FALSE);
 	self->chip = NULL;
-	self->loader = FK_LOADER_ROM32;
-	if (!fk_transport_set_baud(self->transport, initial_baud, error))
+	fk_loader_set_kind(self->loader, FK_LOADER_ROM32);
+	if (!fk_transport_set_baud(fk_loader_get_transport(self->loader), initial_baud, error))
 		return FALSE;
 	self->current_baud = initial_baud;
 
@@ -1180,15 +850,15 @@ fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellab
 			return FALSE;
 	}
 	if (stub_detected) {
-		fk_device_log(self, "a flasher stub is already running");
-		self->loader = FK_LOADER_STUB;
+		fk_loader_log(self->loader, "a flasher stub is already running");
+		fk_loader_set_kind(self->loader, FK_LOADER_STUB);
 	}
 	if (!fk_device_detect_chip(self, cancellable, error)) {
 		g_prefix_error(error, "failed to identify the chip: ");
 		return FALSE;
 	}
-	if (self->loader != FK_LOADER_STUB)
-		self->loader = self->chip->family == FK_CHIP_ESP8266 ? FK_LOADER_ROM8266 : FK_LOADER_ROM32;
+	if (fk_loader_get_kind(self->loader) != FK_LOADER_STUB)
+		fk_loader_set_kind(self->loader, self->chip->family == FK_CHIP_ESP8266 ? FK_LOADER_ROM8266 : FK_LOADER_ROM32);
 	if (self->expected_family != FK_CHIP_UNKNOWN && self->expected_family != self->chip->family) {
 		const FkChipInfo *want = fk_chip_by_family(self->expected_family);
 		g_set_error(error,
@@ -1206,10 +876,10 @@ fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellab
 		return FALSE;
 	if (!fk_device_describe(self, cancellable, error))
 		return FALSE;
-	fk_device_log(self, "detected %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", self->description,
+	fk_loader_log(self->loader, "detected %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", self->description,
 		      self->mac[0], self->mac[1], self->mac[2], self->mac[3], self->mac[4], self->mac[5]);
 
-	if (self->use_stub && self->loader != FK_LOADER_STUB) {
+	if (self->use_stub && fk_loader_get_kind(self->loader) != FK_LOADER_STUB) {
 		g_autoptr(GError) error_stub = NULL;
 		g_autoptr(FkStub) stub = fk_stub_find(self->chip, &error_stub);
 		if (stub == NULL) {
@@ -1218,7 +888,7 @@ fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellab
 				g_propagate_error(error, g_steal_pointer(&error_stub));
 				return FALSE;
 			}
-			fk_device_log(self, "working with the ROM loader only: %s", error_stub->message);
+			fk_loader_log(self->loader, "working with the ROM loader only: %s", error_stub->message);
 		} else if (!fk_device_run_stub(self, stub, cancellable, error)) {
 			return FALSE;
 		}
@@ -1233,7 +903,7 @@ fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellab
 		return FALSE;
 	if (self->flash_size > 0 && !fk_device_set_flash_size(self, self->flash_size, cancellable, error))
 		return FALSE;
-	self->connected = TRUE;
+	fk_loader_set_connected(self->loader, TRUE);
 	return TRUE;
 }
 
@@ -1313,15 +983,15 @@ fk_device_resync(FkDevice *self, GCancellable *cancellable, GError **error)
 		g_usleep(pause_ms[i] * 1000);
 		/* a stub still streaming a read ends it at the first frame that is not an
 		 * acknowledgement, so the first SYNC may go unanswered */
-		if (!fk_device_flush_input(self, error))
+		if (!fk_loader_flush_input(self->loader, error))
 			return FALSE;
-		if (fk_device_sync(self, &stub_detected, cancellable, &error_local)) {
-			if (stub_detected != (self->loader == FK_LOADER_STUB)) {
+		if (fk_loader_sync(self->loader, &stub_detected, cancellable, &error_local)) {
+			if (stub_detected != (fk_loader_get_kind(self->loader) == FK_LOADER_STUB)) {
 				g_set_error_literal(error, FK_ERROR, FK_ERROR_CHIP_RESET, "the chip is back in its ROM loader");
 				return FALSE;
 			}
 			/* a ROM loader that restarted quietly has forgotten the flash settings */
-			if (self->loader != FK_LOADER_STUB &&
+			if (fk_loader_get_kind(self->loader) != FK_LOADER_STUB &&
 			    (!fk_device_attach_flash(self, cancellable, error) ||
 			     (self->flash_size > 0 && !fk_device_set_flash_size(self, self->flash_size, cancellable, error))))
 				return FALSE;
@@ -1338,7 +1008,7 @@ static gboolean
 fk_device_can_reset(FkDevice *self)
 {
 	return (self->reset_mode == FK_RESET_AUTO || self->reset_mode == FK_RESET_USB_JTAG) &&
-	       fk_transport_has_modem_lines(self->transport);
+	       fk_transport_has_modem_lines(fk_loader_get_transport(self->loader));
 }
 
 /* a new connection to the same chip, with the flash size the caller chose */
@@ -1360,13 +1030,13 @@ fk_device_reconnect(FkDevice *self, GCancellable *cancellable, GError **error)
 				g_propagate_error(error, g_steal_pointer(&error_local));
 				return FALSE;
 			}
-			fk_device_log(self, "no answer at %u baud (%s)", self->current_baud, error_local->message);
+			fk_loader_log(self->loader, "no answer at %u baud (%s)", self->current_baud, error_local->message);
 		}
 	}
 	if (!ok && !fk_device_connect(self, cancellable, error))
 		return FALSE;
 	if (memcmp(mac, self->mac, sizeof(mac)) != 0) {
-		self->connected = FALSE;
+		fk_loader_set_connected(self->loader, FALSE);
 		g_set_error_literal(error,
 				    FK_ERROR,
 				    FK_ERROR_WRONG_STATE,
@@ -1400,9 +1070,9 @@ fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable 
 	rec->in_a_row++;
 	if (!g_error_matches(*cause, FK_ERROR, FK_ERROR_CHIP_RESET))
 		rec->at_this_baud++;
-	fk_device_log(self, "%s failed (%s); trying again", rec->what, (*cause)->message);
+	fk_loader_log(self->loader, "%s failed (%s); trying again", rec->what, (*cause)->message);
 
-	self->connected = FALSE;
+	fk_loader_set_connected(self->loader, FALSE);
 	/* let what is still on its way arrive, then drop it */
 	g_usleep(50 * 1000);
 	if (g_error_matches(*cause, FK_ERROR, FK_ERROR_CHIP_RESET) ||
@@ -1413,8 +1083,8 @@ fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable 
 			return FALSE;
 		}
 		if (error_local != NULL)
-			fk_device_log(self, "the loader does not answer (%s)", error_local->message);
-		fk_device_log(self, "connecting again");
+			fk_loader_log(self->loader, "the loader does not answer (%s)", error_local->message);
+		fk_loader_log(self->loader, "connecting again");
 		g_clear_error(&error_local);
 		if (!fk_device_reconnect(self, cancellable, &error_local)) {
 			g_propagate_prefixed_error(error,
@@ -1428,19 +1098,19 @@ fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable 
 
 	/* a link that keeps failing may work at a lower rate */
 	if (rec->at_this_baud >= 2 && fk_lower_baud(self->current_baud) < self->current_baud &&
-	    fk_transport_get_kind(self->transport) != FK_TRANSPORT_KIND_TCP && self->loader != FK_LOADER_ROM8266) {
+	    fk_transport_get_kind(fk_loader_get_transport(self->loader)) != FK_TRANSPORT_KIND_TCP && fk_loader_get_kind(self->loader) != FK_LOADER_ROM8266) {
 		self->target_baud = fk_lower_baud(self->current_baud);
-		fk_device_log(self, "lowering the baud rate to %u after repeated errors", self->target_baud);
+		fk_loader_log(self->loader, "lowering the baud rate to %u after repeated errors", self->target_baud);
 		rec->at_this_baud = 0;
 		if (!fk_device_change_baud(self, cancellable, &error_local)) {
 			/* the chip may have switched without its reply getting through */
-			fk_device_log(self, "%s: connecting again", error_local->message);
+			fk_loader_log(self->loader, "%s: connecting again", error_local->message);
 			g_clear_error(&error_local);
 			if (!fk_device_reconnect(self, cancellable, error))
 				return FALSE;
 		}
 	}
-	self->connected = TRUE;
+	fk_loader_set_connected(self->loader, TRUE);
 	self->recoveries++;
 	g_clear_error(cause);
 	return TRUE;
@@ -1455,13 +1125,13 @@ fk_device_get_recoveries(FkDevice *self)
 gboolean
 fk_device_is_connected(FkDevice *self)
 {
-	return self->connected;
+	return fk_loader_is_connected(self->loader);
 }
 
 static gboolean
 fk_device_check_connected(FkDevice *self, GError **error)
 {
-	if (!self->connected) {
+	if (!fk_loader_is_connected(self->loader)) {
 		g_set_error_literal(error, FK_ERROR, FK_ERROR_WRONG_STATE, "not connected to a chip");
 		return FALSE;
 	}
@@ -1515,7 +1185,7 @@ fk_device_get_flash_size(FkDevice *self)
 gboolean
 fk_device_is_stub_running(FkDevice *self)
 {
-	return self->loader == FK_LOADER_STUB;
+	return fk_loader_get_kind(self->loader) == FK_LOADER_STUB;
 }
 
 gboolean
@@ -1533,13 +1203,13 @@ fk_device_get_current_baud(FkDevice *self)
 gboolean
 fk_device_can_md5(FkDevice *self)
 {
-	return self->loader != FK_LOADER_ROM8266;
+	return fk_loader_get_kind(self->loader) != FK_LOADER_ROM8266;
 }
 
 gboolean
 fk_device_can_read(FkDevice *self)
 {
-	return self->loader != FK_LOADER_ROM8266;
+	return fk_loader_get_kind(self->loader) != FK_LOADER_ROM8266;
 }
 
 static gboolean
@@ -1570,7 +1240,7 @@ fk_device_check_range(FkDevice *self, guint32 offset, gsize size, const gchar *w
 		return FALSE;
 	}
 	if ((guint64)offset + size > 16 * 1024 * 1024 &&
-	    !(self->loader == FK_LOADER_STUB && self->chip->flash_32bit_addr)) {
+	    !(fk_loader_get_kind(self->loader) == FK_LOADER_STUB && self->chip->flash_32bit_addr)) {
 		g_set_error(error,
 			    FK_ERROR,
 			    FK_ERROR_SIZE_MISMATCH,
@@ -1603,14 +1273,14 @@ fk_device_flash_md5(FkDevice *self, guint32 offset, gsize size, guint8 *md5_out,
 	fk_memwrite_u32le(buf + 8, 0);
 	fk_memwrite_u32le(buf + 12, 0);
 	cmd.timeout_ms = fk_timeout_per_mb(FK_TIMEOUT_MD5_PER_MB, size);
-	cmd.payload_len = self->loader == FK_LOADER_STUB ? 16 : 32;
-	frame = fk_device_command_full(self, &cmd, NULL, cancellable, error);
+	cmd.payload_len = fk_loader_get_kind(self->loader) == FK_LOADER_STUB ? 16 : 32;
+	frame = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, error);
 	if (frame == NULL) {
 		g_prefix_error(error, "failed to compute the MD5 of the flash: ");
 		return FALSE;
 	}
 	fk_packet_parse_response(frame->data, frame->len, &resp);
-	if (self->loader == FK_LOADER_STUB) {
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB) {
 		memcpy(md5_out, resp.data, 16);
 		return TRUE;
 	}
@@ -1690,16 +1360,16 @@ fk_device_read_piece_stub(FkDevice *self,
 	fk_memwrite_u32le(buf + 4, size);
 	fk_memwrite_u32le(buf + 8, FK_STUB_READ_PACKET);
 	fk_memwrite_u32le(buf + 12, 64);
-	if (!fk_device_command(self, FK_OP_READ_FLASH, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error))
+	if (!fk_loader_command(self->loader, FK_OP_READ_FLASH, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error))
 		return FALSE;
 	while (piece->len < size) {
 		guint8 ack[4];
 		g_autoptr(GByteArray) frame = NULL;
 
 		/* never cancel in the middle of the stream: the stub would keep sending */
-		frame = fk_device_read_frame(self, FK_TIMEOUT_DEFAULT_MS, NULL, error);
+		frame = fk_loader_read_frame(self->loader, FK_TIMEOUT_DEFAULT_MS, NULL, error);
 		if (frame == NULL) {
-			fk_device_explain_garbage(self, error);
+			fk_loader_explain_garbage(self->loader, error);
 			g_prefix_error(error, "flash read stopped at 0x%x: ", offset + piece->len);
 			return FALSE;
 		}
@@ -1716,12 +1386,12 @@ fk_device_read_piece_stub(FkDevice *self,
 		}
 		g_byte_array_append(piece, frame->data, frame->len);
 		fk_memwrite_u32le(ack, piece->len);
-		if (!fk_device_send_frame(self, ack, sizeof(ack), NULL, error))
+		if (!fk_loader_send_frame(self->loader, ack, sizeof(ack), NULL, error))
 			return FALSE;
 		if (progress != NULL)
 			fk_progress_set_done(progress, progress_base + piece->len, progress_total);
 	}
-	digest = fk_device_read_frame(self, FK_TIMEOUT_DEFAULT_MS, NULL, error);
+	digest = fk_loader_read_frame(self->loader, FK_TIMEOUT_DEFAULT_MS, NULL, error);
 	if (digest == NULL) {
 		g_prefix_error(error, "no digest at the end of the flash read: ");
 		return FALSE;
@@ -1766,7 +1436,7 @@ fk_device_read_piece_rom(FkDevice *self,
 			return FALSE;
 		fk_memwrite_u32le(buf, offset + piece->len);
 		fk_memwrite_u32le(buf + 4, n);
-		frame = fk_device_command_full(self, &cmd, NULL, cancellable, error);
+		frame = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, error);
 		if (frame == NULL) {
 			g_prefix_error(error, "flash read failed at 0x%x: ", offset + piece->len);
 			return FALSE;
@@ -1823,7 +1493,7 @@ fk_device_read_flash(FkDevice *self,
 		if (g_cancellable_set_error_if_cancelled(cancellable, error))
 			return FALSE;
 		g_byte_array_set_size(piece, 0);
-		if (self->loader == FK_LOADER_STUB)
+		if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB)
 			ok = fk_device_read_piece_stub(self, offset + done, n, piece, md5_chip, progress, done, size,
 						       cancellable, &error_local);
 		else
@@ -1848,7 +1518,7 @@ fk_device_read_flash(FkDevice *self,
 		if (!ok) {
 			if (!fk_device_recover(self, &rec, &error_local, cancellable, error))
 				return FALSE;
-			fk_device_log(self, "reading again from 0x%" G_GSIZE_MODIFIER "x", offset + done);
+			fk_loader_log(self->loader, "reading again from 0x%" G_GSIZE_MODIFIER "x", offset + done);
 			continue;
 		}
 		rec.in_a_row = 0;
@@ -1919,7 +1589,7 @@ fk_inflate_block_sizes(const guint8 *z, gsize len, gsize block_size, GArray **si
 static gboolean
 fk_device_check_rom8266_erase(FkDevice *self, guint32 offset, gsize size, GError **error)
 {
-	if (self->loader != FK_LOADER_ROM8266 || fk_esp8266_rom_erase_is_exact(offset, size))
+	if (fk_loader_get_kind(self->loader) != FK_LOADER_ROM8266 || fk_esp8266_rom_erase_is_exact(offset, size))
 		return TRUE;
 	g_set_error(error,
 		    FK_ERROR,
@@ -1964,14 +1634,14 @@ fk_device_send_block(FkDevice *self,
 				 .checksum = fk_checksum(data, len),
 				 .timeout_ms = timeout_ms};
 		g_autoptr(GError) error_local = NULL;
-		g_autoptr(GByteArray) frame = fk_device_command_full(self, &cmd, NULL, cancellable, &error_local);
+		g_autoptr(GByteArray) frame = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, &error_local);
 		if (frame != NULL)
 			return TRUE;
 		if (attempt >= FK_WRITE_BLOCK_ATTEMPTS || !fk_device_block_rejected(error_local)) {
 			g_propagate_prefixed_error(error, g_steal_pointer(&error_local), "failed to write block %u: ", seq);
 			return FALSE;
 		}
-		fk_device_log(self, "block %u was rejected (%s), sending it again", seq, error_local->message);
+		fk_loader_log(self->loader, "block %u was rejected (%s), sending it again", seq, error_local->message);
 	}
 }
 
@@ -1992,7 +1662,7 @@ fk_device_write_span(FkDevice *self,
 {
 	g_autofree guint8 *zbuf = NULL;
 	g_autoptr(GArray) inflated = NULL;
-	gboolean is_stub = self->loader == FK_LOADER_STUB;
+	gboolean is_stub = fk_loader_get_kind(self->loader) == FK_LOADER_STUB;
 	gboolean compress = allow_compress;
 	const guint8 *payload = data;
 	gsize payload_len = len, block_size, written = 0, written_before = 0;
@@ -2025,13 +1695,13 @@ fk_device_write_span(FkDevice *self,
 		fk_memwrite_u32le(begin, size);
 	} else {
 		fk_memwrite_u32le(begin,
-				  self->loader == FK_LOADER_ROM8266 ? fk_esp8266_rom_erase_size(offset, len) : len);
+				  fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266 ? fk_esp8266_rom_erase_size(offset, len) : len);
 	}
 	fk_memwrite_u32le(begin + 4, num_blocks);
 	fk_memwrite_u32le(begin + 8, block_size);
 	fk_memwrite_u32le(begin + 12, offset);
 	/* the encryption word: never for the ESP8266 and ESP32 ROMs */
-	if (is_stub || (self->loader == FK_LOADER_ROM32 && self->chip->family != FK_CHIP_ESP32)) {
+	if (is_stub || (fk_loader_get_kind(self->loader) == FK_LOADER_ROM32 && self->chip->family != FK_CHIP_ESP32)) {
 		fk_memwrite_u32le(begin + 16, 0);
 		begin_len = 20;
 	}
@@ -2039,7 +1709,7 @@ fk_device_write_span(FkDevice *self,
 		guint timeout = is_stub ? FK_TIMEOUT_DEFAULT_MS
 					: fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB,
 							    compress ? (len + 0x3FF) / 0x400 * 0x400 : len);
-		if (!fk_device_command(self,
+		if (!fk_loader_command(self->loader,
 				       compress ? FK_OP_FLASH_DEFL_BEGIN : FK_OP_FLASH_BEGIN,
 				       begin,
 				       begin_len,
@@ -2111,7 +1781,7 @@ fk_device_write_span(FkDevice *self,
 		/* flushes the stub's pipeline and reports any deferred write error */
 		guint8 flag[4];
 		fk_memwrite_u32le(flag, 1);
-		if (!fk_device_command(self,
+		if (!fk_loader_command(self->loader,
 				       compress ? FK_OP_FLASH_DEFL_END : FK_OP_FLASH_END,
 				       flag,
 				       sizeof(flag),
@@ -2154,7 +1824,7 @@ fk_device_holds_prefix(FkDevice *self, guint32 offset, const GByteArray *image, 
 	gboolean matches = FALSE;
 
 	if (!fk_device_flash_matches(self, offset, image->data, keep, md5_chip, &matches, cancellable, &error_local))
-		fk_device_log(self, "cannot check what was written (%s)", error_local->message);
+		fk_loader_log(self->loader, "cannot check what was written (%s)", error_local->message);
 	return matches;
 }
 
@@ -2171,7 +1841,7 @@ fk_device_resume_point(FkDevice *self, guint32 offset, const GByteArray *image, 
 	for (guint i = 0; i < 2 && end > offset; i++) {
 		if (fk_device_holds_prefix(self, offset, image, end - offset, cancellable))
 			return end - offset;
-		fk_device_log(self, "the flash before 0x%" G_GSIZE_MODIFIER "x does not hold the image", end);
+		fk_loader_log(self->loader, "the flash before 0x%" G_GSIZE_MODIFIER "x does not hold the image", end);
 		end = end > 64 * 1024 ? (end - 64 * 1024) / FK_FLASH_SECTOR_SIZE * FK_FLASH_SECTOR_SIZE : 0;
 	}
 	return 0;
@@ -2199,7 +1869,7 @@ fk_device_verify_written(FkDevice *self, guint32 offset, const GByteArray *image
 			    b);
 		return FALSE;
 	}
-	fk_device_log(self, "verified %u bytes at 0x%x (MD5 matches)", image->len, offset);
+	fk_loader_log(self->loader, "verified %u bytes at 0x%x (MD5 matches)", image->len, offset);
 	return TRUE;
 }
 
@@ -2213,7 +1883,7 @@ fk_device_write_flash(FkDevice *self,
 		      GError **error)
 {
 	g_autoptr(GByteArray) image = g_byte_array_new();
-	gboolean compress, is_stub = self->loader == FK_LOADER_STUB;
+	gboolean compress, is_stub = fk_loader_get_kind(self->loader) == FK_LOADER_STUB;
 	gboolean verify = (flags & FK_WRITE_FLAG_NO_VERIFY) == 0;
 	FkRecovery rec = {.what = "writing"};
 	FkProgress *progress_write = NULL;
@@ -2259,7 +1929,7 @@ fk_device_write_flash(FkDevice *self,
 	if (!fk_device_check_rom8266_erase(self, offset, total, error))
 		return FALSE;
 	compress = (flags & FK_WRITE_FLAG_NO_COMPRESS) == 0 &&
-		   (is_stub || ((flags & FK_WRITE_FLAG_COMPRESS) != 0 && self->loader == FK_LOADER_ROM32));
+		   (is_stub || ((flags & FK_WRITE_FLAG_COMPRESS) != 0 && fk_loader_get_kind(self->loader) == FK_LOADER_ROM32));
 
 	if (progress != NULL) {
 		fk_progress_add_step(progress, 10, "Erasing");
@@ -2306,7 +1976,7 @@ fk_device_write_flash(FkDevice *self,
 			furthest = start;
 			rec.in_a_row = 0;
 		}
-		fk_device_log(self, "writing again from 0x%" G_GSIZE_MODIFIER "x", offset + start);
+		fk_loader_log(self->loader, "writing again from 0x%" G_GSIZE_MODIFIER "x", offset + start);
 	}
 	if (progress != NULL)
 		fk_progress_finish(progress);
@@ -2321,22 +1991,22 @@ fk_device_erase_piece(FkDevice *self, guint32 at, gsize n, GCancellable *cancell
 	guint8 buf[20] = {0};
 	gsize len = 16;
 
-	if (self->loader == FK_LOADER_STUB) {
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB) {
 		fk_memwrite_u32le(buf, at);
 		fk_memwrite_u32le(buf + 4, n);
-		return fk_device_command(self, FK_OP_ERASE_REGION, buf, 8,
+		return fk_loader_command(self->loader, FK_OP_ERASE_REGION, buf, 8,
 					 fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, n), cancellable, error);
 	}
 	/* the ROM erases when a write begins; no data follows */
-	fk_memwrite_u32le(buf, self->loader == FK_LOADER_ROM8266 ? fk_esp8266_rom_erase_size(at, n) : n);
+	fk_memwrite_u32le(buf, fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266 ? fk_esp8266_rom_erase_size(at, n) : n);
 	fk_memwrite_u32le(buf + 4, (n + FK_ROM_WRITE_SIZE - 1) / FK_ROM_WRITE_SIZE);
 	fk_memwrite_u32le(buf + 8, FK_ROM_WRITE_SIZE);
 	fk_memwrite_u32le(buf + 12, at);
-	if (self->loader == FK_LOADER_ROM32 && self->chip->family != FK_CHIP_ESP32) {
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM32 && self->chip->family != FK_CHIP_ESP32) {
 		fk_memwrite_u32le(buf + 16, 0);
 		len = 20;
 	}
-	return fk_device_command(self, FK_OP_FLASH_BEGIN, buf, len,
+	return fk_loader_command(self->loader, FK_OP_FLASH_BEGIN, buf, len,
 				 fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, n), cancellable, error);
 }
 
@@ -2391,13 +2061,13 @@ fk_device_erase_flash(FkDevice *self, FkProgress *progress, GCancellable *cancel
 {
 	if (!fk_device_check_connected(self, error))
 		return FALSE;
-	if (self->loader == FK_LOADER_STUB) {
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB) {
 		FkRecovery rec = {.what = "erasing"};
 		if (progress != NULL)
 			fk_progress_set_status(progress, "Erasing the whole flash");
 		for (;;) {
 			g_autoptr(GError) error_local = NULL;
-			if (fk_device_command(self, FK_OP_ERASE_FLASH, NULL, 0, FK_TIMEOUT_CHIP_ERASE_MS, cancellable, &error_local))
+			if (fk_loader_command(self->loader, FK_OP_ERASE_FLASH, NULL, 0, FK_TIMEOUT_CHIP_ERASE_MS, cancellable, &error_local))
 				break;
 			if (!fk_device_recover(self, &rec, &error_local, cancellable, error)) {
 				g_prefix_error(error, "failed to erase the flash: ");
@@ -2426,19 +2096,19 @@ gboolean
 fk_device_finish(FkDevice *self, FkAfterMode after, GCancellable *cancellable, GError **error)
 {
 	guint8 buf[16] = {0};
-	if (!self->connected)
+	if (!fk_loader_is_connected(self->loader))
 		return TRUE;
 	switch (after) {
 	case FK_AFTER_HARD_RESET:
-		if (!fk_transport_has_modem_lines(self->transport)) {
-			fk_device_log(self, "cannot reset the chip over this link: reset it by hand");
+		if (!fk_transport_has_modem_lines(fk_loader_get_transport(self->loader))) {
+			fk_loader_log(self->loader, "cannot reset the chip over this link: reset it by hand");
 			break;
 		}
 		if (self->chip->family == FK_CHIP_ESP32S3) {
 			/* clear "force download boot", or the S3 comes back in its loader */
 			g_autoptr(GError) error_local = NULL;
-			if (!fk_device_write_reg(self, 0x6000812C, 0, 1, 0, cancellable, &error_local))
-				fk_device_log(self, "%s", error_local->message);
+			if (!fk_loader_write_reg(self->loader, 0x6000812C, 0, 1, 0, cancellable, &error_local))
+				fk_loader_log(self->loader, "%s", error_local->message);
 		}
 		if (!fk_device_set_lines(self, FALSE, TRUE, error))
 			return FALSE;
@@ -2447,7 +2117,7 @@ fk_device_finish(FkDevice *self, FkAfterMode after, GCancellable *cancellable, G
 			return FALSE;
 		break;
 	case FK_AFTER_SOFT_RESET:
-		if (self->loader == FK_LOADER_STUB) {
+		if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB) {
 			if (self->chip->family != FK_CHIP_ESP8266) {
 				g_set_error_literal(error, FK_ERROR, FK_ERROR_UNSUPPORTED,
 						    "a soft reset with the flasher stub only works on the ESP8266");
@@ -2455,16 +2125,16 @@ fk_device_finish(FkDevice *self, FkAfterMode after, GCancellable *cancellable, G
 			}
 			{
 				g_autoptr(GByteArray) pkt = fk_packet_build_command(FK_OP_RUN_USER_CODE, NULL, 0, 0);
-				if (!fk_device_send_frame(self, pkt->data, pkt->len, cancellable, error))
+				if (!fk_loader_send_frame(self->loader, pkt->data, pkt->len, cancellable, error))
 					return FALSE;
 			}
 			break;
 		}
 		fk_memwrite_u32le(buf + 8, FK_ROM_WRITE_SIZE);
-		if (!fk_device_command(self, FK_OP_FLASH_BEGIN, buf, 16, FK_TIMEOUT_DEFAULT_MS, cancellable, error))
+		if (!fk_loader_command(self->loader, FK_OP_FLASH_BEGIN, buf, 16, FK_TIMEOUT_DEFAULT_MS, cancellable, error))
 			return FALSE;
 		fk_memwrite_u32le(buf, 1);
-		if (!fk_device_command(self, FK_OP_FLASH_END, buf, 4, FK_TIMEOUT_DEFAULT_MS, cancellable, error))
+		if (!fk_loader_command(self->loader, FK_OP_FLASH_END, buf, 4, FK_TIMEOUT_DEFAULT_MS, cancellable, error))
 			return FALSE;
 		break;
 	case FK_AFTER_NO_RESET:
@@ -2472,7 +2142,7 @@ fk_device_finish(FkDevice *self, FkAfterMode after, GCancellable *cancellable, G
 	default:
 		break;
 	}
-	self->connected = FALSE;
+	fk_loader_set_connected(self->loader, FALSE);
 	return TRUE;
 }
 
@@ -2480,10 +2150,7 @@ static void
 fk_device_finalize(GObject *object)
 {
 	FkDevice *self = FK_DEVICE(object);
-	g_clear_object(&self->transport);
-	fk_slip_decoder_free(self->decoder);
-	g_byte_array_unref(self->rx);
-	g_string_free(self->boot_log, TRUE);
+	g_clear_pointer(&self->loader, fk_loader_free);
 	g_free(self->description);
 	G_OBJECT_CLASS(fk_device_parent_class)->finalize(object);
 }
@@ -2491,9 +2158,6 @@ fk_device_finalize(GObject *object)
 static void
 fk_device_init(FkDevice *self)
 {
-	self->decoder = fk_slip_decoder_new(FK_MAX_FRAME);
-	self->rx = g_byte_array_new();
-	self->boot_log = g_string_new(NULL);
 	self->use_stub = TRUE;
 	self->target_baud = FK_ROM_BAUD;
 	self->current_baud = FK_ROM_BAUD;
