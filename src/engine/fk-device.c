@@ -4,50 +4,23 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "fk-device.h"
+#include "fk-device-private.h"
 #include "fk-error.h"
+#include "fk-identify.h"
 #include "fk-loader.h"
 #include "fk-mem.h"
 #include "fk-packet.h"
 #include "fk-protocol.h"
 #include "fk-reset.h"
 #include "fk-slip.h"
+#include "fk-stub-upload.h"
 #include "fk-stub.h"
 
 #define FK_WRITE_BLOCK_ATTEMPTS	 3
 #define FK_READ_PIECE		 (64 * 1024)
 #define FK_MAX_RECOVERIES	 16 /* per operation */
 #define FK_MAX_ATTEMPTS		 3  /* of one piece of an operation, in a row */
-#define FK_SPI_USR_COMMAND	 (1u << 31)
-#define FK_SPI_USR_ADDR		 (1u << 30)
-#define FK_SPI_USR_MISO		 (1u << 28)
-#define FK_SPI_USR_MOSI		 (1u << 27)
-#define FK_SPI_CMD_USR		 (1u << 18)
-#define FK_SPIFLASH_RDID	 0x9F
 
-struct _FkDevice {
-	GObject parent_instance;
-	FkLoader *loader; /* the transport, the framing and the commands */
-
-	/* settings */
-	FkResetMode reset_mode;
-	guint target_baud;
-	gboolean use_stub;
-	FkChipFamily expected_family;
-	guint32 spi_connection;
-	gboolean spi_connection_set;
-
-	/* state */
-	const FkChipInfo *chip;
-	gchar *description;
-	guint8 mac[6];
-	guint crystal_mhz;
-	guint32 flash_id;
-	gsize flash_size;
-	gboolean is_esp8285;
-	guint current_baud;
-	guint recoveries; /* operations resumed after a fault, since the device was made */
-};
 
 G_DEFINE_TYPE(FkDevice, fk_device, G_TYPE_OBJECT)
 
@@ -126,315 +99,6 @@ fk_device_write_reg(FkDevice *self,
 /* ---- connecting ---- */
 
 static gboolean
-fk_device_detect_chip(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	FkCommand cmd = {.op = FK_OP_GET_SECURITY_INFO, .timeout_ms = FK_TIMEOUT_DEFAULT_MS, .payload_len = 20};
-	g_autoptr(GByteArray) frame = NULL;
-	g_autoptr(GError) error_local = NULL;
-	guint32 magic = 0;
-
-	frame = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, &error_local);
-	if (frame != NULL) {
-		FkResponse resp;
-		if (fk_packet_parse_response(frame->data, frame->len, &resp) && resp.data_len >= 22) {
-			guint32 chip_id = fk_memread_u32le(resp.data + 12);
-			self->chip = fk_chip_by_image_id(chip_id);
-			if (self->chip != NULL)
-				return TRUE;
-			fk_loader_log(self->loader, "unknown chip id %u in the security info", chip_id);
-		}
-	} else if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-		   g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
-		g_propagate_error(error, g_steal_pointer(&error_local));
-		return FALSE;
-	}
-	if (!fk_loader_read_reg(self->loader, FK_CHIP_DETECT_MAGIC_REG, &magic, cancellable, error))
-		return FALSE;
-	self->chip = fk_chip_by_magic(magic);
-	if (self->chip == NULL) {
-		g_set_error(error,
-			    FK_ERROR,
-			    FK_ERROR_UNSUPPORTED_CHIP,
-			    "Unknown chip (magic value 0x%08x): this chip is not supported",
-			    magic);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean
-fk_device_read_mac(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	guint32 m0 = 0, m1 = 0, m3 = 0;
-	if (self->chip->family == FK_CHIP_ESP8266) {
-		guint32 m2 = 0;
-		if (!fk_loader_read_reg(self->loader, 0x3FF00050, &m0, cancellable, error) ||
-		    !fk_loader_read_reg(self->loader, 0x3FF00054, &m1, cancellable, error) ||
-		    !fk_loader_read_reg(self->loader, 0x3FF00058, &m2, cancellable, error) ||
-		    !fk_loader_read_reg(self->loader, 0x3FF0005C, &m3, cancellable, error))
-			return FALSE;
-		if (m3 != 0) {
-			self->mac[0] = (m3 >> 16) & 0xFF;
-			self->mac[1] = (m3 >> 8) & 0xFF;
-			self->mac[2] = m3 & 0xFF;
-		} else if (((m1 >> 16) & 0xFF) == 0) {
-			self->mac[0] = 0x18;
-			self->mac[1] = 0xFE;
-			self->mac[2] = 0x34;
-		} else if (((m1 >> 16) & 0xFF) == 1) {
-			self->mac[0] = 0xAC;
-			self->mac[1] = 0xD0;
-			self->mac[2] = 0x74;
-		} else {
-			g_set_error(error, FK_ERROR, FK_ERROR_FAILED, "unknown OUI in the ESP8266 OTP");
-			return FALSE;
-		}
-		self->mac[3] = (m1 >> 8) & 0xFF;
-		self->mac[4] = m1 & 0xFF;
-		self->mac[5] = (m0 >> 24) & 0xFF;
-		/* eFuse bit 4 or bit 80 marks an ESP8285 (flash in the package) */
-		self->is_esp8285 = (m0 & (1u << 4)) != 0 || (m2 & (1u << 16)) != 0;
-		return TRUE;
-	}
-	if (!fk_loader_read_reg(self->loader, self->chip->mac_reg, &m0, cancellable, error) ||
-	    !fk_loader_read_reg(self->loader, self->chip->mac_reg + 4, &m1, cancellable, error))
-		return FALSE;
-	self->mac[0] = (m1 >> 8) & 0xFF;
-	self->mac[1] = m1 & 0xFF;
-	self->mac[2] = (m0 >> 24) & 0xFF;
-	self->mac[3] = (m0 >> 16) & 0xFF;
-	self->mac[4] = (m0 >> 8) & 0xFF;
-	self->mac[5] = m0 & 0xFF;
-	return TRUE;
-}
-
-static gboolean
-fk_device_read_crystal(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	guint32 div = 0;
-	gdouble est;
-	if (self->chip->fixed_xtal_mhz != 0 || self->chip->uart_clkdiv_reg == 0) {
-		self->crystal_mhz = self->chip->fixed_xtal_mhz;
-		return TRUE;
-	}
-	if (!fk_loader_read_reg(self->loader, self->chip->uart_clkdiv_reg, &div, cancellable, error))
-		return FALSE;
-	div &= 0xFFFFF;
-	est = (gdouble)self->current_baud * div / 1e6 / self->chip->xtal_divider;
-	if (est > 45)
-		self->crystal_mhz = 48;
-	else if (est > 33)
-		self->crystal_mhz = 40;
-	else
-		self->crystal_mhz = 26;
-	if (ABS(est - self->crystal_mhz) > 1)
-		fk_loader_log(self->loader, "crystal estimate %.1f MHz is far from %u MHz", est, self->crystal_mhz);
-	return TRUE;
-}
-
-/* ESP32: package and revision from the BLK0 eFuse words and the APB date register */
-static gchar *
-fk_device_describe_esp32(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	guint32 w3 = 0, w5 = 0, date = 0, combined;
-	guint pkg, major, minor;
-	gboolean single = FALSE;
-	const gchar *name;
-	if (!fk_loader_read_reg(self->loader, 0x3FF5A00C, &w3, cancellable, error) ||
-	    !fk_loader_read_reg(self->loader, 0x3FF5A014, &w5, cancellable, error) ||
-	    !fk_loader_read_reg(self->loader, 0x3FF6607C, &date, cancellable, error))
-		return NULL;
-	pkg = ((w3 >> 9) & 0x7) | (((w3 >> 2) & 0x1) << 3);
-	single = (w3 & 0x1) != 0;
-	combined = (((date >> 31) & 0x1) << 2) | (((w5 >> 20) & 0x1) << 1) | ((w3 >> 15) & 0x1);
-	major = combined == 7 ? 3 : combined == 3 ? 2 : combined == 1 ? 1 : 0;
-	minor = (w5 >> 24) & 0x3;
-	switch (pkg) {
-	case 0:
-		name = single ? "ESP32-S0WDQ6" : major == 3 ? "ESP32-D0WDQ6-V3" : "ESP32-D0WDQ6";
-		break;
-	case 1:
-		name = single ? "ESP32-S0WD" : major == 3 ? "ESP32-D0WD-V3" : "ESP32-D0WD";
-		break;
-	case 2:
-		name = single ? "ESP32-S2WDQ5" : "ESP32-D2WDQ5";
-		break;
-	case 3:
-		name = single ? "ESP32-S0WD-OEM" : major == 3 ? "ESP32-D0WD-OEM-V3" : "ESP32-D0WD-OEM";
-		break;
-	case 4:
-		name = "ESP32-U4WDH";
-		break;
-	case 5:
-		name = major == 3 ? "ESP32-PICO-V3" : "ESP32-PICO-D4";
-		break;
-	case 6:
-		name = "ESP32-PICO-V3-02";
-		break;
-	case 7:
-		name = "ESP32-D0WDR2-V3";
-		break;
-	default:
-		name = "ESP32";
-		break;
-	}
-	return g_strdup_printf("%s (revision v%u.%u)", name, major, minor);
-}
-
-static gboolean
-fk_device_describe(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	g_clear_pointer(&self->description, g_free);
-	if (self->chip->family == FK_CHIP_ESP8266) {
-		self->description = g_strdup(self->is_esp8285 ? "ESP8285" : "ESP8266EX");
-		return TRUE;
-	}
-	if (self->chip->family == FK_CHIP_ESP32) {
-		self->description = fk_device_describe_esp32(self, cancellable, error);
-		return self->description != NULL;
-	}
-	self->description = g_strdup(self->chip->name);
-	return TRUE;
-}
-
-typedef struct {
-	FkChipFamily family;
-	guint32 wdt_config0;
-	guint32 wdt_wprotect;
-	guint32 swd_conf;
-	guint32 swd_bit;
-	guint32 swd_wprotect;
-	guint32 swd_key;
-} FkWatchdogRegs;
-
-/* chips with a USB-Serial/JTAG port reset themselves mid-operation unless the RTC watchdog is
- * disabled and the super watchdog fed automatically */
-static const FkWatchdogRegs watchdog_regs[] = {
-    {FK_CHIP_ESP32S3, 0x60008098, 0x600080B0, 0x600080B4, 1u << 31, 0x600080B8, 0x8F1D312A},
-    {FK_CHIP_ESP32C3, 0x60008090, 0x600080A8, 0x600080AC, 1u << 31, 0x600080B0, 0x8F1D312A},
-    {FK_CHIP_ESP32C5, 0x600B1C00, 0x600B1C18, 0x600B1C1C, 1u << 18, 0x600B1C20, 0x50D83AA1},
-    {FK_CHIP_ESP32C6, 0x600B1C00, 0x600B1C18, 0x600B1C1C, 1u << 18, 0x600B1C20, 0x50D83AA1},
-    {FK_CHIP_ESP32C61, 0x600B1C00, 0x600B1C18, 0x600B1C1C, 1u << 18, 0x600B1C20, 0x50D83AA1},
-    {FK_CHIP_ESP32H2, 0x600B1C00, 0x600B1C1C, 0x600B1C20, 1u << 18, 0x600B1C24, 0x50D83AA1},
-    {FK_CHIP_ESP32H21, 0x600B1C00, 0x600B1C1C, 0x600B1C20, 1u << 18, 0x600B1C24, 0x50D83AA1},
-    {FK_CHIP_ESP32H4, 0x60090048, 0x60090064, 0x600B541C, 1u << 18, 0x600B5420, 0x50D83AA1},
-    {FK_CHIP_ESP32P4, 0x50116000, 0x50116018, 0x5011601C, 1u << 18, 0x50116020, 0x50D83AA1},
-};
-
-#define FK_WDT_WKEY 0x50D83AA1
-
-static gboolean
-fk_device_disable_watchdogs(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	const FkWatchdogRegs *regs = NULL;
-	guint32 conf = 0;
-	if (!fk_reset_is_usb_jtag(fk_loader_get_transport(self->loader)))
-		return TRUE;
-	for (guint i = 0; i < G_N_ELEMENTS(watchdog_regs); i++) {
-		if (watchdog_regs[i].family == self->chip->family)
-			regs = &watchdog_regs[i];
-	}
-	if (regs == NULL)
-		return TRUE;
-	fk_loader_log(self->loader, "disabling the watchdogs (USB-Serial/JTAG port)");
-	return fk_loader_write_reg(self->loader, regs->wdt_wprotect, FK_WDT_WKEY, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_loader_write_reg(self->loader, regs->wdt_config0, 0, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_loader_write_reg(self->loader, regs->wdt_wprotect, 0, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_loader_write_reg(self->loader, regs->swd_wprotect, regs->swd_key, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_loader_read_reg(self->loader, regs->swd_conf, &conf, cancellable, error) &&
-	       fk_loader_write_reg(self->loader, regs->swd_conf, conf | regs->swd_bit, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_loader_write_reg(self->loader, regs->swd_wprotect, 0, 0xFFFFFFFF, 0, cancellable, error);
-}
-
-static gboolean
-fk_device_upload_segment(FkDevice *self, guint32 addr, GBytes *segment, GCancellable *cancellable, GError **error)
-{
-	gsize len = 0;
-	const guint8 *data = g_bytes_get_data(segment, &len);
-	guint blocks = (len + FK_RAM_BLOCK_SIZE - 1) / FK_RAM_BLOCK_SIZE;
-	guint8 begin[16];
-
-	fk_memwrite_u32le(begin, len);
-	fk_memwrite_u32le(begin + 4, blocks);
-	fk_memwrite_u32le(begin + 8, FK_RAM_BLOCK_SIZE);
-	fk_memwrite_u32le(begin + 12, addr);
-	if (!fk_loader_command(self->loader, FK_OP_MEM_BEGIN, begin, sizeof(begin), FK_TIMEOUT_DEFAULT_MS, cancellable, error))
-		return FALSE;
-	for (guint seq = 0; seq < blocks; seq++) {
-		gsize chunk = MIN(FK_RAM_BLOCK_SIZE, len - seq * FK_RAM_BLOCK_SIZE);
-		g_autoptr(GByteArray) buf = g_byte_array_sized_new(16 + chunk);
-		const guint8 *src = data + seq * FK_RAM_BLOCK_SIZE;
-		FkCommand cmd = {.op = FK_OP_MEM_DATA, .timeout_ms = FK_TIMEOUT_DEFAULT_MS};
-		g_autoptr(GByteArray) frame = NULL;
-		fk_byte_array_append_u32le(buf, chunk);
-		fk_byte_array_append_u32le(buf, seq);
-		fk_byte_array_append_u32le(buf, 0);
-		fk_byte_array_append_u32le(buf, 0);
-		g_byte_array_append(buf, src, chunk);
-		cmd.data = buf->data;
-		cmd.len = buf->len;
-		cmd.checksum = fk_checksum(src, chunk);
-		frame = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, error);
-		if (frame == NULL)
-			return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean
-fk_device_run_stub(FkDevice *self, const FkStub *stub, GCancellable *cancellable, GError **error)
-{
-	guint8 end[8];
-	FkCommand cmd = {.op = FK_OP_MEM_END, .data = end, .len = sizeof(end), .timeout_ms = FK_TIMEOUT_MEM_END_ROM_MS};
-	g_autoptr(GByteArray) reply = NULL;
-	gint64 deadline;
-
-	fk_loader_log(self->loader, "uploading the flasher stub from %s", stub->path);
-	if (!fk_device_upload_segment(self, stub->text_start, stub->text, cancellable, error))
-		return FALSE;
-	if (stub->data != NULL &&
-	    !fk_device_upload_segment(self, stub->data_start, stub->data, cancellable, error))
-		return FALSE;
-	fk_memwrite_u32le(end, 0); /* 0 = execute */
-	fk_memwrite_u32le(end + 4, stub->entry);
-	/* the ROM may jump before it replies: a missing reply is fine */
-	reply = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, NULL);
-	if (g_cancellable_set_error_if_cancelled(cancellable, error))
-		return FALSE;
-	deadline = g_get_monotonic_time() + FK_TIMEOUT_DEFAULT_MS * 1000;
-	for (;;) {
-		g_autoptr(GByteArray) frame = NULL;
-		gint64 now = g_get_monotonic_time();
-		if (now >= deadline) {
-			g_set_error_literal(error,
-					    FK_ERROR,
-					    FK_ERROR_STUB_INVALID,
-					    "the flasher stub did not start (no greeting)");
-			return FALSE;
-		}
-		frame = fk_loader_read_frame(self->loader, (guint)((deadline - now) / 1000) + 1, cancellable, error);
-		if (frame == NULL) {
-			g_prefix_error(error, "the flasher stub did not start: ");
-			return FALSE;
-		}
-		if (frame->len == 4 && memcmp(frame->data, FK_STUB_GREETING, 4) == 0)
-			break;
-		/* a late MEM_END reply is harmless; anything else is not a greeting */
-		if (frame->len >= 2 && frame->data[0] == 0x01 && frame->data[1] == FK_OP_MEM_END)
-			continue;
-		g_set_error(error,
-			    FK_ERROR,
-			    FK_ERROR_STUB_INVALID,
-			    "the flasher stub did not start: unexpected %u-byte frame instead of its greeting",
-			    frame->len);
-		return FALSE;
-	}
-	fk_loader_set_kind(self->loader, FK_LOADER_STUB);
-	fk_loader_log(self->loader, "flasher stub running");
-	return TRUE;
-}
-
-static gboolean
 fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error)
 {
 	guint8 buf[8];
@@ -482,74 +146,6 @@ fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error)
 	self->current_baud = self->target_baud;
 	fk_loader_log(self->loader, "changed the baud rate to %u", self->current_baud);
 	return TRUE;
-}
-
-/* esptool's run_spiflash_command, for commands with up to 32 bits of reply and no data out */
-static gboolean
-fk_device_spiflash_command(FkDevice *self, guint8 op, guint read_bits, guint32 *result, GCancellable *cancellable, GError **error)
-{
-	guint32 base = self->chip->spi_reg_base;
-	guint32 usr_reg, usr1_reg, usr2_reg, w0_reg, miso_dlen_reg = 0;
-	guint32 old_usr = 0, old_usr2 = 0, cmd = 0, flags = FK_SPI_USR_COMMAND;
-	gboolean done = FALSE;
-
-	switch (self->chip->spi_layout) {
-	case FK_SPI_LAYOUT_ESP8266:
-		usr_reg = base + 0x1C;
-		usr1_reg = base + 0x20;
-		usr2_reg = base + 0x24;
-		w0_reg = base + 0x40;
-		break;
-	case FK_SPI_LAYOUT_ESP32:
-		usr_reg = base + 0x1C;
-		usr1_reg = base + 0x20;
-		usr2_reg = base + 0x24;
-		miso_dlen_reg = base + 0x2C;
-		w0_reg = base + 0x80;
-		break;
-	case FK_SPI_LAYOUT_LATER:
-	default:
-		usr_reg = base + 0x18;
-		usr1_reg = base + 0x1C;
-		usr2_reg = base + 0x20;
-		miso_dlen_reg = base + 0x28;
-		w0_reg = base + 0x58;
-		break;
-	}
-	if (!fk_loader_read_reg(self->loader, usr_reg, &old_usr, cancellable, error) ||
-	    !fk_loader_read_reg(self->loader, usr2_reg, &old_usr2, cancellable, error))
-		return FALSE;
-	if (read_bits > 0)
-		flags |= FK_SPI_USR_MISO;
-	if (self->chip->spi_layout == FK_SPI_LAYOUT_ESP8266) {
-		guint32 usr1 = read_bits > 0 ? (read_bits - 1) << 8 : 0;
-		if (!fk_loader_write_reg(self->loader, usr1_reg, usr1, 0xFFFFFFFF, 0, cancellable, error))
-			return FALSE;
-	} else if (read_bits > 0) {
-		if (!fk_loader_write_reg(self->loader, miso_dlen_reg, read_bits - 1, 0xFFFFFFFF, 0, cancellable, error))
-			return FALSE;
-	}
-	if (!fk_loader_write_reg(self->loader, usr_reg, flags, 0xFFFFFFFF, 0, cancellable, error) ||
-	    !fk_loader_write_reg(self->loader, usr2_reg, (7u << 28) | op, 0xFFFFFFFF, 0, cancellable, error) ||
-	    !fk_loader_write_reg(self->loader, w0_reg, 0, 0xFFFFFFFF, 0, cancellable, error) ||
-	    !fk_loader_write_reg(self->loader, base, FK_SPI_CMD_USR, 0xFFFFFFFF, 0, cancellable, error))
-		return FALSE;
-	for (guint i = 0; i < 10; i++) {
-		if (!fk_loader_read_reg(self->loader, base, &cmd, cancellable, error))
-			return FALSE;
-		if ((cmd & FK_SPI_CMD_USR) == 0) {
-			done = TRUE;
-			break;
-		}
-	}
-	if (!done) {
-		g_set_error_literal(error, FK_ERROR, FK_ERROR_FAILED, "SPI flash command did not complete");
-		return FALSE;
-	}
-	if (!fk_loader_read_reg(self->loader, w0_reg, result, cancellable, error))
-		return FALSE;
-	return fk_loader_write_reg(self->loader, usr_reg, old_usr, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_loader_write_reg(self->loader, usr2_reg, old_usr2, 0xFFFFFFFF, 0, cancellable, error);
 }
 
 static gboolean
@@ -612,27 +208,6 @@ fk_device_set_flash_size(FkDevice *self, gsize size, GCancellable *cancellable, 
 	return TRUE;
 }
 
-static gboolean
-fk_device_detect_flash(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	if (!fk_device_spiflash_command(self, FK_SPIFLASH_RDID, 24, &self->flash_id, cancellable, error)) {
-		g_prefix_error(error, "failed to read the flash id: ");
-		return FALSE;
-	}
-	self->flash_id &= 0xFFFFFF;
-	if (fk_flash_jedec_is_bad(self->flash_id)) {
-		fk_loader_log(self->loader,
-			      "the flash does not answer (id %06x): check the flash pins or the SPI connection setting",
-			      self->flash_id);
-		self->flash_size = 0;
-		return TRUE;
-	}
-	self->flash_size = fk_flash_size_from_jedec(self->flash_id);
-	if (self->flash_size == 0)
-		fk_loader_log(self->loader, "unknown flash size in id %06x", self->flash_id);
-	return TRUE;
-}
-
 /* the rate a connection starts at: the ROM's, or lower if asked */
 static guint
 fk_device_start_baud(FkDevice *self)
@@ -661,7 +236,7 @@ fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellab
 		fk_loader_log(self->loader, "a flasher stub is already running");
 		fk_loader_set_kind(self->loader, FK_LOADER_STUB);
 	}
-	if (!fk_device_detect_chip(self, cancellable, error)) {
+	if (!_fk_device_detect_chip(self, cancellable, error)) {
 		g_prefix_error(error, "failed to identify the chip: ");
 		return FALSE;
 	}
@@ -677,12 +252,12 @@ fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellab
 			    want != NULL ? want->name : "chip");
 		return FALSE;
 	}
-	if (!stub_detected && !fk_device_disable_watchdogs(self, cancellable, error))
+	if (!stub_detected && !fk_stub_upload_disable_watchdogs(self->loader, self->chip, cancellable, error))
 		return FALSE;
-	if (!fk_device_read_mac(self, cancellable, error) ||
-	    !fk_device_read_crystal(self, cancellable, error))
+	if (!_fk_device_read_mac(self, cancellable, error) ||
+	    !_fk_device_read_crystal(self, cancellable, error))
 		return FALSE;
-	if (!fk_device_describe(self, cancellable, error))
+	if (!_fk_device_describe(self, cancellable, error))
 		return FALSE;
 	fk_loader_log(self->loader, "detected %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", self->description,
 		      self->mac[0], self->mac[1], self->mac[2], self->mac[3], self->mac[4], self->mac[5]);
@@ -697,7 +272,7 @@ fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellab
 				return FALSE;
 			}
 			fk_loader_log(self->loader, "working with the ROM loader only: %s", error_stub->message);
-		} else if (!fk_device_run_stub(self, stub, cancellable, error)) {
+		} else if (!fk_stub_upload_run(self->loader, stub, cancellable, error)) {
 			return FALSE;
 		}
 	}
@@ -707,7 +282,7 @@ fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellab
 		g_prefix_error(error, "failed to attach the flash: ");
 		return FALSE;
 	}
-	if (!fk_device_detect_flash(self, cancellable, error))
+	if (!_fk_device_detect_flash(self, cancellable, error))
 		return FALSE;
 	if (self->flash_size > 0 && !fk_device_set_flash_size(self, self->flash_size, cancellable, error))
 		return FALSE;
