@@ -33,4 +33,13 @@ struct _FkDevice {
 	guint recoveries; /* operations resumed after a fault, since the device was made */
 };
 
+/* FK_ERROR_WRONG_STATE unless connected */
+gboolean
+_fk_device_check_connected(FkDevice *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* whether @size bytes at @offset fit in the flash and in what the loader can address; @what
+ * names the region in the error */
+gboolean
+_fk_device_check_range(FkDevice *self, guint32 offset, gsize size, const gchar *what, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

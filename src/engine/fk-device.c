@@ -5,12 +5,14 @@
 #include <zlib.h>
 
 #include "fk-device-private.h"
+#include "fk-connect.h"
 #include "fk-error.h"
 #include "fk-identify.h"
 #include "fk-loader.h"
 #include "fk-mem.h"
 #include "fk-packet.h"
 #include "fk-protocol.h"
+#include "fk-recovery.h"
 #include "fk-reset.h"
 #include "fk-slip.h"
 #include "fk-stub-upload.h"
@@ -18,8 +20,6 @@
 
 #define FK_WRITE_BLOCK_ATTEMPTS	 3
 #define FK_READ_PIECE		 (64 * 1024)
-#define FK_MAX_RECOVERIES	 16 /* per operation */
-#define FK_MAX_ATTEMPTS		 3  /* of one piece of an operation, in a row */
 
 
 G_DEFINE_TYPE(FkDevice, fk_device, G_TYPE_OBJECT)
@@ -96,409 +96,6 @@ fk_device_write_reg(FkDevice *self,
 	return fk_loader_write_reg(self->loader, addr, value, mask, delay_us, cancellable, error);
 }
 
-/* ---- connecting ---- */
-
-static gboolean
-fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	guint8 buf[8];
-	guint32 new_value = self->target_baud;
-	g_autoptr(GError) error_local = NULL;
-
-	/* the target is only below the current rate when a failing link is slowed down */
-	if (self->target_baud == 0 || self->target_baud == self->current_baud)
-		return TRUE;
-	if (fk_transport_get_kind(fk_loader_get_transport(self->loader)) == FK_TRANSPORT_KIND_TCP) {
-		fk_loader_log(self->loader, "staying at the bridge's rate: a raw TCP link cannot change the baud rate");
-		return TRUE;
-	}
-	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266) {
-		fk_loader_log(self->loader, "the ESP8266 ROM cannot change the baud rate: staying at %u", self->current_baud);
-		return TRUE;
-	}
-	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM32 && self->chip->family == FK_CHIP_ESP32) {
-		/* the ESP32 ROM derives its divider from a drifting crystal estimate */
-		guint32 r1 = 0, r2 = 0;
-		guint64 f_rom, f_valid;
-		if (!fk_loader_read_reg(self->loader, 0x3FF5F06C, &r1, cancellable, error) ||
-		    !fk_loader_read_reg(self->loader, 0x3FF5A010, &r2, cancellable, error))
-			return FALSE;
-		f_rom = (guint64)((r1 >> 7) & 0x01FFFFFF) * 15625 * (r2 & 0xFF) / 40;
-		f_valid = f_rom > 33000000 ? 40000000 : 26000000;
-		if (f_rom != 0)
-			new_value = (guint32)((guint64)self->target_baud * f_rom / f_valid);
-	}
-	fk_memwrite_u32le(buf, new_value);
-	fk_memwrite_u32le(buf + 4, fk_loader_get_kind(self->loader) == FK_LOADER_STUB ? self->current_baud : 0);
-	if (!fk_loader_command(self->loader, FK_OP_CHANGE_BAUDRATE, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, &error_local)) {
-		if (fk_loader_is_unsupported(error_local)) {
-			fk_loader_log(self->loader, "the loader cannot change the baud rate: staying at %u", self->current_baud);
-			return TRUE;
-		}
-		g_propagate_prefixed_error(error, g_steal_pointer(&error_local), "failed to change the baud rate: ");
-		return FALSE;
-	}
-	if (!fk_transport_set_baud(fk_loader_get_transport(self->loader), self->target_baud, error))
-		return FALSE;
-	g_usleep(50 * 1000);
-	if (!fk_loader_flush_input(self->loader, error))
-		return FALSE;
-	self->current_baud = self->target_baud;
-	fk_loader_log(self->loader, "changed the baud rate to %u", self->current_baud);
-	return TRUE;
-}
-
-static gboolean
-fk_device_attach_flash(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	guint8 buf[16] = {0};
-	guint32 value = self->spi_connection;
-
-	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266) {
-		/* no SPI_ATTACH on the ESP8266 ROM: an empty FLASH_BEGIN attaches */
-		fk_memwrite_u32le(buf + 8, FK_ROM_WRITE_SIZE);
-		return fk_loader_command(self->loader, FK_OP_FLASH_BEGIN, buf, 16, FK_TIMEOUT_DEFAULT_MS, cancellable, error);
-	}
-	if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB && !self->spi_connection_set)
-		return TRUE; /* the stub attached the flash when it started */
-	if (!self->spi_connection_set && self->chip->family == FK_CHIP_ESP32) {
-		/* the ESP32 ROM needs the pins from the eFuses */
-		guint32 r5 = 0, r3 = 0;
-		guint32 clk, q, d, cs, hd;
-		if (!fk_loader_read_reg(self->loader, 0x3FF5A014, &r5, cancellable, error) ||
-		    !fk_loader_read_reg(self->loader, 0x3FF5A00C, &r3, cancellable, error))
-			return FALSE;
-		clk = r5 & 0x1F;
-		q = (r5 >> 5) & 0x1F;
-		d = (r5 >> 10) & 0x1F;
-		cs = (r5 >> 15) & 0x1F;
-		hd = (r3 >> 4) & 0x1F;
-		value = (clk == 0 && q == 0 && d == 0 && cs == 0 && hd == 0)
-			    ? 0
-			    : (hd << 24) | (cs << 18) | (d << 12) | (q << 6) | clk;
-	}
-	fk_memwrite_u32le(buf, value);
-	return fk_loader_command(self->loader,
-				 FK_OP_SPI_ATTACH,
-				 buf,
-				 fk_loader_get_kind(self->loader) == FK_LOADER_STUB ? 4 : 8,
-				 FK_TIMEOUT_DEFAULT_MS,
-				 cancellable,
-				 error);
-}
-
-gboolean
-fk_device_set_flash_size(FkDevice *self, gsize size, GCancellable *cancellable, GError **error)
-{
-	guint8 buf[24];
-	/* from now on the size to check against, and to set again after a reconnect */
-	self->flash_size = size;
-	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266)
-		return TRUE; /* not supported, and not needed */
-	fk_memwrite_u32le(buf, 0);
-	fk_memwrite_u32le(buf + 4, size);
-	fk_memwrite_u32le(buf + 8, FK_FLASH_BLOCK_SIZE);
-	fk_memwrite_u32le(buf + 12, FK_FLASH_SECTOR_SIZE);
-	fk_memwrite_u32le(buf + 16, FK_FLASH_PAGE_SIZE);
-	fk_memwrite_u32le(buf + 20, 0xFFFF);
-	if (!fk_loader_command(self->loader, FK_OP_SPI_SET_PARAMS, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error)) {
-		g_prefix_error(error, "failed to set the flash parameters: ");
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* the rate a connection starts at: the ROM's, or lower if asked */
-static guint
-fk_device_start_baud(FkDevice *self)
-{
-	return self->target_baud > 0 ? MIN(self->target_baud, FK_ROM_BAUD) : FK_ROM_BAUD;
-}
-
-/* connects, talking at @initial_baud first */
-static gboolean
-fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellable, GError **error)
-{
-	gboolean stub_detected = FALSE;
-
-	fk_loader_set_connected(self->loader, FALSE);
-	self->chip = NULL;
-	fk_loader_set_kind(self->loader, FK_LOADER_ROM32);
-	if (!fk_transport_set_baud(fk_loader_get_transport(self->loader), initial_baud, error))
-		return FALSE;
-	self->current_baud = initial_baud;
-
-	if (self->reset_mode != FK_RESET_NONE_NO_SYNC) {
-		if (!fk_reset_and_sync(self->loader, self->reset_mode, &stub_detected, cancellable, error))
-			return FALSE;
-	}
-	if (stub_detected) {
-		fk_loader_log(self->loader, "a flasher stub is already running");
-		fk_loader_set_kind(self->loader, FK_LOADER_STUB);
-	}
-	if (!_fk_device_detect_chip(self, cancellable, error)) {
-		g_prefix_error(error, "failed to identify the chip: ");
-		return FALSE;
-	}
-	if (fk_loader_get_kind(self->loader) != FK_LOADER_STUB)
-		fk_loader_set_kind(self->loader, self->chip->family == FK_CHIP_ESP8266 ? FK_LOADER_ROM8266 : FK_LOADER_ROM32);
-	if (self->expected_family != FK_CHIP_UNKNOWN && self->expected_family != self->chip->family) {
-		const FkChipInfo *want = fk_chip_by_family(self->expected_family);
-		g_set_error(error,
-			    FK_ERROR,
-			    FK_ERROR_UNSUPPORTED_CHIP,
-			    "This is an %s, not the %s that was asked for",
-			    self->chip->name,
-			    want != NULL ? want->name : "chip");
-		return FALSE;
-	}
-	if (!stub_detected && !fk_stub_upload_disable_watchdogs(self->loader, self->chip, cancellable, error))
-		return FALSE;
-	if (!_fk_device_read_mac(self, cancellable, error) ||
-	    !_fk_device_read_crystal(self, cancellable, error))
-		return FALSE;
-	if (!_fk_device_describe(self, cancellable, error))
-		return FALSE;
-	fk_loader_log(self->loader, "detected %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", self->description,
-		      self->mac[0], self->mac[1], self->mac[2], self->mac[3], self->mac[4], self->mac[5]);
-
-	if (self->use_stub && fk_loader_get_kind(self->loader) != FK_LOADER_STUB) {
-		g_autoptr(GError) error_stub = NULL;
-		g_autoptr(FkStub) stub = fk_stub_find(self->chip, &error_stub);
-		if (stub == NULL) {
-			if (!g_error_matches(error_stub, FK_ERROR, FK_ERROR_STUB_MISSING) &&
-			    !g_error_matches(error_stub, FK_ERROR, FK_ERROR_UNSUPPORTED)) {
-				g_propagate_error(error, g_steal_pointer(&error_stub));
-				return FALSE;
-			}
-			fk_loader_log(self->loader, "working with the ROM loader only: %s", error_stub->message);
-		} else if (!fk_stub_upload_run(self->loader, stub, cancellable, error)) {
-			return FALSE;
-		}
-	}
-	if (!fk_device_change_baud(self, cancellable, error))
-		return FALSE;
-	if (!fk_device_attach_flash(self, cancellable, error)) {
-		g_prefix_error(error, "failed to attach the flash: ");
-		return FALSE;
-	}
-	if (!_fk_device_detect_flash(self, cancellable, error))
-		return FALSE;
-	if (self->flash_size > 0 && !fk_device_set_flash_size(self, self->flash_size, cancellable, error))
-		return FALSE;
-	fk_loader_set_connected(self->loader, TRUE);
-	return TRUE;
-}
-
-gboolean
-fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	return fk_device_connect_at(self, fk_device_start_baud(self), cancellable, error);
-}
-
-/* ---- recovering from errors in the middle of an operation ---- */
-
-typedef struct {
-	const gchar *what; /* "reading", "writing", "erasing": for the log */
-	guint used;	   /* recoveries in this operation */
-	guint in_a_row;	   /* of the same piece, without progress in between */
-	guint at_this_baud;
-} FkRecovery;
-
-/* whether doing it again might work: the link or the chip had a hiccup */
-static gboolean
-fk_device_error_is_transient(const GError *error)
-{
-	if (error->domain == FK_PROTOCOL_ERROR)
-		return error->code != FK_PROTOCOL_ERROR_UNSUPPORTED_COMMAND;
-	if (error->domain == FK_DEVICE_ERROR) {
-		/* what a corrupted frame, a lost block or a loader that restarted cause; not what a
-		 * wrong request, write protection or a missing feature cause */
-		switch (error->code) {
-		case FK_DEVICE_ERROR_RECEIVE:
-		case FK_DEVICE_ERROR_BAD_CRC:
-		case FK_DEVICE_ERROR_FLASH_WRITE:
-		case FK_DEVICE_ERROR_FLASH_READ:
-		case FK_DEVICE_ERROR_FLASH_READ_LENGTH:
-		case FK_DEVICE_ERROR_DEFLATE:
-		case FK_DEVICE_ERROR_DEFLATE_ADLER:
-		case FK_DEVICE_ERROR_STUB_BAD_DATA_LEN:
-		case FK_DEVICE_ERROR_STUB_BAD_DATA_CHECKSUM:
-		case FK_DEVICE_ERROR_STUB_FAILED_SPI_OP:
-		case FK_DEVICE_ERROR_STUB_NOT_IN_FLASH_MODE:
-		case FK_DEVICE_ERROR_STUB_INFLATE:
-		case FK_DEVICE_ERROR_STUB_NOT_ENOUGH_DATA:
-		case FK_DEVICE_ERROR_STUB_TOO_MUCH_DATA:
-			return TRUE;
-		default:
-			return FALSE;
-		}
-	}
-	if (error->domain == FK_ERROR) {
-		return error->code == FK_ERROR_TIMEOUT || error->code == FK_ERROR_VERIFY_FAILED ||
-		       error->code == FK_ERROR_CHIP_RESET;
-	}
-	return FALSE;
-}
-
-static guint
-fk_lower_baud(guint baud)
-{
-	static const guint rates[] = {2000000, 1500000, 921600, 460800, 230400, FK_ROM_BAUD};
-	for (guint i = 0; i < G_N_ELEMENTS(rates); i++) {
-		if (rates[i] < baud)
-			return rates[i];
-	}
-	return baud;
-}
-
-/* the loader answers SYNC again, and it is still the loader we talked to; a stub may need a
- * moment to finish what it was doing (a deferred erase or write) */
-static gboolean
-fk_device_resync(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	static const guint pause_ms[] = {0, 200, 500, 1000};
-	g_autoptr(GError) error_local = NULL;
-
-	for (guint i = 0; i < G_N_ELEMENTS(pause_ms); i++) {
-		gboolean stub_detected = FALSE;
-		g_clear_error(&error_local);
-		g_usleep(pause_ms[i] * 1000);
-		/* a stub still streaming a read ends it at the first frame that is not an
-		 * acknowledgement, so the first SYNC may go unanswered */
-		if (!fk_loader_flush_input(self->loader, error))
-			return FALSE;
-		if (fk_loader_sync(self->loader, &stub_detected, cancellable, &error_local)) {
-			if (stub_detected != (fk_loader_get_kind(self->loader) == FK_LOADER_STUB)) {
-				g_set_error_literal(error, FK_ERROR, FK_ERROR_CHIP_RESET, "the chip is back in its ROM loader");
-				return FALSE;
-			}
-			/* a ROM loader that restarted quietly has forgotten the flash settings */
-			if (fk_loader_get_kind(self->loader) != FK_LOADER_STUB &&
-			    (!fk_device_attach_flash(self, cancellable, error) ||
-			     (self->flash_size > 0 && !fk_device_set_flash_size(self, self->flash_size, cancellable, error))))
-				return FALSE;
-			return TRUE;
-		}
-		if (!fk_device_error_is_transient(error_local))
-			break;
-	}
-	g_propagate_error(error, g_steal_pointer(&error_local));
-	return FALSE;
-}
-
-static gboolean
-fk_device_can_reset(FkDevice *self)
-{
-	return (self->reset_mode == FK_RESET_AUTO || self->reset_mode == FK_RESET_USB_JTAG) &&
-	       fk_transport_has_modem_lines(fk_loader_get_transport(self->loader));
-}
-
-/* a new connection to the same chip, with the flash size the caller chose */
-static gboolean
-fk_device_reconnect(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	guint8 mac[6];
-	gsize flash_size = self->flash_size;
-	gboolean ok = FALSE;
-
-	memcpy(mac, self->mac, sizeof(mac));
-	/* without a reset, the stub may still be running at the rate it was given */
-	if (!fk_device_can_reset(self) && self->current_baud != fk_device_start_baud(self)) {
-		g_autoptr(GError) error_local = NULL;
-		ok = fk_device_connect_at(self, self->current_baud, cancellable, &error_local);
-		if (!ok) {
-			if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-			    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
-				g_propagate_error(error, g_steal_pointer(&error_local));
-				return FALSE;
-			}
-			fk_loader_log(self->loader, "no answer at %u baud (%s)", self->current_baud, error_local->message);
-		}
-	}
-	if (!ok && !fk_device_connect(self, cancellable, error))
-		return FALSE;
-	if (memcmp(mac, self->mac, sizeof(mac)) != 0) {
-		fk_loader_set_connected(self->loader, FALSE);
-		g_set_error_literal(error,
-				    FK_ERROR,
-				    FK_ERROR_WRONG_STATE,
-				    "A different chip answered after reconnecting: stopped. Connect the original "
-				    "board and start again");
-		return FALSE;
-	}
-	if (flash_size != 0 && flash_size != self->flash_size &&
-	    !fk_device_set_flash_size(self, flash_size, cancellable, error))
-		return FALSE;
-	return TRUE;
-}
-
-/* after @cause interrupted an operation: talk to the chip again, so that the caller can resume
- * where it stands. FALSE with @error set (to @cause, or to why the chip cannot be reached) when
- * the operation should stop */
-static gboolean
-fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable *cancellable, GError **error)
-{
-	g_autoptr(GError) error_local = NULL;
-
-	if (!fk_device_error_is_transient(*cause)) {
-		g_propagate_error(error, g_steal_pointer(cause));
-		return FALSE;
-	}
-	if (rec->used >= FK_MAX_RECOVERIES || rec->in_a_row >= FK_MAX_ATTEMPTS - 1) {
-		g_propagate_prefixed_error(error, g_steal_pointer(cause), "gave up after %u attempts: ", rec->used + 1);
-		return FALSE;
-	}
-	rec->used++;
-	rec->in_a_row++;
-	if (!g_error_matches(*cause, FK_ERROR, FK_ERROR_CHIP_RESET))
-		rec->at_this_baud++;
-	fk_loader_log(self->loader, "%s failed (%s); trying again", rec->what, (*cause)->message);
-
-	fk_loader_set_connected(self->loader, FALSE);
-	/* let what is still on its way arrive, then drop it */
-	g_usleep(50 * 1000);
-	if (g_error_matches(*cause, FK_ERROR, FK_ERROR_CHIP_RESET) ||
-	    !fk_device_resync(self, cancellable, &error_local)) {
-		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
-			g_propagate_error(error, g_steal_pointer(&error_local));
-			return FALSE;
-		}
-		if (error_local != NULL)
-			fk_loader_log(self->loader, "the loader does not answer (%s)", error_local->message);
-		fk_loader_log(self->loader, "connecting again");
-		g_clear_error(&error_local);
-		if (!fk_device_reconnect(self, cancellable, &error_local)) {
-			g_propagate_prefixed_error(error,
-						   g_steal_pointer(&error_local),
-						   "%s failed (%s), and connecting again failed: ",
-						   rec->what,
-						   (*cause)->message);
-			return FALSE;
-		}
-	}
-
-	/* a link that keeps failing may work at a lower rate */
-	if (rec->at_this_baud >= 2 && fk_lower_baud(self->current_baud) < self->current_baud &&
-	    fk_transport_get_kind(fk_loader_get_transport(self->loader)) != FK_TRANSPORT_KIND_TCP && fk_loader_get_kind(self->loader) != FK_LOADER_ROM8266) {
-		self->target_baud = fk_lower_baud(self->current_baud);
-		fk_loader_log(self->loader, "lowering the baud rate to %u after repeated errors", self->target_baud);
-		rec->at_this_baud = 0;
-		if (!fk_device_change_baud(self, cancellable, &error_local)) {
-			/* the chip may have switched without its reply getting through */
-			fk_loader_log(self->loader, "%s: connecting again", error_local->message);
-			g_clear_error(&error_local);
-			if (!fk_device_reconnect(self, cancellable, error))
-				return FALSE;
-		}
-	}
-	fk_loader_set_connected(self->loader, TRUE);
-	self->recoveries++;
-	g_clear_error(cause);
-	return TRUE;
-}
-
 guint
 fk_device_get_recoveries(FkDevice *self)
 {
@@ -511,8 +108,8 @@ fk_device_is_connected(FkDevice *self)
 	return fk_loader_is_connected(self->loader);
 }
 
-static gboolean
-fk_device_check_connected(FkDevice *self, GError **error)
+gboolean
+_fk_device_check_connected(FkDevice *self, GError **error)
 {
 	if (!fk_loader_is_connected(self->loader)) {
 		g_set_error_literal(error, FK_ERROR, FK_ERROR_WRONG_STATE, "not connected to a chip");
@@ -595,8 +192,8 @@ fk_device_can_read(FkDevice *self)
 	return fk_loader_get_kind(self->loader) != FK_LOADER_ROM8266;
 }
 
-static gboolean
-fk_device_check_range(FkDevice *self, guint32 offset, gsize size, const gchar *what, GError **error)
+gboolean
+_fk_device_check_range(FkDevice *self, guint32 offset, gsize size, const gchar *what, GError **error)
 {
 	/* written so that nothing wraps round, whatever @size is */
 	if (self->flash_size > 0 && (size > self->flash_size || offset > self->flash_size - size)) {
@@ -848,7 +445,7 @@ fk_device_read_flash(FkDevice *self,
 	FkRecovery rec = {.what = "reading"};
 	gsize done = 0;
 
-	if (!fk_device_check_connected(self, error))
+	if (!_fk_device_check_connected(self, error))
 		return FALSE;
 	if (!fk_device_can_read(self)) {
 		g_set_error_literal(error,
@@ -862,7 +459,7 @@ fk_device_read_flash(FkDevice *self,
 		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "nothing to read (size 0)");
 		return FALSE;
 	}
-	if (!fk_device_check_range(self, offset, size, "the region to read", error))
+	if (!_fk_device_check_range(self, offset, size, "the region to read", error))
 		return FALSE;
 
 	/* in pieces, each checked by the chip before it is passed on: a cancel is honoured
@@ -899,7 +496,7 @@ fk_device_read_flash(FkDevice *self,
 			}
 		}
 		if (!ok) {
-			if (!fk_device_recover(self, &rec, &error_local, cancellable, error))
+			if (!_fk_device_recover(self, &rec, &error_local, cancellable, error))
 				return FALSE;
 			fk_loader_log(self->loader, "reading again from 0x%" G_GSIZE_MODIFIER "x", offset + done);
 			continue;
@@ -1274,7 +871,7 @@ fk_device_write_flash(FkDevice *self,
 	gboolean written = FALSE, verify_failed = FALSE;
 	guint32 over;
 
-	if (!fk_device_check_connected(self, error))
+	if (!_fk_device_check_connected(self, error))
 		return FALSE;
 	if (g_bytes_get_size(data) == 0) {
 		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "The image is empty");
@@ -1298,7 +895,7 @@ fk_device_write_flash(FkDevice *self,
 		g_byte_array_append(image, (const guint8 *)"\xff", 1);
 	offset -= over;
 	total = image->len;
-	if (!fk_device_check_range(self, offset, total, "The image", error))
+	if (!_fk_device_check_range(self, offset, total, "The image", error))
 		return FALSE;
 	/* the stub writes whole words */
 	if (is_stub && offset % 4 != 0) {
@@ -1351,7 +948,7 @@ fk_device_write_flash(FkDevice *self,
 			verify_failed = verify_failed || g_error_matches(error_local, FK_ERROR, FK_ERROR_VERIFY_FAILED);
 			confirmed = 0;
 		}
-		if (!fk_device_recover(self, &rec, &error_local, cancellable, error))
+		if (!_fk_device_recover(self, &rec, &error_local, cancellable, error))
 			return FALSE;
 		start = fk_device_resume_point(self, offset, image, start + confirmed, cancellable);
 		if (start > furthest) {
@@ -1399,7 +996,7 @@ fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *p
 	FkRecovery rec = {.what = "erasing"};
 	gsize done = 0;
 
-	if (!fk_device_check_connected(self, error))
+	if (!_fk_device_check_connected(self, error))
 		return FALSE;
 	if (size == 0) {
 		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "Nothing to erase (size 0)");
@@ -1415,7 +1012,7 @@ fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *p
 			    size);
 		return FALSE;
 	}
-	if (!fk_device_check_range(self, offset, size, "The region to erase", error))
+	if (!_fk_device_check_range(self, offset, size, "The region to erase", error))
 		return FALSE;
 	if (!fk_device_check_rom8266_erase(self, offset, size, error))
 		return FALSE;
@@ -1427,7 +1024,7 @@ fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *p
 		if (g_cancellable_set_error_if_cancelled(cancellable, error))
 			return FALSE;
 		if (!fk_device_erase_piece(self, offset + done, n, cancellable, &error_local)) {
-			if (!fk_device_recover(self, &rec, &error_local, cancellable, error))
+			if (!_fk_device_recover(self, &rec, &error_local, cancellable, error))
 				return FALSE;
 			continue;
 		}
@@ -1442,7 +1039,7 @@ fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *p
 gboolean
 fk_device_erase_flash(FkDevice *self, FkProgress *progress, GCancellable *cancellable, GError **error)
 {
-	if (!fk_device_check_connected(self, error))
+	if (!_fk_device_check_connected(self, error))
 		return FALSE;
 	if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB) {
 		FkRecovery rec = {.what = "erasing"};
@@ -1452,7 +1049,7 @@ fk_device_erase_flash(FkDevice *self, FkProgress *progress, GCancellable *cancel
 			g_autoptr(GError) error_local = NULL;
 			if (fk_loader_command(self->loader, FK_OP_ERASE_FLASH, NULL, 0, FK_TIMEOUT_CHIP_ERASE_MS, cancellable, &error_local))
 				break;
-			if (!fk_device_recover(self, &rec, &error_local, cancellable, error)) {
+			if (!_fk_device_recover(self, &rec, &error_local, cancellable, error)) {
 				g_prefix_error(error, "failed to erase the flash: ");
 				return FALSE;
 			}
