@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* owns erasing the flash: regions piece by piece (stub ERASE_REGION or ROM FLASH_BEGIN), the whole
- * chip, and the ESP8266 ROM's erase quirk; calls the loader and the recovery */
+/* owns erasing the flash: regions piece by piece (stub ERASE_REGION or ROM FLASH_BEGIN), the
+ * whole chip, the ESP8266 ROM's erase quirk; calls the loader, recovery and the device's checks */
 #include "config.h"
 
 #include "fk-device-private.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* owns reading the flash: pieces through the stub's stream or the ROM's slow read, each checked
- * by MD5 and read again after a fault; calls the loader, the MD5 operation and the recovery */
+ * by MD5 and read again after a fault; calls the loader, MD5, recovery and the device's checks */
 #include "config.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* owns writing the flash: padding, compression and inflate block sizes, block timing, resuming
- * after a fault and verifying; calls the loader, MD5, the erase checks and the recovery */
+ * after a fault, verifying; calls the loader, MD5, erase checks, recovery, the device's checks */
 #include "config.h"
 
 #include <string.h>

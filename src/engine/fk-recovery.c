@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* owns the recovery policy the operations call: what is transient, the bounds, the baud rate
- * step-down, resync and reconnect; calls the loader, the reset settings and the connect layer */
+ * step-down, resync and reconnect; calls the loader and the connect layer */
 #include "config.h"
 
 #include <string.h>
