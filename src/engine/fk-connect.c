@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the connect sequence: reset and sync, identify, stub, baud rate change, flash attach and
+ * size; calls the loader, the reset, identification and stub upload layers */
+#include "config.h"
+
+#include "fk-connect.h"
+#include "fk-device-private.h"
+#include "fk-error.h"
+#include "fk-identify.h"
+#include "fk-mem.h"
+#include "fk-protocol.h"
+#include "fk-reset.h"
+#include "fk-stub-upload.h"
+#include "fk-stub.h"
+
+gboolean
+_fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[8];
+	guint32 new_value = self->target_baud;
+	g_autoptr(GError) error_local = NULL;
+
+	/* the target is only below the current rate when a failing link is slowed down */
+	if (self->target_baud == 0 || self->target_baud == self->current_baud)
+		return TRUE;
+	if (fk_transport_get_kind(fk_loader_get_transport(self->loader)) == FK_TRANSPORT_KIND_TCP) {
+		fk_loader_log(self->loader, "staying at the bridge's rate: a raw TCP link cannot change the baud rate");
+		return TRUE;
+	}
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266) {
+		fk_loader_log(self->loader, "the ESP8266 ROM cannot change the baud rate: staying at %u", self->current_baud);
+		return TRUE;
+	}
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM32 && self->chip->family == FK_CHIP_ESP32) {
+		/* the ESP32 ROM derives its divider from a drifting crystal estimate */
+		guint32 r1 = 0, r2 = 0;
+		guint64 f_rom, f_valid;
+		if (!fk_loader_read_reg(self->loader, 0x3FF5F06C, &r1, cancellable, error) ||
+		    !fk_loader_read_reg(self->loader, 0x3FF5A010, &r2, cancellable, error))
+			return FALSE;
+		f_rom = (guint64)((r1 >> 7) & 0x01FFFFFF) * 15625 * (r2 & 0xFF) / 40;
+		f_valid = f_rom > 33000000 ? 40000000 : 26000000;
+		if (f_rom != 0)
+			new_value = (guint32)((guint64)self->target_baud * f_rom / f_valid);
+	}
+	fk_memwrite_u32le(buf, new_value);
+	fk_memwrite_u32le(buf + 4, fk_loader_get_kind(self->loader) == FK_LOADER_STUB ? self->current_baud : 0);
+	if (!fk_loader_command(self->loader, FK_OP_CHANGE_BAUDRATE, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, &error_local)) {
+		if (fk_loader_is_unsupported(error_local)) {
+			fk_loader_log(self->loader, "the loader cannot change the baud rate: staying at %u", self->current_baud);
+			return TRUE;
+		}
+		g_propagate_prefixed_error(error, g_steal_pointer(&error_local), "failed to change the baud rate: ");
+		return FALSE;
+	}
+	if (!fk_transport_set_baud(fk_loader_get_transport(self->loader), self->target_baud, error))
+		return FALSE;
+	g_usleep(50 * 1000);
+	if (!fk_loader_flush_input(self->loader, error))
+		return FALSE;
+	self->current_baud = self->target_baud;
+	fk_loader_log(self->loader, "changed the baud rate to %u", self->current_baud);
+	return TRUE;
+}
+
+gboolean
+_fk_device_attach_flash(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[16] = {0};
+	guint32 value = self->spi_connection;
+
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266) {
+		/* no SPI_ATTACH on the ESP8266 ROM: an empty FLASH_BEGIN attaches */
+		fk_memwrite_u32le(buf + 8, FK_ROM_WRITE_SIZE);
+		return fk_loader_command(self->loader, FK_OP_FLASH_BEGIN, buf, 16, FK_TIMEOUT_DEFAULT_MS, cancellable, error);
+	}
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB && !self->spi_connection_set)
+		return TRUE; /* the stub attached the flash when it started */
+	if (!self->spi_connection_set && self->chip->family == FK_CHIP_ESP32) {
+		/* the ESP32 ROM needs the pins from the eFuses */
+		guint32 r5 = 0, r3 = 0;
+		guint32 clk, q, d, cs, hd;
+		if (!fk_loader_read_reg(self->loader, 0x3FF5A014, &r5, cancellable, error) ||
+		    !fk_loader_read_reg(self->loader, 0x3FF5A00C, &r3, cancellable, error))
+			return FALSE;
+		clk = r5 & 0x1F;
+		q = (r5 >> 5) & 0x1F;
+		d = (r5 >> 10) & 0x1F;
+		cs = (r5 >> 15) & 0x1F;
+		hd = (r3 >> 4) & 0x1F;
+		value = (clk == 0 && q == 0 && d == 0 && cs == 0 && hd == 0)
+			    ? 0
+			    : (hd << 24) | (cs << 18) | (d << 12) | (q << 6) | clk;
+	}
+	fk_memwrite_u32le(buf, value);
+	return fk_loader_command(self->loader,
+				 FK_OP_SPI_ATTACH,
+				 buf,
+				 fk_loader_get_kind(self->loader) == FK_LOADER_STUB ? 4 : 8,
+				 FK_TIMEOUT_DEFAULT_MS,
+				 cancellable,
+				 error);
+}
+
+gboolean
+fk_device_set_flash_size(FkDevice *self, gsize size, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[24];
+	/* from now on the size to check against, and to set again after a reconnect */
+	self->flash_size = size;
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266)
+		return TRUE; /* not supported, and not needed */
+	fk_memwrite_u32le(buf, 0);
+	fk_memwrite_u32le(buf + 4, size);
+	fk_memwrite_u32le(buf + 8, FK_FLASH_BLOCK_SIZE);
+	fk_memwrite_u32le(buf + 12, FK_FLASH_SECTOR_SIZE);
+	fk_memwrite_u32le(buf + 16, FK_FLASH_PAGE_SIZE);
+	fk_memwrite_u32le(buf + 20, 0xFFFF);
+	if (!fk_loader_command(self->loader, FK_OP_SPI_SET_PARAMS, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error)) {
+		g_prefix_error(error, "failed to set the flash parameters: ");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* the rate a connection starts at: the ROM's, or lower if asked */
+guint
+_fk_device_start_baud(FkDevice *self)
+{
+	return self->target_baud > 0 ? MIN(self->target_baud, FK_ROM_BAUD) : FK_ROM_BAUD;
+}
+
+/* connects, talking at @initial_baud first */
+gboolean
+_fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellable, GError **error)
+{
+	gboolean stub_detected = FALSE;
+
+	fk_loader_set_connected(self->loader, FALSE);
+	self->chip = NULL;
+	fk_loader_set_kind(self->loader, FK_LOADER_ROM32);
+	if (!fk_transport_set_baud(fk_loader_get_transport(self->loader), initial_baud, error))
+		return FALSE;
+	self->current_baud = initial_baud;
+
+	if (self->reset_mode != FK_RESET_NONE_NO_SYNC) {
+		if (!fk_reset_and_sync(self->loader, self->reset_mode, &stub_detected, cancellable, error))
+			return FALSE;
+	}
+	if (stub_detected) {
+		fk_loader_log(self->loader, "a flasher stub is already running");
+		fk_loader_set_kind(self->loader, FK_LOADER_STUB);
+	}
+	if (!_fk_device_detect_chip(self, cancellable, error)) {
+		g_prefix_error(error, "failed to identify the chip: ");
+		return FALSE;
+	}
+	if (fk_loader_get_kind(self->loader) != FK_LOADER_STUB)
+		fk_loader_set_kind(self->loader, self->chip->family == FK_CHIP_ESP8266 ? FK_LOADER_ROM8266 : FK_LOADER_ROM32);
+	if (self->expected_family != FK_CHIP_UNKNOWN && self->expected_family != self->chip->family) {
+		const FkChipInfo *want = fk_chip_by_family(self->expected_family);
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_UNSUPPORTED_CHIP,
+			    "This is an %s, not the %s that was asked for",
+			    self->chip->name,
+			    want != NULL ? want->name : "chip");
+		return FALSE;
+	}
+	if (!stub_detected && !fk_stub_upload_disable_watchdogs(self->loader, self->chip, cancellable, error))
+		return FALSE;
+	if (!_fk_device_read_mac(self, cancellable, error) ||
+	    !_fk_device_read_crystal(self, cancellable, error))
+		return FALSE;
+	if (!_fk_device_describe(self, cancellable, error))
+		return FALSE;
+	fk_loader_log(self->loader, "detected %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", self->description,
+		      self->mac[0], self->mac[1], self->mac[2], self->mac[3], self->mac[4], self->mac[5]);
+
+	if (self->use_stub && fk_loader_get_kind(self->loader) != FK_LOADER_STUB) {
+		g_autoptr(GError) error_stub = NULL;
+		g_autoptr(FkStub) stub = fk_stub_find(self->chip, &error_stub);
+		if (stub == NULL) {
+			if (!g_error_matches(error_stub, FK_ERROR, FK_ERROR_STUB_MISSING) &&
+			    !g_error_matches(error_stub, FK_ERROR, FK_ERROR_UNSUPPORTED)) {
+				g_propagate_error(error, g_steal_pointer(&error_stub));
+				return FALSE;
+			}
+			fk_loader_log(self->loader, "working with the ROM loader only: %s", error_stub->message);
+		} else if (!fk_stub_upload_run(self->loader, stub, cancellable, error)) {
+			return FALSE;
+		}
+	}
+	if (!_fk_device_change_baud(self, cancellable, error))
+		return FALSE;
+	if (!_fk_device_attach_flash(self, cancellable, error)) {
+		g_prefix_error(error, "failed to attach the flash: ");
+		return FALSE;
+	}
+	if (!_fk_device_detect_flash(self, cancellable, error))
+		return FALSE;
+	if (self->flash_size > 0 && !fk_device_set_flash_size(self, self->flash_size, cancellable, error))
+		return FALSE;
+	fk_loader_set_connected(self->loader, TRUE);
+	return TRUE;
+}
+
+gboolean
+fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	return _fk_device_connect_at(self, _fk_device_start_baud(self), cancellable, error);
+}

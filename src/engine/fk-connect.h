@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "fk-device.h"
+
+G_BEGIN_DECLS
+
+/* switches to the target baud rate, where the loader and the link allow it */
+gboolean
+_fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* attaches the SPI flash (with the pins from the setting or the eFuses) */
+gboolean
+_fk_device_attach_flash(FkDevice *self, GCancellable *cancellable, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* the rate a connection starts at: the ROM's, or lower if asked */
+guint
+_fk_device_start_baud(FkDevice *self);
+/* connects, talking at @initial_baud first */
+gboolean
+_fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellable, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS

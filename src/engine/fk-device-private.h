@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* what the layers working on an FkDevice share: the instance struct and the facade's checks;
+ * each layer's own helpers are in its header (fk-identify.h, fk-connect.h, ...) */
+
+#include "fk-device.h"
+#include "fk-loader.h"
+
+G_BEGIN_DECLS
+
+struct _FkDevice {
+	GObject parent_instance;
+	FkLoader *loader; /* the transport, the framing and the commands */
+
+	/* settings */
+	FkResetMode reset_mode;
+	guint target_baud;
+	gboolean use_stub;
+	FkChipFamily expected_family;
+	guint32 spi_connection;
+	gboolean spi_connection_set;
+
+	/* state */
+	const FkChipInfo *chip;
+	gchar *description;
+	guint8 mac[6];
+	guint crystal_mhz;
+	guint32 flash_id;
+	gsize flash_size;
+	gboolean is_esp8285;
+	guint current_baud;
+	guint recoveries; /* operations resumed after a fault, since the device was made */
+};
+
+/* FK_ERROR_WRONG_STATE unless connected */
+gboolean
+_fk_device_check_connected(FkDevice *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* whether @size bytes at @offset fit in the flash and in what the loader can address; @what
+ * names the region in the error */
+gboolean
+_fk_device_check_range(FkDevice *self, guint32 offset, gsize size, const gchar *what, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS

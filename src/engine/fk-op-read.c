@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns reading the flash: pieces through the stub's stream or the ROM's slow read, each checked
+ * by MD5 and read again after a fault; calls the loader, MD5, recovery and the device's checks */
+#include "config.h"
+
+#include <string.h>
+
+#include "fk-device-private.h"
+#include "fk-error.h"
+#include "fk-mem.h"
+#include "fk-op-md5.h"
+#include "fk-packet.h"
+#include "fk-protocol.h"
+#include "fk-recovery.h"
+
+#define FK_READ_PIECE (64 * 1024)
+
+static gboolean
+fk_device_write_out(GOutputStream *out, const guint8 *data, gsize len, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	if (!g_output_stream_write_all(out, data, len, NULL, cancellable, &error_local)) {
+		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return FALSE;
+		}
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE, "Cannot write the backup: %s", error_local->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* one piece through the stub's READ_FLASH stream, and the stub's MD5 of it */
+static gboolean
+fk_device_read_piece_stub(FkDevice *self,
+			  guint32 offset,
+			  gsize size,
+			  GByteArray *piece,
+			  guint8 *md5_chip,
+			  FkProgress *progress,
+			  gsize progress_base,
+			  gsize progress_total,
+			  GCancellable *cancellable,
+			  GError **error)
+{
+	guint8 buf[16];
+	g_autoptr(GByteArray) digest = NULL;
+
+	fk_memwrite_u32le(buf, offset);
+	fk_memwrite_u32le(buf + 4, size);
+	fk_memwrite_u32le(buf + 8, FK_STUB_READ_PACKET);
+	fk_memwrite_u32le(buf + 12, 64);
+	if (!fk_loader_command(self->loader, FK_OP_READ_FLASH, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error))
+		return FALSE;
+	while (piece->len < size) {
+		guint8 ack[4];
+		g_autoptr(GByteArray) frame = NULL;
+
+		/* never cancel in the middle of the stream: the stub would keep sending */
+		frame = fk_loader_read_frame(self->loader, FK_TIMEOUT_DEFAULT_MS, NULL, error);
+		if (frame == NULL) {
+			fk_loader_explain_garbage(self->loader, error);
+			g_prefix_error(error, "flash read stopped at 0x%x: ", offset + piece->len);
+			return FALSE;
+		}
+		if (frame->len == 0 || piece->len + frame->len > size ||
+		    (piece->len + frame->len < size && frame->len != FK_STUB_READ_PACKET)) {
+			g_set_error(error,
+				    FK_PROTOCOL_ERROR,
+				    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,
+				    "flash read at 0x%x got a %u-byte frame, expected %u",
+				    offset + piece->len,
+				    frame->len,
+				    (guint)MIN(FK_STUB_READ_PACKET, size - piece->len));
+			return FALSE;
+		}
+		g_byte_array_append(piece, frame->data, frame->len);
+		fk_memwrite_u32le(ack, piece->len);
+		if (!fk_loader_send_frame(self->loader, ack, sizeof(ack), NULL, error))
+			return FALSE;
+		if (progress != NULL)
+			fk_progress_set_done(progress, progress_base + piece->len, progress_total);
+	}
+	digest = fk_loader_read_frame(self->loader, FK_TIMEOUT_DEFAULT_MS, NULL, error);
+	if (digest == NULL) {
+		g_prefix_error(error, "no digest at the end of the flash read: ");
+		return FALSE;
+	}
+	if (digest->len != 16) {
+		g_set_error(error,
+			    FK_PROTOCOL_ERROR,
+			    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,
+			    "the digest at the end of the flash read has %u bytes",
+			    digest->len);
+		return FALSE;
+	}
+	memcpy(md5_chip, digest->data, 16);
+	return TRUE;
+}
+
+/* one piece through the ROM, 64 bytes a command, and the ROM's MD5 of it */
+static gboolean
+fk_device_read_piece_rom(FkDevice *self,
+			 guint32 offset,
+			 gsize size,
+			 GByteArray *piece,
+			 guint8 *md5_chip,
+			 FkProgress *progress,
+			 gsize progress_base,
+			 gsize progress_total,
+			 GCancellable *cancellable,
+			 GError **error)
+{
+	while (piece->len < size) {
+		guint8 buf[8];
+		gsize n = MIN(FK_ROM_READ_SLOW_CHUNK, size - piece->len);
+		FkCommand cmd = {.op = FK_OP_READ_FLASH_SLOW,
+				 .data = buf,
+				 .len = sizeof(buf),
+				 .timeout_ms = FK_TIMEOUT_DEFAULT_MS,
+				 .payload_len = FK_ROM_READ_SLOW_CHUNK};
+		g_autoptr(GByteArray) frame = NULL;
+		FkResponse resp;
+
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		fk_memwrite_u32le(buf, offset + piece->len);
+		fk_memwrite_u32le(buf + 4, n);
+		frame = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, error);
+		if (frame == NULL) {
+			g_prefix_error(error, "flash read failed at 0x%x: ", offset + piece->len);
+			return FALSE;
+		}
+		fk_packet_parse_response(frame->data, frame->len, &resp);
+		g_byte_array_append(piece, resp.data, n);
+		if (progress != NULL)
+			fk_progress_set_done(progress, progress_base + piece->len, progress_total);
+	}
+	/* the ROM read has no digest of its own: ask for one */
+	return fk_device_flash_md5(self, offset, size, md5_chip, cancellable, error);
+}
+
+gboolean
+fk_device_read_flash(FkDevice *self,
+		     guint32 offset,
+		     gsize size,
+		     GOutputStream *out,
+		     guint8 *md5_out,
+		     FkProgress *progress,
+		     GCancellable *cancellable,
+		     GError **error)
+{
+	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_MD5);
+	g_autoptr(GByteArray) piece = g_byte_array_sized_new(FK_READ_PIECE);
+	FkRecovery rec = {.what = "reading"};
+	gsize done = 0;
+
+	if (!_fk_device_check_connected(self, error))
+		return FALSE;
+	if (!fk_device_can_read(self)) {
+		g_set_error_literal(error,
+				    FK_ERROR,
+				    FK_ERROR_STUB_MISSING,
+				    "The ESP8266 ROM cannot read its flash: the flasher stub is needed "
+				    "(install the stubs, see the README)");
+		return FALSE;
+	}
+	if (size == 0) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "nothing to read (size 0)");
+		return FALSE;
+	}
+	if (!_fk_device_check_range(self, offset, size, "the region to read", error))
+		return FALSE;
+
+	/* in pieces, each checked by the chip before it is passed on: a cancel is honoured
+	 * between them, and a piece that fails is read again */
+	while (done < size) {
+		gsize n = MIN(size - done, FK_READ_PIECE);
+		g_autoptr(GError) error_local = NULL;
+		guint8 md5_chip[16], md5_host[16];
+		gboolean ok;
+
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		g_byte_array_set_size(piece, 0);
+		if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB)
+			ok = fk_device_read_piece_stub(self, offset + done, n, piece, md5_chip, progress, done, size,
+						       cancellable, &error_local);
+		else
+			ok = fk_device_read_piece_rom(self, offset + done, n, piece, md5_chip, progress, done, size,
+						      cancellable, &error_local);
+		if (ok) {
+			_fk_md5_of(piece->data, piece->len, md5_host);
+			if (memcmp(md5_host, md5_chip, 16) != 0) {
+				g_autofree gchar *a = _fk_md5_to_string(md5_chip);
+				g_autofree gchar *b = _fk_md5_to_string(md5_host);
+				g_set_error(&error_local,
+					    FK_ERROR,
+					    FK_ERROR_VERIFY_FAILED,
+					    "the data read at 0x%" G_GSIZE_MODIFIER "x does not match the chip's "
+					    "checksum (chip MD5 %s, received %s): the serial link corrupted it",
+					    offset + done,
+					    a,
+					    b);
+				ok = FALSE;
+			}
+		}
+		if (!ok) {
+			if (!_fk_device_recover(self, &rec, &error_local, cancellable, error))
+				return FALSE;
+			fk_loader_log(self->loader, "reading again from 0x%" G_GSIZE_MODIFIER "x", offset + done);
+			continue;
+		}
+		rec.in_a_row = 0;
+		g_checksum_update(checksum, piece->data, piece->len);
+		if (!fk_device_write_out(out, piece->data, piece->len, cancellable, error))
+			return FALSE;
+		done += n;
+	}
+	if (md5_out != NULL)
+		_fk_md5_finish(checksum, md5_out);
+	return TRUE;
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the reset strategies (DTR/RTS pulses: classic, tight, USB-Serial/JTAG, none, hard reset)
+ * and the boot log: reading it and saying why a chip does not sync; calls only the loader */
+#include "config.h"
+
+#include "fk-error.h"
+#include "fk-reset.h"
+
+#define FK_CONNECT_ATTEMPTS 7
+#define FK_USB_JTAG_VID	    0x303A
+#define FK_USB_JTAG_PID	    0x1001
+
+gboolean
+fk_reset_is_usb_jtag(FkTransport *transport)
+{
+	return fk_transport_get_usb_vid(transport) == FK_USB_JTAG_VID &&
+	       fk_transport_get_usb_pid(transport) == FK_USB_JTAG_PID;
+}
+
+typedef enum {
+	FK_PULSE_CLASSIC,
+	FK_PULSE_TIGHT,
+	FK_PULSE_USB_JTAG,
+} FkPulse;
+
+static gboolean
+fk_reset_set_lines(FkLoader *self, gboolean dtr, gboolean rts, GError **error)
+{
+	return fk_transport_set_lines(fk_loader_get_transport(self), dtr, rts, error);
+}
+
+static gboolean
+fk_reset_pulse(FkLoader *self, FkPulse pulse, guint delay_ms, GError **error)
+{
+	switch (pulse) {
+	case FK_PULSE_CLASSIC:
+		/* EN low, then GPIO0 low as EN is released, then GPIO0 released */
+		if (!fk_reset_set_lines(self, FALSE, TRUE, error))
+			return FALSE;
+		g_usleep(100 * 1000);
+		if (!fk_reset_set_lines(self, TRUE, TRUE, error))
+			return FALSE;
+		if (!fk_reset_set_lines(self, TRUE, FALSE, error))
+			return FALSE;
+		g_usleep(delay_ms * 1000);
+		return fk_reset_set_lines(self, FALSE, FALSE, error);
+	case FK_PULSE_TIGHT:
+		if (!fk_reset_set_lines(self, FALSE, FALSE, error))
+			return FALSE;
+		if (!fk_reset_set_lines(self, TRUE, TRUE, error))
+			return FALSE;
+		if (!fk_reset_set_lines(self, FALSE, TRUE, error))
+			return FALSE;
+		g_usleep(100 * 1000);
+		if (!fk_reset_set_lines(self, TRUE, FALSE, error))
+			return FALSE;
+		g_usleep(delay_ms * 1000);
+		return fk_reset_set_lines(self, FALSE, FALSE, error);
+	case FK_PULSE_USB_JTAG:
+		if (!fk_reset_set_lines(self, FALSE, FALSE, error))
+			return FALSE;
+		g_usleep(100 * 1000);
+		if (!fk_reset_set_lines(self, TRUE, FALSE, error))
+			return FALSE;
+		g_usleep(100 * 1000);
+		if (!fk_reset_set_lines(self, FALSE, TRUE, error))
+			return FALSE;
+		g_usleep(100 * 1000);
+		return fk_reset_set_lines(self, FALSE, FALSE, error);
+	default:
+		g_assert_not_reached();
+	}
+}
+
+/* collects what the chip printed right after the reset */
+static void
+fk_reset_read_boot_log(FkLoader *self, GCancellable *cancellable)
+{
+	gint64 deadline = g_get_monotonic_time() + 30 * 1000;
+	for (;;) {
+		guint8 buf[1024];
+		gssize rc;
+		gint64 now = g_get_monotonic_time();
+		if (now >= deadline)
+			break;
+		rc = fk_transport_read(fk_loader_get_transport(self), buf, sizeof(buf), (guint)((deadline - now) / 1000) + 1, cancellable, NULL);
+		if (rc <= 0)
+			break;
+		for (gssize i = 0; i < rc; i++) {
+			if (fk_loader_get_boot_log(self)->len < 8192)
+				g_string_append_c(fk_loader_get_boot_log(self), buf[i] ? (gchar)buf[i] : '.');
+		}
+	}
+}
+
+static gboolean
+fk_reset_sync_attempt(FkLoader *self,
+		      gboolean reset,
+		      FkPulse pulse,
+		      guint delay_ms,
+		      gboolean *stub_detected,
+		      GCancellable *cancellable,
+		      GError **error)
+{
+	if (!fk_loader_flush_input(self, error))
+		return FALSE;
+	if (reset) {
+		if (!fk_reset_pulse(self, pulse, delay_ms, error))
+			return FALSE;
+		fk_reset_read_boot_log(self, cancellable);
+	}
+	return fk_loader_sync_tries(self, stub_detected, cancellable, error);
+}
+
+static void
+fk_reset_set_no_sync_error(FkLoader *self, GError **error)
+{
+	g_autoptr(GRegex) regex =
+	    g_regex_new("boot:(0x[0-9a-fA-F]+)(.*waiting for download)?", G_REGEX_DOTALL, 0, NULL);
+	g_autoptr(GMatchInfo) match = NULL;
+
+	if (g_regex_match(regex, fk_loader_get_boot_log(self)->str, 0, &match)) {
+		g_autofree gchar *boot = g_match_info_fetch(match, 1);
+		g_autofree gchar *wait = g_match_info_fetch(match, 2);
+		if (wait != NULL && wait[0] != '\0') {
+			g_set_error(error,
+				    FK_ERROR,
+				    FK_ERROR_NO_SYNC,
+				    "The chip is in download mode (boot log: boot:%s) but does not "
+				    "answer: the line from this computer to the chip (TX→RX) seems "
+				    "broken; check the wiring or try a lower baud rate",
+				    boot);
+			return;
+		}
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_WRONG_BOOT_MODE,
+			    "The chip started its firmware (boot mode %s) instead of the download "
+			    "mode: hold BOOT/GPIO0 while pressing RESET, or check the auto-reset "
+			    "circuit",
+			    boot);
+		return;
+	}
+	if (fk_loader_get_stray_bytes(self) >= FK_GARBAGE_LIMIT) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_NO_SYNC,
+			    "No reply from the chip in the loader protocol, only %" G_GSIZE_FORMAT " bytes of "
+			    "noise: the baud rates do not match (a flasher stub left running at another rate "
+			    "needs a reset of the board), or this port is not an ESP in download mode",
+			    fk_loader_get_stray_bytes(self));
+		return;
+	}
+	g_set_error_literal(error,
+			    FK_ERROR,
+			    FK_ERROR_NO_SYNC,
+			    "No reply from the chip: hold BOOT/GPIO0 while resetting, check the cable, "
+			    "or try a lower baud rate");
+}
+
+gboolean
+fk_reset_and_sync(FkLoader *self, FkResetMode mode, gboolean *stub_detected, GCancellable *cancellable, GError **error)
+{
+	FkPulse pulses[4];
+	guint delays[4];
+	guint n_strategies = 0;
+	gboolean reset = TRUE;
+	g_autoptr(GError) error_local = NULL;
+
+	fk_loader_clear_boot_log(self);
+	if (mode == FK_RESET_NONE || !fk_transport_has_modem_lines(fk_loader_get_transport(self))) {
+		reset = FALSE;
+		pulses[n_strategies] = FK_PULSE_CLASSIC;
+		delays[n_strategies++] = 0;
+	} else if (mode == FK_RESET_USB_JTAG ||
+		   fk_reset_is_usb_jtag(fk_loader_get_transport(self))) {
+		pulses[n_strategies] = FK_PULSE_USB_JTAG;
+		delays[n_strategies++] = 0;
+	} else {
+		pulses[n_strategies] = FK_PULSE_TIGHT;
+		delays[n_strategies++] = 50;
+		pulses[n_strategies] = FK_PULSE_TIGHT;
+		delays[n_strategies++] = 550;
+		pulses[n_strategies] = FK_PULSE_CLASSIC;
+		delays[n_strategies++] = 50;
+		pulses[n_strategies] = FK_PULSE_CLASSIC;
+		delays[n_strategies++] = 550;
+	}
+
+	for (guint attempt = 0; attempt < FK_CONNECT_ATTEMPTS; attempt++) {
+		guint s = attempt % n_strategies;
+		g_clear_error(&error_local);
+		if (fk_reset_sync_attempt(self, reset, pulses[s], delays[s], stub_detected, cancellable, &error_local))
+			return TRUE;
+		/* silence and garbage while syncing are normal and worth another attempt; a cancel
+		 * or a vanished port is not */
+		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return FALSE;
+		}
+		fk_loader_log(self, "no reply to SYNC (attempt %u of %u)", attempt + 1, (guint)FK_CONNECT_ATTEMPTS);
+	}
+	fk_reset_set_no_sync_error(self, error);
+	return FALSE;
+}
+
+/* EN pulled low for a moment with GPIO0 released: the chip starts its firmware */
+gboolean
+fk_reset_hard(FkLoader *self, GError **error)
+{
+	if (!fk_reset_set_lines(self, FALSE, TRUE, error))
+		return FALSE;
+	g_usleep(100 * 1000);
+	return fk_reset_set_lines(self, FALSE, FALSE, error);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "fk-device.h"
+#include "fk-loader.h"
+
+G_BEGIN_DECLS
+
+/* whether the port is a chip's own USB-Serial/JTAG controller */
+gboolean
+fk_reset_is_usb_jtag(FkTransport *transport);
+/* resets the chip into its loader with the strategies @mode allows (none: sync only), in turn,
+ * until it answers SYNC; else an error that says what the boot log and the noise tell */
+gboolean
+fk_reset_and_sync(FkLoader *loader,
+		  FkResetMode mode,
+		  gboolean *stub_detected,
+		  GCancellable *cancellable,
+		  GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* resets the chip into its application */
+gboolean
+fk_reset_hard(FkLoader *loader, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS
