@@ -71,6 +71,12 @@ check "the boot header says dio and 1MB" \
 	test "$(od -An -tx1 -j2 -N2 readback.bin | tr -d ' ')" = "02$(printf '%x' $((0x20 | $(od -An -tu1 -j3 -N1 sonoff-backup.bin) & 0x0f)))"
 check "erase_flash over socket:// succeeds" \
 	"$cli" --port socket://127.0.0.1:$port --baud 115200 erase_flash
+# a second client while one is connected is told the port is in use, as ser2net does
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+sleep 0.5
+check "a second client is told that the port is in use" bash -c \
+	"! '$cli' --port socket://127.0.0.1:$port chip_id >busy.txt 2>&1 && grep -q 'already in use: another program is connected' busy.txt"
+exec 3<&-
 stop_sim
 check "the erased chip holds only 0xFF" all_ff final.bin $MiB
 

@@ -35,8 +35,7 @@ _fk_device_detect_chip(FkDevice *self, GCancellable *cancellable, GError **error
 				return TRUE;
 			fk_loader_log(self->loader, "unknown chip id %u in the security info", chip_id);
 		}
-	} else if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-		   g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
+	} else if (fk_loader_error_is_final(error_local)) {
 		g_propagate_error(error, g_steal_pointer(&error_local));
 		return FALSE;
 	}

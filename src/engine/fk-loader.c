@@ -428,8 +428,7 @@ fk_loader_sync_tries(FkLoader *self, gboolean *stub_detected, GCancellable *canc
 			fk_slip_decoder_get_garbage(self->decoder, &stray);
 			self->stray_bytes += stray;
 		}
-		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
+		if (fk_loader_error_is_final(error_local)) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return FALSE;
 		}
@@ -437,4 +436,12 @@ fk_loader_sync_tries(FkLoader *self, gboolean *stub_detected, GCancellable *canc
 	}
 	g_propagate_error(error, g_steal_pointer(&error_local));
 	return FALSE;
+}
+
+gboolean
+fk_loader_error_is_final(const GError *error)
+{
+	return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+	       g_error_matches(error, FK_ERROR, FK_ERROR_PORT_GONE) ||
+	       g_error_matches(error, FK_ERROR, FK_ERROR_PORT_BUSY);
 }

@@ -114,6 +114,10 @@ gboolean
 fk_loader_sync_tries(FkLoader *self, gboolean *stub_detected, GCancellable *cancellable, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
 
+/* errors no retry can help: a cancel, a port that went away, a port another program holds */
+gboolean
+fk_loader_error_is_final(const GError *error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FkLoader, fk_loader_free)
 
 G_END_DECLS

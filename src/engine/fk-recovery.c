@@ -117,8 +117,7 @@ fk_device_reconnect(FkDevice *self, GCancellable *cancellable, GError **error)
 		g_autoptr(GError) error_local = NULL;
 		ok = _fk_device_connect_at(self, self->current_baud, cancellable, &error_local);
 		if (!ok) {
-			if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-			    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
+			if (fk_loader_error_is_final(error_local)) {
 				g_propagate_error(error, g_steal_pointer(&error_local));
 				return FALSE;
 			}
@@ -169,8 +168,7 @@ _fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable
 	g_usleep(50 * 1000);
 	if (g_error_matches(*cause, FK_ERROR, FK_ERROR_CHIP_RESET) ||
 	    !fk_device_resync(self, cancellable, &error_local)) {
-		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
+		if (fk_loader_error_is_final(error_local)) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return FALSE;
 		}

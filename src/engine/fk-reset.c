@@ -194,8 +194,7 @@ fk_reset_and_sync(FkLoader *self, FkResetMode mode, gboolean *stub_detected, GCa
 			return TRUE;
 		/* silence and garbage while syncing are normal and worth another attempt; a cancel
 		 * or a vanished port is not */
-		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-		    g_error_matches(error_local, FK_ERROR, FK_ERROR_PORT_GONE)) {
+		if (fk_loader_error_is_final(error_local)) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return FALSE;
 		}
