@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Owns: the backup's file on disk: the target check, the unnamed (or hidden, locked) temporary
- * file, the atomic link and rename, and removing what killed backups left. May call: libc, GLib. */
+/* owns the backup's file on disk: the target check, the unnamed (or hidden, locked) temporary
+ * file, the atomic link and rename, and removing what killed backups left; calls only libc */
 #include "config.h"
 
 #include <errno.h>

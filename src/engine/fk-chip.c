@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the chip table (families, magic values, image ids, RAM ranges, flash size and frequency
+ * codes) and the JEDEC size decoding; calls nothing else in the engine */
 #include "config.h"
 
 #include <errno.h>

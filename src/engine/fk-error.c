@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the three error domains and the hints a person can act on; calls nothing else */
 #include "config.h"
 
 #include "fk-error.h"

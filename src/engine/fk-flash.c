@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the file-level operations: a verified backup into its file, loading and checking images,
+ * a restore with the boot header patched and its options checked; calls the FkDevice facade,
+ * the backup file and the image parser */
 #include "config.h"
 
 #include <errno.h>

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the boot image header: parsing, the chip it was built for, patching flash mode, frequency
+ * and size (and the appended SHA-256); calls the chip table */
 #include "config.h"
 
 #include <string.h>

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns FkJob, the GTask bridge: runs an engine call in a worker thread and carries coalesced
+ * progress and log lines to the main thread; calls the FkDevice facade and FkProgress */
 #include "config.h"
 
 #include "fk-job.h"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the command and response frames: building, parsing, the data checksum; calls nothing else */
 #include "config.h"
 
 #include "fk-error.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Owns: the registry of port backends by name prefix, fk_transport_open() and the combined port
- * list. May call: the built-in backends (fk-transport-serial, fk-transport-tcp) and fk-error. */
+/* owns the registry of port backends by name prefix, fk_transport_open() and the combined port
+ * list; calls the built-in backends (fk-transport-serial, fk-transport-tcp) */
 #include "config.h"
 
 #include "fk-error.h"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns FkProgress, weighted steps with a percentage and byte counts; calls nothing else */
 #include "config.h"
 
 #include "fk-progress.h"

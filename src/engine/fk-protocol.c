@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the opcode and status names and the status-to-GError conversion; calls fk-error */
 #include "config.h"
 
 #include "fk-protocol.h"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns SLIP: encoding and the incremental decoder with its stray-byte count; calls nothing else */
 #include "config.h"
 
 #include "fk-error.h"

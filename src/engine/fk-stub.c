@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns finding and loading Espressif's flasher stub files (size, nesting, base64, segment and RAM
+ * checks); calls the chip table */
 #include "config.h"
 
 #include <errno.h>

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the libserialport backend (open, lines, baud, reads with deadlines) and the serial
+ * port list; calls the transport base class and fk-port */
 #include "config.h"
 
 #include <errno.h>

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the socket://HOST:PORT backend (raw TCP to ser2net, ESP-Link, flashkeep-sim) and what a
+ * server's parting words mean; calls the transport base class and fk-port */
 #include "config.h"
 
 #include <netinet/in.h>

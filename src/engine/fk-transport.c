@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Owns: the abstract byte link FkTransport (deadline reads, writes, modem lines, baud, wire trace).
- * May call: nothing but GLib; backends subclass it and register in fk-port. */
+/* owns the abstract byte link FkTransport (deadline reads, writes, modem lines, baud, wire
+ * trace); calls nothing else: backends subclass it and register in fk-port */
 #include "config.h"
 
 #include "fk-error.h"

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Owns: the simulated boards offered in port lists (fk_sim_port_list).
- * May call: fk-port. */
+/* owns the simulated boards offered in port lists (fk_sim_port_list); calls fk-port */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
