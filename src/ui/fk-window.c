@@ -8,12 +8,11 @@
 #include "fk-flash.h"
 #include "fk-image.h"
 #include "fk-job.h"
+#include "fk-port-picker.h"
 #include "fk-port.h"
 #include "fk-stub.h"
 #include "fk-ui-util.h"
 #include "fk-window.h"
-
-#define FK_PORT_POLL_MS 2000
 
 typedef enum {
 	FK_OP_NONE,
@@ -22,13 +21,6 @@ typedef enum {
 	FK_OP_RESTORE,
 	FK_OP_ERASE,
 } FkOp;
-
-static const gsize flash_sizes[] = {
-    0, /* detected */
-    256 * 1024,	      512 * 1024,	1024 * 1024,	   2 * 1024 * 1024,
-    4 * 1024 * 1024,  8 * 1024 * 1024,	16 * 1024 * 1024,  32 * 1024 * 1024,
-    64 * 1024 * 1024, 128 * 1024 * 1024,
-};
 
 static const guint bauds[] = {115200, 230400, 460800, 921600, 1500000};
 
@@ -73,10 +65,7 @@ struct _FkWindow {
 
 	/* template widgets */
 	AdwToastOverlay *toast_overlay;
-	AdwComboRow *port_row;
-	GtkStringList *port_model;
-	AdwComboRow *size_row;
-	GtkStringList *size_model;
+	FkPortPicker *port_picker;
 	AdwPreferencesGroup *device_group;
 	GtkSpinner *identify_spinner;
 	AdwActionRow *chip_row;
@@ -100,9 +89,6 @@ struct _FkWindow {
 
 	/* owned */
 	GSettings *settings;
-	GPtrArray *ports; /* port names, parallel to port_model */
-	guint port_poll_id;
-	gboolean updating_ports;
 	FkJob *job;
 	FkOp job_op;
 	gint64 job_started;
@@ -159,87 +145,25 @@ fk_window_toast(FkWindow *self, const gchar *title)
 const gchar *
 fk_window_get_port(FkWindow *self)
 {
-	guint idx = adw_combo_row_get_selected(self->port_row);
-	if (idx == GTK_INVALID_LIST_POSITION || idx >= self->ports->len)
-		return NULL;
-	return g_ptr_array_index(self->ports, idx);
+	return fk_port_picker_get_port(self->port_picker);
 }
 
 gboolean
 fk_window_select_port(FkWindow *self, const gchar *port)
 {
-	for (guint i = 0; i < self->ports->len; i++) {
-		if (g_strcmp0(g_ptr_array_index(self->ports, i), port) == 0) {
-			adw_combo_row_set_selected(self->port_row, i);
-			return TRUE;
-		}
-	}
-	return FALSE;
+	return fk_port_picker_select_port(self->port_picker, port);
 }
 
 static void
-fk_window_refresh_ports(FkWindow *self)
+on_port_picker_port_gone_cb(FkPortPicker *picker, const gchar *port, FkWindow *self)
 {
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) found = fk_port_list(NULL);
-	g_autofree gchar *selected = g_strdup(fk_window_get_port(self));
-	gboolean same = TRUE;
-
-	for (guint i = 0; found != NULL && i < found->len; i++) {
-		FkPortInfo *info = g_ptr_array_index(found, i);
-		/* built-in ttyS ports are never an ESP board */
-		if (info->kind == FK_PORT_KIND_SERIAL)
-			continue;
-		g_ptr_array_add(names, g_strdup(info->name));
-		if (info->kind == FK_PORT_KIND_SIMULATED)
-			g_ptr_array_add(labels, g_strdup(info->description));
-		else if (info->description != NULL)
-			g_ptr_array_add(labels, g_strdup_printf("%s — %s", info->description, info->name));
-		else
-			g_ptr_array_add(labels, g_strdup(info->name));
-	}
-	if (names->len != self->ports->len) {
-		same = FALSE;
-	} else {
-		for (guint i = 0; i < names->len; i++) {
-			if (g_strcmp0(g_ptr_array_index(names, i), g_ptr_array_index(self->ports, i)) != 0)
-				same = FALSE;
-		}
-	}
-	if (same)
-		return;
-
-	/* rebuild without losing the selection */
-	self->updating_ports = TRUE;
-	g_ptr_array_set_size(self->ports, 0);
-	for (guint i = 0; i < names->len; i++)
-		g_ptr_array_add(self->ports, g_strdup(g_ptr_array_index(names, i)));
-	g_ptr_array_add(labels, NULL);
-	gtk_string_list_splice(self->port_model, 0,
-			       g_list_model_get_n_items(G_LIST_MODEL(self->port_model)),
-			       (const gchar *const *)labels->pdata);
-	if (selected == NULL || !fk_window_select_port(self, selected)) {
-		g_autofree gchar *last = g_settings_get_string(self->settings, "last-port");
-		if (!fk_window_select_port(self, last))
-			adw_combo_row_set_selected(self->port_row, 0);
-	}
-	self->updating_ports = FALSE;
-	if (g_strcmp0(selected, fk_window_get_port(self)) != 0) {
-		if (selected != NULL)
-			fk_window_log(self, _("Port %s went away"), selected);
-		fk_window_start_identify(self);
-	}
+	fk_window_log(self, _("Port %s went away"), port);
 }
 
-static gboolean
-fk_window_port_poll_cb(gpointer user_data)
+static void
+on_port_picker_notify_port_cb(FkPortPicker *picker, GParamSpec *pspec, FkWindow *self)
 {
-	FkWindow *self = FK_WINDOW(user_data);
-	/* the list cannot change under a running job: its port is in use */
-	if (self->job == NULL)
-		fk_window_refresh_ports(self);
-	return G_SOURCE_CONTINUE;
+	fk_window_start_identify(self);
 }
 
 /* ---- settings snapshot ---- */
@@ -249,7 +173,6 @@ fk_window_job_data_new(FkWindow *self, FkOp op)
 {
 	FkJobData *data = g_new0(FkJobData, 1);
 	guint baud_idx = adw_combo_row_get_selected(self->baud_row);
-	guint size_idx = adw_combo_row_get_selected(self->size_row);
 	const gchar *spi = gtk_editable_get_text(GTK_EDITABLE(self->spi_row));
 	data->op = op;
 	data->port = g_strdup(fk_window_get_port(self));
@@ -268,7 +191,7 @@ fk_window_job_data_new(FkWindow *self, FkOp op)
 	data->after = adw_combo_row_get_selected(self->after_row) == 1 ? FK_AFTER_NO_RESET : FK_AFTER_HARD_RESET;
 	data->verify = gtk_switch_get_active(self->verify_switch);
 	data->spi_connection = spi != NULL && spi[0] != '\0' ? g_strdup(spi) : NULL;
-	data->size = size_idx < G_N_ELEMENTS(flash_sizes) ? flash_sizes[size_idx] : 0;
+	data->size = fk_port_picker_get_flash_size(self->port_picker);
 	return data;
 }
 
@@ -386,31 +309,11 @@ fk_window_update_actions(FkWindow *self)
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.erase", !busy && have_port && identified);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.identify", !busy && have_port);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel", busy && self->job_op != FK_OP_IDENTIFY);
-	gtk_widget_set_sensitive(GTK_WIDGET(self->port_row), !busy);
-	gtk_widget_set_sensitive(GTK_WIDGET(self->size_row), !busy);
+	fk_port_picker_set_busy(self->port_picker, busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->baud_row), !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->reset_row), !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->after_row), !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->spi_row), !busy);
-}
-
-static void
-fk_window_set_size_detected(FkWindow *self, gsize detected)
-{
-	g_autofree gchar *label = NULL;
-	if (detected > 0) {
-		g_autofree gchar *size = fk_ui_format_bytes(detected);
-		/* Translators: the flash size the chip reported */
-		label = g_strdup_printf(_("Detected (%s)"), size);
-	} else {
-		label = g_strdup(_("Detected"));
-	}
-	{
-		const gchar *items[] = {label, NULL};
-		guint selected = adw_combo_row_get_selected(self->size_row);
-		gtk_string_list_splice(self->size_model, 0, 1, items);
-		adw_combo_row_set_selected(self->size_row, selected);
-	}
 }
 
 static void
@@ -423,7 +326,7 @@ fk_window_show_device(FkWindow *self)
 		adw_action_row_set_subtitle(self->flash_row, "—");
 		adw_action_row_set_subtitle(self->crystal_row, "—");
 		adw_action_row_set_subtitle(self->stub_row, "—");
-		fk_window_set_size_detected(self, 0);
+		fk_port_picker_set_detected_size(self->port_picker, 0);
 		return;
 	}
 	adw_action_row_set_subtitle(self->chip_row, d->chip_description);
@@ -450,7 +353,7 @@ fk_window_show_device(FkWindow *self)
 					    _("Not installed: an ESP8266 cannot be backed up without it (run flashkeep-fetch-stubs)"));
 	else
 		adw_action_row_set_subtitle(self->stub_row, _("Not installed: the slower ROM loader is used"));
-	fk_window_set_size_detected(self, d->flash_size);
+	fk_port_picker_set_detected_size(self->port_picker, d->flash_size);
 }
 
 static void
@@ -731,9 +634,9 @@ fk_window_backup_response_cb(GtkNativeDialog *dialog, gint response, FkWindow *s
 static gsize
 fk_window_selected_size(FkWindow *self)
 {
-	guint idx = adw_combo_row_get_selected(self->size_row);
-	if (idx > 0 && idx < G_N_ELEMENTS(flash_sizes))
-		return flash_sizes[idx];
+	gsize chosen = fk_port_picker_get_flash_size(self->port_picker);
+	if (chosen > 0)
+		return chosen;
 	return self->identified != NULL ? self->identified->flash_size : 0;
 }
 
@@ -951,19 +854,6 @@ fk_window_copy_log_action(GtkWidget *widget, const gchar *action_name, GVariant 
 }
 
 static void
-fk_window_port_selected_cb(AdwComboRow *row, GParamSpec *pspec, FkWindow *self)
-{
-	const gchar *port;
-	if (self->updating_ports)
-		return;
-	port = fk_window_get_port(self);
-	if (port != NULL)
-		g_settings_set_string(self->settings, "last-port", port);
-	fk_window_update_actions(self);
-	fk_window_start_identify(self);
-}
-
-static void
 fk_window_close_confirm_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
 {
 	if (g_strcmp0(response, "stop") == 0 && self->job != NULL) {
@@ -1019,12 +909,6 @@ fk_window_combo_changed_cb(AdwComboRow *row, GParamSpec *pspec, FkWindow *self)
 		g_settings_set_string(self->settings, "reset-mode", idx == 1 ? "usb-jtag" : idx == 2 ? "manual" : "auto");
 	else if (row == self->after_row)
 		g_settings_set_string(self->settings, "after-action", idx == 1 ? "stay" : "hard-reset");
-	else if (row == self->size_row) {
-		g_autofree gchar *text = idx > 0 && idx < G_N_ELEMENTS(flash_sizes)
-					     ? g_strdup_printf("%" G_GSIZE_FORMAT, flash_sizes[idx])
-					     : g_strdup("detect");
-		g_settings_set_string(self->settings, "flash-size", text);
-	}
 }
 
 static void
@@ -1033,7 +917,6 @@ fk_window_load_settings(FkWindow *self)
 	guint baud = g_settings_get_uint(self->settings, "baud-rate");
 	g_autofree gchar *reset = g_settings_get_string(self->settings, "reset-mode");
 	g_autofree gchar *after = g_settings_get_string(self->settings, "after-action");
-	g_autofree gchar *size = g_settings_get_string(self->settings, "flash-size");
 	gint width = g_settings_get_int(self->settings, "window-width");
 	gint height = g_settings_get_int(self->settings, "window-height");
 
@@ -1044,11 +927,6 @@ fk_window_load_settings(FkWindow *self)
 	}
 	adw_combo_row_set_selected(self->reset_row, g_strcmp0(reset, "usb-jtag") == 0 ? 1 : g_strcmp0(reset, "manual") == 0 ? 2 : 0);
 	adw_combo_row_set_selected(self->after_row, g_strcmp0(after, "stay") == 0 ? 1 : 0);
-	for (guint i = 1; i < G_N_ELEMENTS(flash_sizes); i++) {
-		g_autofree gchar *text = g_strdup_printf("%" G_GSIZE_FORMAT, flash_sizes[i]);
-		if (g_strcmp0(text, size) == 0)
-			adw_combo_row_set_selected(self->size_row, i);
-	}
 	g_settings_bind(self->settings, "verify", self->verify_switch, "active", G_SETTINGS_BIND_DEFAULT);
 	g_settings_bind(self->settings, "spi-connection", self->spi_row, "text", G_SETTINGS_BIND_DEFAULT);
 	if (width > 0 && height > 0)
@@ -1058,7 +936,6 @@ fk_window_load_settings(FkWindow *self)
 	g_signal_connect(self->baud_row, "notify::selected", G_CALLBACK(fk_window_combo_changed_cb), self);
 	g_signal_connect(self->reset_row, "notify::selected", G_CALLBACK(fk_window_combo_changed_cb), self);
 	g_signal_connect(self->after_row, "notify::selected", G_CALLBACK(fk_window_combo_changed_cb), self);
-	g_signal_connect(self->size_row, "notify::selected", G_CALLBACK(fk_window_combo_changed_cb), self);
 }
 
 /* ---- lifecycle ---- */
@@ -1067,7 +944,6 @@ static void
 fk_window_dispose(GObject *object)
 {
 	FkWindow *self = FK_WINDOW(object);
-	g_clear_handle_id(&self->port_poll_id, g_source_remove);
 	if (self->job != NULL)
 		fk_job_cancel(self->job);
 	g_clear_object(&self->chooser);
@@ -1080,7 +956,6 @@ fk_window_finalize(GObject *object)
 {
 	FkWindow *self = FK_WINDOW(object);
 	g_clear_object(&self->settings);
-	g_ptr_array_unref(self->ports);
 	g_clear_pointer(&self->identified, fk_job_data_free);
 	g_free(self->result_folder);
 	G_OBJECT_CLASS(fk_window_parent_class)->finalize(object);
@@ -1090,21 +965,10 @@ static void
 fk_window_init(FkWindow *self)
 {
 	GtkDropTarget *drop;
+	/* the port picker has listed the ports and selected the last one by now */
 	gtk_widget_init_template(GTK_WIDGET(self));
 	self->settings = g_settings_new(APP_ID);
-	self->ports = g_ptr_array_new_with_free_func(g_free);
 
-	{
-		/* the first entry is replaced with "Detected (…)" once the chip is known */
-		GPtrArray *items = g_ptr_array_new();
-		g_ptr_array_add(items, g_strdup(_("Detected")));
-		for (guint i = 1; i < G_N_ELEMENTS(flash_sizes); i++)
-			g_ptr_array_add(items, fk_ui_format_bytes(flash_sizes[i]));
-		g_ptr_array_add(items, NULL);
-		gtk_string_list_splice(self->size_model, 0, 0, (const gchar *const *)items->pdata);
-		g_ptr_array_set_free_func(items, g_free);
-		g_ptr_array_unref(items);
-	}
 	fk_window_load_settings(self);
 	fk_window_show_device(self);
 
@@ -1112,9 +976,8 @@ fk_window_init(FkWindow *self)
 	g_signal_connect(drop, "drop", G_CALLBACK(fk_window_drop_cb), self);
 	gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drop));
 
-	fk_window_refresh_ports(self);
-	g_signal_connect(self->port_row, "notify::selected", G_CALLBACK(fk_window_port_selected_cb), self);
-	self->port_poll_id = g_timeout_add(FK_PORT_POLL_MS, fk_window_port_poll_cb, self);
+	g_signal_connect(self->port_picker, "port-gone", G_CALLBACK(on_port_picker_port_gone_cb), self);
+	g_signal_connect(self->port_picker, "notify::port", G_CALLBACK(on_port_picker_notify_port_cb), self);
 	fk_window_update_actions(self);
 	fk_window_start_identify(self);
 }
@@ -1130,12 +993,10 @@ fk_window_class_init(FkWindowClass *klass)
 	object_class->finalize = fk_window_finalize;
 	window_class->close_request = fk_window_close_request;
 
+	g_type_ensure(FK_TYPE_PORT_PICKER);
 	gtk_widget_class_set_template_from_resource(widget_class, "/io/github/flashkeep/Flashkeep/fk-window.ui");
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, toast_overlay);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, port_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, port_model);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, size_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, size_model);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, port_picker);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, device_group);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, identify_spinner);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, chip_row);
