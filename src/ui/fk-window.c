@@ -8,6 +8,7 @@
 #include "fk-flash.h"
 #include "fk-image.h"
 #include "fk-job.h"
+#include "fk-chip-card.h"
 #include "fk-port-picker.h"
 #include "fk-port.h"
 #include "fk-stub.h"
@@ -66,13 +67,7 @@ struct _FkWindow {
 	/* template widgets */
 	AdwToastOverlay *toast_overlay;
 	FkPortPicker *port_picker;
-	AdwPreferencesGroup *device_group;
-	GtkSpinner *identify_spinner;
-	AdwActionRow *chip_row;
-	AdwActionRow *mac_row;
-	AdwActionRow *flash_row;
-	AdwActionRow *crystal_row;
-	AdwActionRow *stub_row;
+	FkChipCard *chip_card;
 	GtkWidget *progress_box;
 	GtkProgressBar *progress_bar;
 	GtkLabel *progress_label;
@@ -316,43 +311,18 @@ fk_window_update_actions(FkWindow *self)
 	gtk_widget_set_sensitive(GTK_WIDGET(self->spi_row), !busy);
 }
 
+/* the chip card and the detected flash size, from what identification found */
 static void
 fk_window_show_device(FkWindow *self)
 {
 	FkJobData *d = self->identified;
 	if (d == NULL) {
-		adw_action_row_set_subtitle(self->chip_row, "—");
-		adw_action_row_set_subtitle(self->mac_row, "—");
-		adw_action_row_set_subtitle(self->flash_row, "—");
-		adw_action_row_set_subtitle(self->crystal_row, "—");
-		adw_action_row_set_subtitle(self->stub_row, "—");
+		fk_chip_card_clear(self->chip_card);
 		fk_port_picker_set_detected_size(self->port_picker, 0);
 		return;
 	}
-	adw_action_row_set_subtitle(self->chip_row, d->chip_description);
-	adw_action_row_set_subtitle(self->mac_row, d->mac);
-	{
-		g_autofree gchar *size = d->flash_size > 0 ? fk_ui_format_bytes(d->flash_size) : g_strdup(C_("flash size", "unknown size"));
-		const gchar *maker = fk_flash_manufacturer_name(d->flash_id & 0xFF);
-		g_autofree gchar *text = NULL;
-		if (maker != NULL)
-			/* Translators: flash size, manufacturer, JEDEC id */
-			text = g_strdup_printf(_("%s, %s (JEDEC ID %06X)"), size, maker, d->flash_id);
-		else
-			text = g_strdup_printf(_("%s (JEDEC ID %06X)"), size, d->flash_id);
-		adw_action_row_set_subtitle(self->flash_row, text);
-	}
-	{
-		g_autofree gchar *xtal = d->crystal > 0 ? g_strdup_printf(_("%u MHz"), d->crystal) : g_strdup("—");
-		adw_action_row_set_subtitle(self->crystal_row, xtal);
-	}
-	if (d->stub_path != NULL)
-		adw_action_row_set_subtitle(self->stub_row, _("Installed: fast reads and compressed writes"));
-	else if (d->chip != NULL && d->chip->family == FK_CHIP_ESP8266)
-		adw_action_row_set_subtitle(self->stub_row,
-					    _("Not installed: an ESP8266 cannot be backed up without it (run flashkeep-fetch-stubs)"));
-	else
-		adw_action_row_set_subtitle(self->stub_row, _("Not installed: the slower ROM loader is used"));
+	fk_chip_card_show_device(self->chip_card, d->chip, d->chip_description, d->mac, d->flash_id, d->flash_size,
+				 d->crystal, d->stub_path != NULL);
 	fk_port_picker_set_detected_size(self->port_picker, d->flash_size);
 }
 
@@ -456,7 +426,7 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 	g_clear_object(&self->job);
 	self->job_op = FK_OP_NONE;
-	gtk_spinner_stop(self->identify_spinner);
+	fk_chip_card_set_busy(self->chip_card, FALSE);
 	gtk_widget_set_visible(self->progress_box, FALSE);
 
 	/* what the chip said is worth keeping whatever the operation's outcome */
@@ -535,11 +505,7 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		case FK_OP_IDENTIFY:
 			g_clear_pointer(&self->identified, fk_job_data_free);
 			fk_window_show_device(self);
-			adw_action_row_set_subtitle(self->chip_row, fk_ui_error_summary(error, _("Could not identify the chip")));
-			{
-				const gchar *hint = fk_ui_error_hint(error);
-				adw_action_row_set_subtitle(self->stub_row, hint != NULL ? hint : error->message);
-			}
+			fk_chip_card_show_error(self->chip_card, error);
 			break;
 		case FK_OP_BACKUP:
 			fk_window_set_result(self, FALSE, _("The backup failed: no file was written"), NULL);
@@ -577,7 +543,7 @@ fk_window_start_job(FkWindow *self, FkJobData *data)
 	self->transfer_started = 0;
 	g_signal_connect(self->job, "log", G_CALLBACK(fk_window_job_log_cb), self);
 	if (data->op == FK_OP_IDENTIFY) {
-		gtk_spinner_start(self->identify_spinner);
+		fk_chip_card_set_busy(self->chip_card, TRUE);
 	} else {
 		fk_window_set_result(self, TRUE, NULL, NULL);
 		g_signal_connect(self->job, "notify::fraction", G_CALLBACK(fk_window_job_progress_cb), self);
@@ -599,7 +565,7 @@ fk_window_start_identify(FkWindow *self)
 		return;
 	g_clear_pointer(&self->identified, fk_job_data_free);
 	fk_window_show_device(self);
-	adw_action_row_set_subtitle(self->chip_row, _("Identifying…"));
+	fk_chip_card_show_identifying(self->chip_card);
 	fk_window_start_job(self, fk_window_job_data_new(self, FK_OP_IDENTIFY));
 }
 
@@ -994,16 +960,11 @@ fk_window_class_init(FkWindowClass *klass)
 	window_class->close_request = fk_window_close_request;
 
 	g_type_ensure(FK_TYPE_PORT_PICKER);
+	g_type_ensure(FK_TYPE_CHIP_CARD);
 	gtk_widget_class_set_template_from_resource(widget_class, "/io/github/flashkeep/Flashkeep/fk-window.ui");
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, toast_overlay);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, port_picker);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, device_group);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, identify_spinner);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, chip_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, mac_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, flash_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, crystal_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, stub_row);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, chip_card);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_box);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_bar);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_label);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fk-application.h"
+#include "fk-chip-card.h"
 #include "fk-image.h"
 #include "fk-port-picker.h"
 #include "fk-sim-device.h"
@@ -128,6 +129,7 @@ template_child(FkWindow *win, const gchar *name)
 	} owners[] = {
 	    {NULL, FK_TYPE_WINDOW},
 	    {"port_picker", FK_TYPE_PORT_PICKER},
+	    {"chip_card", FK_TYPE_CHIP_CARD},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(owners); i++) {
 		GObject *owner = owners[i].id == NULL
