@@ -7,6 +7,7 @@
 #include "fk-error.h"
 #include "fk-flash.h"
 #include "fk-image.h"
+#include "fk-job-panel.h"
 #include "fk-job.h"
 #include "fk-chip-card.h"
 #include "fk-port-picker.h"
@@ -68,13 +69,7 @@ struct _FkWindow {
 	AdwToastOverlay *toast_overlay;
 	FkPortPicker *port_picker;
 	FkChipCard *chip_card;
-	GtkWidget *progress_box;
-	GtkProgressBar *progress_bar;
-	GtkLabel *progress_label;
-	GtkWidget *result_box;
-	GtkImage *result_icon;
-	GtkLabel *result_label;
-	GtkWidget *open_folder_button;
+	FkJobPanel *job_panel;
 	AdwComboRow *baud_row;
 	AdwComboRow *reset_row;
 	AdwComboRow *after_row;
@@ -86,9 +81,6 @@ struct _FkWindow {
 	GSettings *settings;
 	FkJob *job;
 	FkOp job_op;
-	gint64 job_started;
-	gint64 transfer_started; /* when the first byte moved, for an honest speed */
-	gchar *result_folder;
 	gboolean close_after_job;
 	GtkNativeDialog *chooser;
 	/* what identification found for the selected port */
@@ -327,33 +319,6 @@ fk_window_show_device(FkWindow *self)
 }
 
 static void
-fk_window_job_progress_cb(FkJob *job, GParamSpec *pspec, FkWindow *self)
-{
-	guint64 done = fk_job_get_bytes_done(job);
-	guint64 total = fk_job_get_bytes_total(job);
-	const gchar *status = fk_job_get_status_text(job);
-	gdouble secs;
-
-	if (self->transfer_started == 0 && done > 0)
-		self->transfer_started = g_get_monotonic_time();
-	secs = self->transfer_started > 0 ? (g_get_monotonic_time() - self->transfer_started) / 1e6 : 0;
-
-	gtk_progress_bar_set_fraction(self->progress_bar, fk_job_get_fraction(job));
-	if (total > 0 && done > 0) {
-		g_autofree gchar *d = fk_ui_format_bytes(done);
-		g_autofree gchar *t = fk_ui_format_bytes(total);
-		g_autofree gchar *rate = fk_ui_format_rate(done, total, secs);
-		/* Translators: e.g. "Reading the flash — 512 KB of 1 MB (50 %)" */
-		g_autofree gchar *text = g_strdup_printf(_("%s — %s of %s (%.0f %%)"), fk_ui_translate_status(status), d, t,
-							 fk_job_get_fraction(job) * 100);
-		gtk_progress_bar_set_text(self->progress_bar, text);
-		gtk_label_set_text(self->progress_label, rate);
-	} else {
-		gtk_progress_bar_set_text(self->progress_bar, fk_ui_translate_status(status));
-	}
-}
-
-static void
 fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation_failed)
 {
 	GtkWidget *dialog;
@@ -386,29 +351,16 @@ fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation
 	g_string_free(body, TRUE);
 }
 
-/* the outcome of the last operation stays visible until the next one starts */
-static void
-fk_window_set_result(FkWindow *self, gboolean success, const gchar *text, const gchar *folder)
-{
-	g_free(self->result_folder);
-	self->result_folder = g_strdup(folder);
-	gtk_image_set_from_icon_name(self->result_icon, success ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
-	gtk_widget_remove_css_class(GTK_WIDGET(self->result_icon), success ? "warning" : "success");
-	gtk_widget_add_css_class(GTK_WIDGET(self->result_icon), success ? "success" : "warning");
-	gtk_label_set_text(self->result_label, text);
-	gtk_widget_set_visible(self->open_folder_button, folder != NULL);
-	gtk_widget_set_visible(self->result_box, text != NULL);
-}
-
 static void
 fk_window_open_folder_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
 {
 	FkWindow *self = FK_WINDOW(widget);
 	g_autoptr(GFile) file = NULL;
 	g_autofree gchar *uri = NULL;
-	if (self->result_folder == NULL)
+	const gchar *folder = fk_job_panel_get_result_folder(self->job_panel);
+	if (folder == NULL)
 		return;
-	file = g_file_new_for_path(self->result_folder);
+	file = g_file_new_for_path(folder);
 	uri = g_file_get_uri(file);
 	g_app_info_launch_default_for_uri_async(uri, NULL, NULL, NULL, NULL);
 }
@@ -427,7 +379,7 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_clear_object(&self->job);
 	self->job_op = FK_OP_NONE;
 	fk_chip_card_set_busy(self->chip_card, FALSE);
-	gtk_widget_set_visible(self->progress_box, FALSE);
+	fk_job_panel_stop(self->job_panel);
 
 	/* what the chip said is worth keeping whatever the operation's outcome */
 	if (data->chip_description != NULL && g_strcmp0(data->port, fk_window_get_port(self)) == 0) {
@@ -466,7 +418,7 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			g_autofree gchar *size = fk_ui_format_bytes(data->bytes);
 			/* Translators: the size, then where the file is */
 			g_autofree gchar *text = g_strdup_printf(_("Backup of %s saved and verified: %s"), size, data->path);
-			fk_window_set_result(self, TRUE, text, folder);
+			fk_job_panel_set_result(self->job_panel, TRUE, text, folder);
 			fk_window_toast(self, _("Backup saved and verified"));
 			fk_window_log(self, _("Saved %s (MD5 checked against the chip)"), data->path);
 			g_settings_set_string(self->settings, "last-folder", folder);
@@ -477,13 +429,13 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			{
 				g_autofree gchar *base = g_path_get_basename(data->path);
 				g_autofree gchar *text = g_strdup_printf(data->verify ? _("%s written and verified") : _("%s written, not verified"), base);
-				fk_window_set_result(self, data->verify, text, NULL);
+				fk_job_panel_set_result(self->job_panel, data->verify, text, NULL);
 			}
 			fk_window_log(self, _("Restored %s"), data->path);
 			break;
 		case FK_OP_ERASE:
 			fk_window_toast(self, _("Flash erased"));
-			fk_window_set_result(self, TRUE, _("The flash was erased"), NULL);
+			fk_job_panel_set_result(self->job_panel, TRUE, _("The flash was erased"), NULL);
 			fk_window_log(self, "%s", _("Flash erased"));
 			break;
 		case FK_OP_NONE:
@@ -494,9 +446,9 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		/* a cancel is what the person asked for: no error dialog */
 		fk_window_log(self, "%s", _("Cancelled"));
 		if (op == FK_OP_BACKUP)
-			fk_window_set_result(self, FALSE, _("Backup cancelled: no file was written"), NULL);
+			fk_job_panel_set_result(self->job_panel, FALSE, _("Backup cancelled: no file was written"), NULL);
 		else if (op == FK_OP_RESTORE || op == FK_OP_ERASE)
-			fk_window_set_result(self, FALSE, _("Cancelled: the flash may be incomplete until it is restored"), NULL);
+			fk_job_panel_set_result(self->job_panel, FALSE, _("Cancelled: the flash may be incomplete until it is restored"), NULL);
 		else if (op != FK_OP_IDENTIFY)
 			fk_window_toast(self, _("Cancelled"));
 	} else {
@@ -508,7 +460,7 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			fk_chip_card_show_error(self->chip_card, error);
 			break;
 		case FK_OP_BACKUP:
-			fk_window_set_result(self, FALSE, _("The backup failed: no file was written"), NULL);
+			fk_job_panel_set_result(self->job_panel, FALSE, _("The backup failed: no file was written"), NULL);
 			fk_window_show_error(self, error, _("The backup failed"));
 			break;
 		case FK_OP_RESTORE:
@@ -539,20 +491,11 @@ fk_window_start_job(FkWindow *self, FkJobData *data)
 	self->job = fk_job_new(NULL, fk_window_job_func, data, (GDestroyNotify)fk_job_data_free);
 	g_object_set_data(G_OBJECT(self->job), "fk-job-data", data);
 	self->job_op = data->op;
-	self->job_started = g_get_monotonic_time();
-	self->transfer_started = 0;
 	g_signal_connect(self->job, "log", G_CALLBACK(fk_window_job_log_cb), self);
-	if (data->op == FK_OP_IDENTIFY) {
+	if (data->op == FK_OP_IDENTIFY)
 		fk_chip_card_set_busy(self->chip_card, TRUE);
-	} else {
-		fk_window_set_result(self, TRUE, NULL, NULL);
-		g_signal_connect(self->job, "notify::fraction", G_CALLBACK(fk_window_job_progress_cb), self);
-		g_signal_connect(self->job, "notify::status-text", G_CALLBACK(fk_window_job_progress_cb), self);
-		gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
-		gtk_progress_bar_set_text(self->progress_bar, _("Connecting…"));
-		gtk_label_set_text(self->progress_label, "");
-		gtk_widget_set_visible(self->progress_box, TRUE);
-	}
+	else
+		fk_job_panel_start(self->job_panel, self->job);
 	fk_window_log(self, _("Connecting to %s at %u baud"), data->port, data->baud);
 	fk_window_update_actions(self);
 	fk_job_run_async(self->job, fk_window_job_done_cb, g_object_ref(self));
@@ -795,7 +738,7 @@ fk_window_cancel_action(GtkWidget *widget, const gchar *action_name, GVariant *p
 	FkWindow *self = FK_WINDOW(widget);
 	if (self->job != NULL) {
 		fk_window_log(self, "%s", _("Cancelling…"));
-		gtk_progress_bar_set_text(self->progress_bar, _("Cancelling…"));
+		fk_job_panel_show_cancelling(self->job_panel);
 		fk_job_cancel(self->job);
 	}
 }
@@ -923,7 +866,6 @@ fk_window_finalize(GObject *object)
 	FkWindow *self = FK_WINDOW(object);
 	g_clear_object(&self->settings);
 	g_clear_pointer(&self->identified, fk_job_data_free);
-	g_free(self->result_folder);
 	G_OBJECT_CLASS(fk_window_parent_class)->finalize(object);
 }
 
@@ -961,17 +903,12 @@ fk_window_class_init(FkWindowClass *klass)
 
 	g_type_ensure(FK_TYPE_PORT_PICKER);
 	g_type_ensure(FK_TYPE_CHIP_CARD);
+	g_type_ensure(FK_TYPE_JOB_PANEL);
 	gtk_widget_class_set_template_from_resource(widget_class, "/io/github/flashkeep/Flashkeep/fk-window.ui");
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, toast_overlay);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, port_picker);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, chip_card);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_box);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_bar);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_label);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, result_box);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, result_icon);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, result_label);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, open_folder_button);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, job_panel);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, baud_row);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, reset_row);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, after_row);

@@ -15,6 +15,7 @@
 #include "fk-application.h"
 #include "fk-chip-card.h"
 #include "fk-image.h"
+#include "fk-job-panel.h"
 #include "fk-port-picker.h"
 #include "fk-sim-device.h"
 #include "fk-sim-transport.h"
@@ -130,6 +131,7 @@ template_child(FkWindow *win, const gchar *name)
 	    {NULL, FK_TYPE_WINDOW},
 	    {"port_picker", FK_TYPE_PORT_PICKER},
 	    {"chip_card", FK_TYPE_CHIP_CARD},
+	    {"job_panel", FK_TYPE_JOB_PANEL},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(owners); i++) {
 		GObject *owner = owners[i].id == NULL
