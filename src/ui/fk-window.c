@@ -6,12 +6,12 @@
 #include "fk-device.h"
 #include "fk-error.h"
 #include "fk-flash.h"
-#include "fk-image.h"
 #include "fk-job-panel.h"
 #include "fk-job.h"
 #include "fk-chip-card.h"
 #include "fk-port-picker.h"
 #include "fk-port.h"
+#include "fk-restore-confirm.h"
 #include "fk-stub.h"
 #include "fk-ui-util.h"
 #include "fk-window.h"
@@ -589,10 +589,9 @@ fk_window_backup_action(GtkWidget *widget, const gchar *action_name, GVariant *p
 static void
 fk_window_restore_confirm_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
 {
-	const gchar *path = g_object_get_data(G_OBJECT(dialog), "path");
 	if (g_strcmp0(response, "restore") == 0) {
 		FkJobData *data = fk_window_job_data_new(self, FK_OP_RESTORE);
-		data->path = g_strdup(path);
+		data->path = g_strdup(fk_restore_confirm_get_path(FK_RESTORE_CONFIRM(dialog)));
 		fk_window_start_job(self, data);
 	}
 }
@@ -602,39 +601,16 @@ fk_window_restore_file(FkWindow *self, const gchar *path)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) bytes = fk_flash_load_image(path, &error);
-	g_autofree gchar *base = g_path_get_basename(path);
-	g_autofree gchar *body = NULL;
-	FkImageInfo info;
-	gboolean warnings = FALSE, blocking = FALSE;
-	GtkWidget *dialog;
-	gsize flash = fk_window_selected_size(self);
+	FkRestoreConfirm *dialog;
 
 	if (bytes == NULL) {
 		fk_window_show_error(self, error, _("The image cannot be used"));
 		return;
 	}
-	fk_image_inspect(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), &info);
-	body = fk_ui_describe_image(base, g_bytes_get_size(bytes), &info,
-				    self->identified != NULL ? self->identified->chip : NULL,
-				    self->identified != NULL ? self->identified->chip_description : NULL,
-				    flash, &warnings, &blocking);
-	dialog = adw_message_dialog_new(GTK_WINDOW(self), _("Restore This Image?"), NULL);
-	adw_message_dialog_set_body_use_markup(ADW_MESSAGE_DIALOG(dialog), TRUE);
-	if (self->identified == NULL) {
-		g_autofree gchar *more = g_strdup_printf("%s\n\n%s", body,
-							 _("The chip has not been identified yet: the image is checked against it before writing."));
-		adw_message_dialog_set_body(ADW_MESSAGE_DIALOG(dialog), more);
-	} else {
-		adw_message_dialog_set_body(ADW_MESSAGE_DIALOG(dialog), body);
-	}
-	adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "cancel", _("_Cancel"), "restore",
-					 warnings ? _("_Restore Anyway") : _("_Restore"), NULL);
-	adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(dialog), "restore",
-						   warnings ? ADW_RESPONSE_DESTRUCTIVE : ADW_RESPONSE_SUGGESTED);
-	adw_message_dialog_set_response_enabled(ADW_MESSAGE_DIALOG(dialog), "restore", !blocking);
-	adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
-	adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
-	g_object_set_data_full(G_OBJECT(dialog), "path", g_strdup(path), g_free);
+	dialog = fk_restore_confirm_new(GTK_WINDOW(self), path, bytes,
+					self->identified != NULL ? self->identified->chip : NULL,
+					self->identified != NULL ? self->identified->chip_description : NULL,
+					fk_window_selected_size(self));
 	g_signal_connect(dialog, "response", G_CALLBACK(fk_window_restore_confirm_cb), self);
 	gtk_window_present(GTK_WINDOW(dialog));
 }
