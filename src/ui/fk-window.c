@@ -1,131 +1,20 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Owns the window: its construction from the widgets, the Advanced settings, the log, toasts
+ * and closing. May call the window's widgets and fk-window-actions.c; the jobs live there. */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
-#include "fk-device.h"
-#include "fk-error.h"
-#include "fk-flash.h"
-#include "fk-image.h"
-#include "fk-job.h"
-#include "fk-port.h"
-#include "fk-stub.h"
-#include "fk-ui-util.h"
-#include "fk-window.h"
-
-#define FK_PORT_POLL_MS 2000
-
-typedef enum {
-	FK_OP_NONE,
-	FK_OP_IDENTIFY,
-	FK_OP_BACKUP,
-	FK_OP_RESTORE,
-	FK_OP_ERASE,
-} FkOp;
-
-static const gsize flash_sizes[] = {
-    0, /* detected */
-    256 * 1024,	      512 * 1024,	1024 * 1024,	   2 * 1024 * 1024,
-    4 * 1024 * 1024,  8 * 1024 * 1024,	16 * 1024 * 1024,  32 * 1024 * 1024,
-    64 * 1024 * 1024, 128 * 1024 * 1024,
-};
+#include "fk-window-private.h"
 
 static const guint bauds[] = {115200, 230400, 460800, 921600, 1500000};
 
-/* what a job needs, copied on the main thread, and what it found */
-typedef struct {
-	FkOp op;
-	gchar *port;
-	guint baud;
-	FkResetMode reset;
-	FkAfterMode after;
-	gboolean verify;
-	gchar *spi_connection;
-	gchar *path;
-	gsize size; /* 0 = detected */
-	/* results */
-	gchar *chip_description;
-	const FkChipInfo *chip;
-	gchar *mac;
-	guint32 flash_id;
-	gsize flash_size;
-	guint crystal;
-	gboolean stub_running;
-	gchar *stub_path;
-	gsize bytes;
-	guint recoveries;
-} FkJobData;
-
-static void
-fk_job_data_free(FkJobData *data)
-{
-	g_free(data->port);
-	g_free(data->spi_connection);
-	g_free(data->path);
-	g_free(data->chip_description);
-	g_free(data->mac);
-	g_free(data->stub_path);
-	g_free(data);
-}
-
-struct _FkWindow {
-	AdwApplicationWindow parent_instance;
-
-	/* template widgets */
-	AdwToastOverlay *toast_overlay;
-	AdwComboRow *port_row;
-	GtkStringList *port_model;
-	AdwComboRow *size_row;
-	GtkStringList *size_model;
-	AdwPreferencesGroup *device_group;
-	GtkSpinner *identify_spinner;
-	AdwActionRow *chip_row;
-	AdwActionRow *mac_row;
-	AdwActionRow *flash_row;
-	AdwActionRow *crystal_row;
-	AdwActionRow *stub_row;
-	GtkWidget *progress_box;
-	GtkProgressBar *progress_bar;
-	GtkLabel *progress_label;
-	GtkWidget *result_box;
-	GtkImage *result_icon;
-	GtkLabel *result_label;
-	GtkWidget *open_folder_button;
-	AdwComboRow *baud_row;
-	AdwComboRow *reset_row;
-	AdwComboRow *after_row;
-	GtkSwitch *verify_switch;
-	AdwEntryRow *spi_row;
-	GtkTextView *log_view;
-
-	/* owned */
-	GSettings *settings;
-	GPtrArray *ports; /* port names, parallel to port_model */
-	guint port_poll_id;
-	gboolean updating_ports;
-	FkJob *job;
-	FkOp job_op;
-	gint64 job_started;
-	gint64 transfer_started; /* when the first byte moved, for an honest speed */
-	gchar *result_folder;
-	gboolean close_after_job;
-	GtkNativeDialog *chooser;
-	/* what identification found for the selected port */
-	FkJobData *identified;
-};
-
 G_DEFINE_FINAL_TYPE(FkWindow, fk_window, ADW_TYPE_APPLICATION_WINDOW)
-
-static void
-fk_window_start_identify(FkWindow *self);
 
 /* ---- log ---- */
 
-static void
-fk_window_log(FkWindow *self, const gchar *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static void
-fk_window_log(FkWindow *self, const gchar *fmt, ...)
+void
+_fk_window_log(FkWindow *self, const gchar *fmt, ...)
 {
 	GtkTextBuffer *buffer = gtk_text_view_get_buffer(self->log_view);
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
@@ -142,14 +31,8 @@ fk_window_log(FkWindow *self, const gchar *fmt, ...)
 	gtk_text_buffer_insert(buffer, &end, line, -1);
 }
 
-static void
-fk_window_job_log_cb(FkJob *job, const gchar *message, FkWindow *self)
-{
-	fk_window_log(self, "%s", message);
-}
-
-static void
-fk_window_toast(FkWindow *self, const gchar *title)
+void
+_fk_window_toast(FkWindow *self, const gchar *title)
 {
 	adw_toast_overlay_add_toast(self->toast_overlay, adw_toast_new(title));
 }
@@ -159,97 +42,40 @@ fk_window_toast(FkWindow *self, const gchar *title)
 const gchar *
 fk_window_get_port(FkWindow *self)
 {
-	guint idx = adw_combo_row_get_selected(self->port_row);
-	if (idx == GTK_INVALID_LIST_POSITION || idx >= self->ports->len)
-		return NULL;
-	return g_ptr_array_index(self->ports, idx);
+	return fk_port_picker_get_port(self->port_picker);
 }
 
 gboolean
 fk_window_select_port(FkWindow *self, const gchar *port)
 {
-	for (guint i = 0; i < self->ports->len; i++) {
-		if (g_strcmp0(g_ptr_array_index(self->ports, i), port) == 0) {
-			adw_combo_row_set_selected(self->port_row, i);
-			return TRUE;
-		}
-	}
-	return FALSE;
+	return fk_port_picker_select_port(self->port_picker, port);
+}
+
+gboolean
+fk_window_is_busy(FkWindow *self)
+{
+	return self->job != NULL;
 }
 
 static void
-fk_window_refresh_ports(FkWindow *self)
+on_port_picker_port_gone_cb(FkPortPicker *picker, const gchar *port, FkWindow *self)
 {
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) found = fk_port_list(NULL);
-	g_autofree gchar *selected = g_strdup(fk_window_get_port(self));
-	gboolean same = TRUE;
-
-	for (guint i = 0; found != NULL && i < found->len; i++) {
-		FkPortInfo *info = g_ptr_array_index(found, i);
-		/* built-in ttyS ports are never an ESP board */
-		if (info->kind == FK_PORT_KIND_SERIAL)
-			continue;
-		g_ptr_array_add(names, g_strdup(info->name));
-		if (info->kind == FK_PORT_KIND_SIMULATED)
-			g_ptr_array_add(labels, g_strdup(info->description));
-		else if (info->description != NULL)
-			g_ptr_array_add(labels, g_strdup_printf("%s — %s", info->description, info->name));
-		else
-			g_ptr_array_add(labels, g_strdup(info->name));
-	}
-	if (names->len != self->ports->len) {
-		same = FALSE;
-	} else {
-		for (guint i = 0; i < names->len; i++) {
-			if (g_strcmp0(g_ptr_array_index(names, i), g_ptr_array_index(self->ports, i)) != 0)
-				same = FALSE;
-		}
-	}
-	if (same)
-		return;
-
-	/* rebuild without losing the selection */
-	self->updating_ports = TRUE;
-	g_ptr_array_set_size(self->ports, 0);
-	for (guint i = 0; i < names->len; i++)
-		g_ptr_array_add(self->ports, g_strdup(g_ptr_array_index(names, i)));
-	g_ptr_array_add(labels, NULL);
-	gtk_string_list_splice(self->port_model, 0,
-			       g_list_model_get_n_items(G_LIST_MODEL(self->port_model)),
-			       (const gchar *const *)labels->pdata);
-	if (selected == NULL || !fk_window_select_port(self, selected)) {
-		g_autofree gchar *last = g_settings_get_string(self->settings, "last-port");
-		if (!fk_window_select_port(self, last))
-			adw_combo_row_set_selected(self->port_row, 0);
-	}
-	self->updating_ports = FALSE;
-	if (g_strcmp0(selected, fk_window_get_port(self)) != 0) {
-		if (selected != NULL)
-			fk_window_log(self, _("Port %s went away"), selected);
-		fk_window_start_identify(self);
-	}
+	_fk_window_log(self, _("Port %s went away"), port);
 }
 
-static gboolean
-fk_window_port_poll_cb(gpointer user_data)
+static void
+on_port_picker_notify_port_cb(FkPortPicker *picker, GParamSpec *pspec, FkWindow *self)
 {
-	FkWindow *self = FK_WINDOW(user_data);
-	/* the list cannot change under a running job: its port is in use */
-	if (self->job == NULL)
-		fk_window_refresh_ports(self);
-	return G_SOURCE_CONTINUE;
+	_fk_window_start_identify(self);
 }
 
 /* ---- settings snapshot ---- */
 
-static FkJobData *
-fk_window_job_data_new(FkWindow *self, FkOp op)
+FkJobData *
+_fk_window_job_data_new(FkWindow *self, FkOp op)
 {
 	FkJobData *data = g_new0(FkJobData, 1);
 	guint baud_idx = adw_combo_row_get_selected(self->baud_row);
-	guint size_idx = adw_combo_row_get_selected(self->size_row);
 	const gchar *spi = gtk_editable_get_text(GTK_EDITABLE(self->spi_row));
 	data->op = op;
 	data->port = g_strdup(fk_window_get_port(self));
@@ -268,700 +94,11 @@ fk_window_job_data_new(FkWindow *self, FkOp op)
 	data->after = adw_combo_row_get_selected(self->after_row) == 1 ? FK_AFTER_NO_RESET : FK_AFTER_HARD_RESET;
 	data->verify = gtk_switch_get_active(self->verify_switch);
 	data->spi_connection = spi != NULL && spi[0] != '\0' ? g_strdup(spi) : NULL;
-	data->size = size_idx < G_N_ELEMENTS(flash_sizes) ? flash_sizes[size_idx] : 0;
+	data->size = fk_port_picker_get_flash_size(self->port_picker);
 	return data;
 }
 
-/* ---- the worker side: runs in the job's thread, never touches widgets ---- */
-
-static gboolean
-fk_window_parse_spi(const gchar *text, guint32 *value, GError **error)
-{
-	if (fk_spi_connection_parse(text, value, NULL))
-		return TRUE;
-	g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
-			    _("The SPI connection must be SPI, HSPI or five pin numbers (CLK,Q,D,HD,CS)"));
-	return FALSE;
-}
-
-/* connects and runs the operation; the caller leaves the board as asked */
-static gboolean
-fk_window_job_run(FkJob *job, FkJobData *data, FkDevice *device, FkProgress *progress,
-		  GCancellable *cancellable, GError **error)
-{
-	if (!fk_device_connect(device, cancellable, error))
-		return FALSE;
-	data->chip = fk_device_get_chip(device);
-	data->chip_description = g_strdup(fk_device_get_chip_description(device));
-	data->mac = fk_device_get_mac_string(device);
-	data->flash_id = fk_device_get_flash_id(device);
-	data->flash_size = fk_device_get_flash_size(device);
-	data->crystal = fk_device_get_crystal_mhz(device);
-	data->stub_running = fk_device_is_stub_running(device);
-
-	switch (data->op) {
-	case FK_OP_IDENTIFY: {
-		g_autoptr(FkStub) stub = fk_stub_find(data->chip, NULL);
-		if (stub != NULL)
-			data->stub_path = g_strdup(stub->path);
-		return TRUE;
-	}
-	case FK_OP_BACKUP: {
-		gsize size = data->size > 0 ? data->size : data->flash_size;
-		if (size == 0) {
-			g_set_error_literal(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
-					    _("The flash size could not be detected: choose it under Flash Size"));
-			return FALSE;
-		}
-		data->bytes = size;
-		fk_progress_set_status(progress, _("Reading the flash"));
-		return fk_flash_backup(device, 0, size, data->path, progress, cancellable, error);
-	}
-	case FK_OP_RESTORE: {
-		/* the image's own boot header is kept: a restore puts back exactly what was saved */
-		FkRestoreOptions options = {NULL, NULL, NULL, data->verify ? FK_WRITE_FLAG_NONE : FK_WRITE_FLAG_NO_VERIFY};
-		if (data->size > 0 && !fk_device_set_flash_size(device, data->size, cancellable, error))
-			return FALSE;
-		return fk_flash_restore(device, 0, data->path, &options, progress, cancellable, error);
-	}
-	case FK_OP_ERASE:
-		fk_progress_set_status(progress, _("Erasing the flash"));
-		return fk_device_erase_flash(device, progress, cancellable, error);
-	case FK_OP_NONE:
-	default:
-		g_assert_not_reached();
-	}
-}
-
-static gboolean
-fk_window_job_func(FkJob *job, FkDevice *unused, FkProgress *progress, GCancellable *cancellable,
-		   gpointer user_data, GError **error)
-{
-	FkJobData *data = user_data;
-	g_autoptr(FkTransport) transport = NULL;
-	g_autoptr(FkDevice) device = NULL;
-	gboolean ok;
-
-	fk_progress_set_status(progress, _("Connecting…"));
-	transport = fk_transport_open(data->port, error);
-	if (transport == NULL)
-		return FALSE;
-	device = fk_device_new(transport);
-	fk_device_set_log_func(device, fk_job_log, job);
-	fk_device_set_reset_mode(device, data->reset);
-	fk_device_set_baud(device, data->op == FK_OP_IDENTIFY ? 115200 : data->baud);
-	/* identifying needs only the ROM; the operations use the stub when installed */
-	fk_device_set_use_stub(device, data->op != FK_OP_IDENTIFY);
-	if (data->spi_connection != NULL) {
-		guint32 value = 0;
-		if (!fk_window_parse_spi(data->spi_connection, &value, error))
-			return FALSE;
-		fk_device_set_spi_connection(device, value);
-	}
-	ok = fk_window_job_run(job, data, device, progress, cancellable, error);
-	data->recoveries = fk_device_get_recoveries(device);
-	/* leave the board as asked even after a failure */
-	if (fk_device_is_connected(device)) {
-		FkAfterMode after = data->op == FK_OP_IDENTIFY && data->reset == FK_RESET_NONE ? FK_AFTER_NO_RESET : data->after;
-		g_autoptr(GError) error_after = NULL;
-		if (!fk_device_finish(device, after, NULL, &error_after))
-			fk_job_log(error_after->message, job);
-	}
-	fk_transport_close(transport);
-	return ok;
-}
-
-/* ---- the main-thread side ---- */
-
-static void
-fk_window_update_actions(FkWindow *self)
-{
-	gboolean busy = self->job != NULL;
-	gboolean have_port = fk_window_get_port(self) != NULL;
-	gboolean identified = self->identified != NULL;
-	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.backup", !busy && have_port);
-	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.backup-to", !busy && have_port);
-	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore", !busy && have_port);
-	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore-file", !busy && have_port);
-	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.erase", !busy && have_port && identified);
-	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.identify", !busy && have_port);
-	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel", busy && self->job_op != FK_OP_IDENTIFY);
-	gtk_widget_set_sensitive(GTK_WIDGET(self->port_row), !busy);
-	gtk_widget_set_sensitive(GTK_WIDGET(self->size_row), !busy);
-	gtk_widget_set_sensitive(GTK_WIDGET(self->baud_row), !busy);
-	gtk_widget_set_sensitive(GTK_WIDGET(self->reset_row), !busy);
-	gtk_widget_set_sensitive(GTK_WIDGET(self->after_row), !busy);
-	gtk_widget_set_sensitive(GTK_WIDGET(self->spi_row), !busy);
-}
-
-static void
-fk_window_set_size_detected(FkWindow *self, gsize detected)
-{
-	g_autofree gchar *label = NULL;
-	if (detected > 0) {
-		g_autofree gchar *size = fk_ui_format_bytes(detected);
-		/* Translators: the flash size the chip reported */
-		label = g_strdup_printf(_("Detected (%s)"), size);
-	} else {
-		label = g_strdup(_("Detected"));
-	}
-	{
-		const gchar *items[] = {label, NULL};
-		guint selected = adw_combo_row_get_selected(self->size_row);
-		gtk_string_list_splice(self->size_model, 0, 1, items);
-		adw_combo_row_set_selected(self->size_row, selected);
-	}
-}
-
-static void
-fk_window_show_device(FkWindow *self)
-{
-	FkJobData *d = self->identified;
-	if (d == NULL) {
-		adw_action_row_set_subtitle(self->chip_row, "—");
-		adw_action_row_set_subtitle(self->mac_row, "—");
-		adw_action_row_set_subtitle(self->flash_row, "—");
-		adw_action_row_set_subtitle(self->crystal_row, "—");
-		adw_action_row_set_subtitle(self->stub_row, "—");
-		fk_window_set_size_detected(self, 0);
-		return;
-	}
-	adw_action_row_set_subtitle(self->chip_row, d->chip_description);
-	adw_action_row_set_subtitle(self->mac_row, d->mac);
-	{
-		g_autofree gchar *size = d->flash_size > 0 ? fk_ui_format_bytes(d->flash_size) : g_strdup(C_("flash size", "unknown size"));
-		const gchar *maker = fk_flash_manufacturer_name(d->flash_id & 0xFF);
-		g_autofree gchar *text = NULL;
-		if (maker != NULL)
-			/* Translators: flash size, manufacturer, JEDEC id */
-			text = g_strdup_printf(_("%s, %s (JEDEC ID %06X)"), size, maker, d->flash_id);
-		else
-			text = g_strdup_printf(_("%s (JEDEC ID %06X)"), size, d->flash_id);
-		adw_action_row_set_subtitle(self->flash_row, text);
-	}
-	{
-		g_autofree gchar *xtal = d->crystal > 0 ? g_strdup_printf(_("%u MHz"), d->crystal) : g_strdup("—");
-		adw_action_row_set_subtitle(self->crystal_row, xtal);
-	}
-	if (d->stub_path != NULL)
-		adw_action_row_set_subtitle(self->stub_row, _("Installed: fast reads and compressed writes"));
-	else if (d->chip != NULL && d->chip->family == FK_CHIP_ESP8266)
-		adw_action_row_set_subtitle(self->stub_row,
-					    _("Not installed: an ESP8266 cannot be backed up without it (run flashkeep-fetch-stubs)"));
-	else
-		adw_action_row_set_subtitle(self->stub_row, _("Not installed: the slower ROM loader is used"));
-	fk_window_set_size_detected(self, d->flash_size);
-}
-
-static void
-fk_window_job_progress_cb(FkJob *job, GParamSpec *pspec, FkWindow *self)
-{
-	guint64 done = fk_job_get_bytes_done(job);
-	guint64 total = fk_job_get_bytes_total(job);
-	const gchar *status = fk_job_get_status_text(job);
-	gdouble secs;
-
-	if (self->transfer_started == 0 && done > 0)
-		self->transfer_started = g_get_monotonic_time();
-	secs = self->transfer_started > 0 ? (g_get_monotonic_time() - self->transfer_started) / 1e6 : 0;
-
-	gtk_progress_bar_set_fraction(self->progress_bar, fk_job_get_fraction(job));
-	if (total > 0 && done > 0) {
-		g_autofree gchar *d = fk_ui_format_bytes(done);
-		g_autofree gchar *t = fk_ui_format_bytes(total);
-		g_autofree gchar *rate = fk_ui_format_rate(done, total, secs);
-		/* Translators: e.g. "Reading the flash — 512 KB of 1 MB (50 %)" */
-		g_autofree gchar *text = g_strdup_printf(_("%s — %s of %s (%.0f %%)"), fk_ui_translate_status(status), d, t,
-							 fk_job_get_fraction(job) * 100);
-		gtk_progress_bar_set_text(self->progress_bar, text);
-		gtk_label_set_text(self->progress_label, rate);
-	} else {
-		gtk_progress_bar_set_text(self->progress_bar, fk_ui_translate_status(status));
-	}
-}
-
-static void
-fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation_failed)
-{
-	GtkWidget *dialog;
-	const gchar *summary = fk_ui_error_summary(error, NULL);
-	const gchar *hint = fk_ui_error_hint(error);
-	g_autofree gchar *detail = g_markup_escape_text(error->message, -1);
-	GString *body = g_string_new(NULL);
-
-	/* the heading says what failed, the body why, what to do, and the technical detail */
-	if (summary != NULL) {
-		g_autofree gchar *m = g_markup_escape_text(summary, -1);
-		g_string_append_printf(body, "<b>%s</b>", m);
-	}
-	if (hint != NULL) {
-		g_autofree gchar *m = g_markup_escape_text(hint, -1);
-		if (body->len > 0)
-			g_string_append(body, "\n");
-		g_string_append(body, m);
-	}
-	if (body->len > 0)
-		g_string_append(body, "\n\n");
-	/* Translators: the technical detail of an error, shown small */
-	g_string_append_printf(body, _("<small>Details: %s</small>"), detail);
-	dialog = adw_message_dialog_new(GTK_WINDOW(self), operation_failed, NULL);
-	adw_message_dialog_set_body_use_markup(ADW_MESSAGE_DIALOG(dialog), TRUE);
-	adw_message_dialog_set_body(ADW_MESSAGE_DIALOG(dialog), body->str);
-	adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", _("_Close"));
-	gtk_widget_add_css_class(dialog, "error");
-	gtk_window_present(GTK_WINDOW(dialog));
-	g_string_free(body, TRUE);
-}
-
-/* the outcome of the last operation stays visible until the next one starts */
-static void
-fk_window_set_result(FkWindow *self, gboolean success, const gchar *text, const gchar *folder)
-{
-	g_free(self->result_folder);
-	self->result_folder = g_strdup(folder);
-	gtk_image_set_from_icon_name(self->result_icon, success ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
-	gtk_widget_remove_css_class(GTK_WIDGET(self->result_icon), success ? "warning" : "success");
-	gtk_widget_add_css_class(GTK_WIDGET(self->result_icon), success ? "success" : "warning");
-	gtk_label_set_text(self->result_label, text);
-	gtk_widget_set_visible(self->open_folder_button, folder != NULL);
-	gtk_widget_set_visible(self->result_box, text != NULL);
-}
-
-static void
-fk_window_open_folder_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
-{
-	FkWindow *self = FK_WINDOW(widget);
-	g_autoptr(GFile) file = NULL;
-	g_autofree gchar *uri = NULL;
-	if (self->result_folder == NULL)
-		return;
-	file = g_file_new_for_path(self->result_folder);
-	uri = g_file_get_uri(file);
-	g_app_info_launch_default_for_uri_async(uri, NULL, NULL, NULL, NULL);
-}
-
-static void
-fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	FkWindow *self = FK_WINDOW(user_data);
-	/* the job owns its data: keep it alive until this callback is done with both */
-	g_autoptr(FkJob) job = g_object_ref(FK_JOB(source));
-	FkJobData *data = g_object_get_data(G_OBJECT(job), "fk-job-data");
-	g_autoptr(GError) error = NULL;
-	gboolean ok = fk_job_run_finish(job, res, &error);
-	FkOp op = self->job_op;
-
-	g_clear_object(&self->job);
-	self->job_op = FK_OP_NONE;
-	gtk_spinner_stop(self->identify_spinner);
-	gtk_widget_set_visible(self->progress_box, FALSE);
-
-	/* what the chip said is worth keeping whatever the operation's outcome */
-	if (data->chip_description != NULL && g_strcmp0(data->port, fk_window_get_port(self)) == 0) {
-		FkJobData *copy = g_new0(FkJobData, 1);
-		copy->port = g_strdup(data->port);
-		copy->chip = data->chip;
-		copy->chip_description = g_strdup(data->chip_description);
-		copy->mac = g_strdup(data->mac);
-		copy->flash_id = data->flash_id;
-		copy->flash_size = data->flash_size;
-		copy->crystal = data->crystal;
-		copy->stub_path = g_strdup(data->stub_path);
-		if (op != FK_OP_IDENTIFY && self->identified != NULL && self->identified->stub_path != NULL && copy->stub_path == NULL)
-			copy->stub_path = g_strdup(self->identified->stub_path);
-		g_clear_pointer(&self->identified, fk_job_data_free);
-		self->identified = copy;
-		fk_window_show_device(self);
-	}
-
-	if (ok && data->recoveries > 0) {
-		fk_window_log(self,
-			      ngettext("The link failed %u time on the way; that part was done again and checked. If "
-				       "this happens often, choose a lower baud rate or a shorter cable.",
-				       "The link failed %u times on the way; each part was done again and checked. If "
-				       "this happens often, choose a lower baud rate or a shorter cable.",
-				       data->recoveries),
-			      data->recoveries);
-	}
-	if (ok) {
-		switch (op) {
-		case FK_OP_IDENTIFY:
-			fk_window_log(self, _("Identified %s (%s)"), data->chip_description, data->mac);
-			break;
-		case FK_OP_BACKUP: {
-			g_autofree gchar *folder = g_path_get_dirname(data->path);
-			g_autofree gchar *size = fk_ui_format_bytes(data->bytes);
-			/* Translators: the size, then where the file is */
-			g_autofree gchar *text = g_strdup_printf(_("Backup of %s saved and verified: %s"), size, data->path);
-			fk_window_set_result(self, TRUE, text, folder);
-			fk_window_toast(self, _("Backup saved and verified"));
-			fk_window_log(self, _("Saved %s (MD5 checked against the chip)"), data->path);
-			g_settings_set_string(self->settings, "last-folder", folder);
-			break;
-		}
-		case FK_OP_RESTORE:
-			fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
-			{
-				g_autofree gchar *base = g_path_get_basename(data->path);
-				g_autofree gchar *text = g_strdup_printf(data->verify ? _("%s written and verified") : _("%s written, not verified"), base);
-				fk_window_set_result(self, data->verify, text, NULL);
-			}
-			fk_window_log(self, _("Restored %s"), data->path);
-			break;
-		case FK_OP_ERASE:
-			fk_window_toast(self, _("Flash erased"));
-			fk_window_set_result(self, TRUE, _("The flash was erased"), NULL);
-			fk_window_log(self, "%s", _("Flash erased"));
-			break;
-		case FK_OP_NONE:
-		default:
-			break;
-		}
-	} else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-		/* a cancel is what the person asked for: no error dialog */
-		fk_window_log(self, "%s", _("Cancelled"));
-		if (op == FK_OP_BACKUP)
-			fk_window_set_result(self, FALSE, _("Backup cancelled: no file was written"), NULL);
-		else if (op == FK_OP_RESTORE || op == FK_OP_ERASE)
-			fk_window_set_result(self, FALSE, _("Cancelled: the flash may be incomplete until it is restored"), NULL);
-		else if (op != FK_OP_IDENTIFY)
-			fk_window_toast(self, _("Cancelled"));
-	} else {
-		fk_window_log(self, "%s", error->message);
-		switch (op) {
-		case FK_OP_IDENTIFY:
-			g_clear_pointer(&self->identified, fk_job_data_free);
-			fk_window_show_device(self);
-			adw_action_row_set_subtitle(self->chip_row, fk_ui_error_summary(error, _("Could not identify the chip")));
-			{
-				const gchar *hint = fk_ui_error_hint(error);
-				adw_action_row_set_subtitle(self->stub_row, hint != NULL ? hint : error->message);
-			}
-			break;
-		case FK_OP_BACKUP:
-			fk_window_set_result(self, FALSE, _("The backup failed: no file was written"), NULL);
-			fk_window_show_error(self, error, _("The backup failed"));
-			break;
-		case FK_OP_RESTORE:
-			fk_window_show_error(self, error, _("The restore failed"));
-			break;
-		case FK_OP_ERASE:
-			fk_window_show_error(self, error, _("Erasing failed"));
-			break;
-		case FK_OP_NONE:
-		default:
-			break;
-		}
-	}
-	fk_window_update_actions(self);
-	if (self->close_after_job)
-		gtk_window_close(GTK_WINDOW(self));
-	g_object_unref(self);
-}
-
-static void
-fk_window_start_job(FkWindow *self, FkJobData *data)
-{
-	g_return_if_fail(self->job == NULL);
-	if (data->port == NULL) {
-		fk_job_data_free(data);
-		return;
-	}
-	self->job = fk_job_new(NULL, fk_window_job_func, data, (GDestroyNotify)fk_job_data_free);
-	g_object_set_data(G_OBJECT(self->job), "fk-job-data", data);
-	self->job_op = data->op;
-	self->job_started = g_get_monotonic_time();
-	self->transfer_started = 0;
-	g_signal_connect(self->job, "log", G_CALLBACK(fk_window_job_log_cb), self);
-	if (data->op == FK_OP_IDENTIFY) {
-		gtk_spinner_start(self->identify_spinner);
-	} else {
-		fk_window_set_result(self, TRUE, NULL, NULL);
-		g_signal_connect(self->job, "notify::fraction", G_CALLBACK(fk_window_job_progress_cb), self);
-		g_signal_connect(self->job, "notify::status-text", G_CALLBACK(fk_window_job_progress_cb), self);
-		gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
-		gtk_progress_bar_set_text(self->progress_bar, _("Connecting…"));
-		gtk_label_set_text(self->progress_label, "");
-		gtk_widget_set_visible(self->progress_box, TRUE);
-	}
-	fk_window_log(self, _("Connecting to %s at %u baud"), data->port, data->baud);
-	fk_window_update_actions(self);
-	fk_job_run_async(self->job, fk_window_job_done_cb, g_object_ref(self));
-}
-
-static void
-fk_window_start_identify(FkWindow *self)
-{
-	if (self->job != NULL || fk_window_get_port(self) == NULL)
-		return;
-	g_clear_pointer(&self->identified, fk_job_data_free);
-	fk_window_show_device(self);
-	adw_action_row_set_subtitle(self->chip_row, _("Identifying…"));
-	fk_window_start_job(self, fk_window_job_data_new(self, FK_OP_IDENTIFY));
-}
-
-gboolean
-fk_window_is_busy(FkWindow *self)
-{
-	return self->job != NULL;
-}
-
-/* ---- backup ---- */
-
-static void
-fk_window_backup_to(FkWindow *self, const gchar *path)
-{
-	FkJobData *data = fk_window_job_data_new(self, FK_OP_BACKUP);
-	data->path = g_strdup(path);
-	fk_window_start_job(self, data);
-}
-
-static void
-fk_window_backup_response_cb(GtkNativeDialog *dialog, gint response, FkWindow *self)
-{
-	if (response == GTK_RESPONSE_ACCEPT) {
-		g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-		g_autofree gchar *path = g_file_get_path(file);
-		if (path != NULL)
-			fk_window_backup_to(self, path);
-	}
-	g_clear_object(&self->chooser);
-}
-
-static gsize
-fk_window_selected_size(FkWindow *self)
-{
-	guint idx = adw_combo_row_get_selected(self->size_row);
-	if (idx > 0 && idx < G_N_ELEMENTS(flash_sizes))
-		return flash_sizes[idx];
-	return self->identified != NULL ? self->identified->flash_size : 0;
-}
-
-static void
-fk_window_backup_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
-{
-	FkWindow *self = FK_WINDOW(widget);
-	g_autoptr(GDateTime) now = g_date_time_new_now_local();
-	g_autofree gchar *name = NULL;
-	g_autofree gchar *folder = g_settings_get_string(self->settings, "last-folder");
-	GtkFileChooserNative *chooser;
-
-	if (param != NULL) {
-		/* scripted: straight to the given file */
-		fk_window_backup_to(self, g_variant_get_string(param, NULL));
-		return;
-	}
-	chooser = gtk_file_chooser_native_new(_("Save Backup"), GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE,
-					      _("_Save"), _("_Cancel"));
-	name = fk_ui_backup_name(self->identified != NULL && self->identified->chip != NULL ? self->identified->chip->name : "esp",
-				 self->identified != NULL ? self->identified->mac : NULL,
-				 fk_window_selected_size(self), now);
-	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), name);
-	if (folder[0] == '\0' || !g_file_test(folder, G_FILE_TEST_IS_DIR)) {
-		g_free(folder);
-		folder = g_strdup(g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS));
-		if (folder == NULL)
-			folder = g_strdup(g_get_home_dir());
-	}
-	{
-		g_autoptr(GFile) dir = g_file_new_for_path(folder);
-		gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(chooser), dir, NULL);
-	}
-	g_signal_connect(chooser, "response", G_CALLBACK(fk_window_backup_response_cb), self);
-	self->chooser = GTK_NATIVE_DIALOG(chooser);
-	gtk_native_dialog_show(self->chooser);
-}
-
-/* ---- restore ---- */
-
-static void
-fk_window_restore_confirm_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
-{
-	const gchar *path = g_object_get_data(G_OBJECT(dialog), "path");
-	if (g_strcmp0(response, "restore") == 0) {
-		FkJobData *data = fk_window_job_data_new(self, FK_OP_RESTORE);
-		data->path = g_strdup(path);
-		fk_window_start_job(self, data);
-	}
-}
-
-static void
-fk_window_restore_file(FkWindow *self, const gchar *path)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) bytes = fk_flash_load_image(path, &error);
-	g_autofree gchar *base = g_path_get_basename(path);
-	g_autofree gchar *body = NULL;
-	FkImageInfo info;
-	gboolean warnings = FALSE, blocking = FALSE;
-	GtkWidget *dialog;
-	gsize flash = fk_window_selected_size(self);
-
-	if (bytes == NULL) {
-		fk_window_show_error(self, error, _("The image cannot be used"));
-		return;
-	}
-	fk_image_inspect(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), &info);
-	body = fk_ui_describe_image(base, g_bytes_get_size(bytes), &info,
-				    self->identified != NULL ? self->identified->chip : NULL,
-				    self->identified != NULL ? self->identified->chip_description : NULL,
-				    flash, &warnings, &blocking);
-	dialog = adw_message_dialog_new(GTK_WINDOW(self), _("Restore This Image?"), NULL);
-	adw_message_dialog_set_body_use_markup(ADW_MESSAGE_DIALOG(dialog), TRUE);
-	if (self->identified == NULL) {
-		g_autofree gchar *more = g_strdup_printf("%s\n\n%s", body,
-							 _("The chip has not been identified yet: the image is checked against it before writing."));
-		adw_message_dialog_set_body(ADW_MESSAGE_DIALOG(dialog), more);
-	} else {
-		adw_message_dialog_set_body(ADW_MESSAGE_DIALOG(dialog), body);
-	}
-	adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "cancel", _("_Cancel"), "restore",
-					 warnings ? _("_Restore Anyway") : _("_Restore"), NULL);
-	adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(dialog), "restore",
-						   warnings ? ADW_RESPONSE_DESTRUCTIVE : ADW_RESPONSE_SUGGESTED);
-	adw_message_dialog_set_response_enabled(ADW_MESSAGE_DIALOG(dialog), "restore", !blocking);
-	adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
-	adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
-	g_object_set_data_full(G_OBJECT(dialog), "path", g_strdup(path), g_free);
-	g_signal_connect(dialog, "response", G_CALLBACK(fk_window_restore_confirm_cb), self);
-	gtk_window_present(GTK_WINDOW(dialog));
-}
-
-static void
-fk_window_restore_response_cb(GtkNativeDialog *dialog, gint response, FkWindow *self)
-{
-	if (response == GTK_RESPONSE_ACCEPT) {
-		g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-		g_autofree gchar *path = g_file_get_path(file);
-		if (path != NULL) {
-			g_autofree gchar *folder = g_path_get_dirname(path);
-			g_settings_set_string(self->settings, "last-folder", folder);
-			fk_window_restore_file(self, path);
-		}
-	}
-	g_clear_object(&self->chooser);
-}
-
-static void
-fk_window_restore_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
-{
-	FkWindow *self = FK_WINDOW(widget);
-	g_autofree gchar *folder = g_settings_get_string(self->settings, "last-folder");
-	GtkFileChooserNative *chooser;
-	g_autoptr(GtkFileFilter) filter = gtk_file_filter_new();
-	g_autoptr(GtkFileFilter) all = gtk_file_filter_new();
-
-	if (param != NULL) {
-		fk_window_restore_file(self, g_variant_get_string(param, NULL));
-		return;
-	}
-	chooser = gtk_file_chooser_native_new(_("Restore Image"), GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_OPEN,
-					      _("_Open"), _("_Cancel"));
-	gtk_file_filter_set_name(filter, _("Flash images (*.bin)"));
-	gtk_file_filter_add_pattern(filter, "*.bin");
-	gtk_file_filter_add_pattern(filter, "*.BIN");
-	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), filter);
-	gtk_file_filter_set_name(all, _("All files"));
-	gtk_file_filter_add_pattern(all, "*");
-	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), all);
-	if (folder[0] != '\0' && g_file_test(folder, G_FILE_TEST_IS_DIR)) {
-		g_autoptr(GFile) dir = g_file_new_for_path(folder);
-		gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(chooser), dir, NULL);
-	}
-	g_signal_connect(chooser, "response", G_CALLBACK(fk_window_restore_response_cb), self);
-	self->chooser = GTK_NATIVE_DIALOG(chooser);
-	gtk_native_dialog_show(self->chooser);
-}
-
-static gboolean
-fk_window_drop_cb(GtkDropTarget *target, const GValue *value, gdouble x, gdouble y, FkWindow *self)
-{
-	GFile *file;
-	g_autofree gchar *path = NULL;
-	if (self->job != NULL || !G_VALUE_HOLDS(value, G_TYPE_FILE))
-		return FALSE;
-	file = g_value_get_object(value);
-	path = g_file_get_path(file);
-	if (path == NULL)
-		return FALSE;
-	fk_window_restore_file(self, path);
-	return TRUE;
-}
-
-/* ---- erase ---- */
-
-static void
-fk_window_erase_confirm_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
-{
-	if (g_strcmp0(response, "erase") == 0)
-		fk_window_start_job(self, fk_window_job_data_new(self, FK_OP_ERASE));
-}
-
-static void
-fk_window_erase_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
-{
-	FkWindow *self = FK_WINDOW(widget);
-	GtkWidget *dialog;
-	g_autofree gchar *body = NULL;
-	if (self->identified == NULL)
-		return;
-	/* Translators: the chip and its MAC address */
-	body = g_strdup_printf(_("Everything on the %s (%s), including its firmware, will be deleted. "
-				 "This cannot be undone: make a backup first if you may need it."),
-			       self->identified->chip_description, self->identified->mac);
-	dialog = adw_message_dialog_new(GTK_WINDOW(self), _("Erase the Whole Flash?"), body);
-	adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "cancel", _("_Cancel"), "erase", _("_Erase"), NULL);
-	adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(dialog), "erase", ADW_RESPONSE_DESTRUCTIVE);
-	adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
-	adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
-	g_signal_connect(dialog, "response", G_CALLBACK(fk_window_erase_confirm_cb), self);
-	gtk_window_present(GTK_WINDOW(dialog));
-}
-
-/* ---- other actions ---- */
-
-static void
-fk_window_cancel_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
-{
-	FkWindow *self = FK_WINDOW(widget);
-	if (self->job != NULL) {
-		fk_window_log(self, "%s", _("Cancelling…"));
-		gtk_progress_bar_set_text(self->progress_bar, _("Cancelling…"));
-		fk_job_cancel(self->job);
-	}
-}
-
-static void
-fk_window_identify_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
-{
-	fk_window_start_identify(FK_WINDOW(widget));
-}
-
-static void
-fk_window_copy_log_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
-{
-	FkWindow *self = FK_WINDOW(widget);
-	GtkTextBuffer *buffer = gtk_text_view_get_buffer(self->log_view);
-	GtkTextIter start, end;
-	g_autofree gchar *text = NULL;
-	gtk_text_buffer_get_bounds(buffer, &start, &end);
-	text = gtk_text_buffer_get_text(buffer, &start, &end, FALSE);
-	gdk_clipboard_set_text(gtk_widget_get_clipboard(widget), text);
-	fk_window_toast(self, _("Log copied"));
-}
-
-static void
-fk_window_port_selected_cb(AdwComboRow *row, GParamSpec *pspec, FkWindow *self)
-{
-	const gchar *port;
-	if (self->updating_ports)
-		return;
-	port = fk_window_get_port(self);
-	if (port != NULL)
-		g_settings_set_string(self->settings, "last-port", port);
-	fk_window_update_actions(self);
-	fk_window_start_identify(self);
-}
+/* ---- closing ---- */
 
 static void
 fk_window_close_confirm_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
@@ -1019,12 +156,6 @@ fk_window_combo_changed_cb(AdwComboRow *row, GParamSpec *pspec, FkWindow *self)
 		g_settings_set_string(self->settings, "reset-mode", idx == 1 ? "usb-jtag" : idx == 2 ? "manual" : "auto");
 	else if (row == self->after_row)
 		g_settings_set_string(self->settings, "after-action", idx == 1 ? "stay" : "hard-reset");
-	else if (row == self->size_row) {
-		g_autofree gchar *text = idx > 0 && idx < G_N_ELEMENTS(flash_sizes)
-					     ? g_strdup_printf("%" G_GSIZE_FORMAT, flash_sizes[idx])
-					     : g_strdup("detect");
-		g_settings_set_string(self->settings, "flash-size", text);
-	}
 }
 
 static void
@@ -1033,7 +164,6 @@ fk_window_load_settings(FkWindow *self)
 	guint baud = g_settings_get_uint(self->settings, "baud-rate");
 	g_autofree gchar *reset = g_settings_get_string(self->settings, "reset-mode");
 	g_autofree gchar *after = g_settings_get_string(self->settings, "after-action");
-	g_autofree gchar *size = g_settings_get_string(self->settings, "flash-size");
 	gint width = g_settings_get_int(self->settings, "window-width");
 	gint height = g_settings_get_int(self->settings, "window-height");
 
@@ -1044,11 +174,6 @@ fk_window_load_settings(FkWindow *self)
 	}
 	adw_combo_row_set_selected(self->reset_row, g_strcmp0(reset, "usb-jtag") == 0 ? 1 : g_strcmp0(reset, "manual") == 0 ? 2 : 0);
 	adw_combo_row_set_selected(self->after_row, g_strcmp0(after, "stay") == 0 ? 1 : 0);
-	for (guint i = 1; i < G_N_ELEMENTS(flash_sizes); i++) {
-		g_autofree gchar *text = g_strdup_printf("%" G_GSIZE_FORMAT, flash_sizes[i]);
-		if (g_strcmp0(text, size) == 0)
-			adw_combo_row_set_selected(self->size_row, i);
-	}
 	g_settings_bind(self->settings, "verify", self->verify_switch, "active", G_SETTINGS_BIND_DEFAULT);
 	g_settings_bind(self->settings, "spi-connection", self->spi_row, "text", G_SETTINGS_BIND_DEFAULT);
 	if (width > 0 && height > 0)
@@ -1058,7 +183,6 @@ fk_window_load_settings(FkWindow *self)
 	g_signal_connect(self->baud_row, "notify::selected", G_CALLBACK(fk_window_combo_changed_cb), self);
 	g_signal_connect(self->reset_row, "notify::selected", G_CALLBACK(fk_window_combo_changed_cb), self);
 	g_signal_connect(self->after_row, "notify::selected", G_CALLBACK(fk_window_combo_changed_cb), self);
-	g_signal_connect(self->size_row, "notify::selected", G_CALLBACK(fk_window_combo_changed_cb), self);
 }
 
 /* ---- lifecycle ---- */
@@ -1067,7 +191,6 @@ static void
 fk_window_dispose(GObject *object)
 {
 	FkWindow *self = FK_WINDOW(object);
-	g_clear_handle_id(&self->port_poll_id, g_source_remove);
 	if (self->job != NULL)
 		fk_job_cancel(self->job);
 	g_clear_object(&self->chooser);
@@ -1080,43 +203,25 @@ fk_window_finalize(GObject *object)
 {
 	FkWindow *self = FK_WINDOW(object);
 	g_clear_object(&self->settings);
-	g_ptr_array_unref(self->ports);
-	g_clear_pointer(&self->identified, fk_job_data_free);
-	g_free(self->result_folder);
+	g_clear_pointer(&self->identified, _fk_job_data_free);
 	G_OBJECT_CLASS(fk_window_parent_class)->finalize(object);
 }
 
 static void
 fk_window_init(FkWindow *self)
 {
-	GtkDropTarget *drop;
+	/* the port picker has listed the ports and selected the last one by now */
 	gtk_widget_init_template(GTK_WIDGET(self));
 	self->settings = g_settings_new(APP_ID);
-	self->ports = g_ptr_array_new_with_free_func(g_free);
 
-	{
-		/* the first entry is replaced with "Detected (…)" once the chip is known */
-		GPtrArray *items = g_ptr_array_new();
-		g_ptr_array_add(items, g_strdup(_("Detected")));
-		for (guint i = 1; i < G_N_ELEMENTS(flash_sizes); i++)
-			g_ptr_array_add(items, fk_ui_format_bytes(flash_sizes[i]));
-		g_ptr_array_add(items, NULL);
-		gtk_string_list_splice(self->size_model, 0, 0, (const gchar *const *)items->pdata);
-		g_ptr_array_set_free_func(items, g_free);
-		g_ptr_array_unref(items);
-	}
 	fk_window_load_settings(self);
-	fk_window_show_device(self);
+	_fk_window_show_device(self);
+	_fk_window_actions_init(self);
 
-	drop = gtk_drop_target_new(G_TYPE_FILE, GDK_ACTION_COPY);
-	g_signal_connect(drop, "drop", G_CALLBACK(fk_window_drop_cb), self);
-	gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drop));
-
-	fk_window_refresh_ports(self);
-	g_signal_connect(self->port_row, "notify::selected", G_CALLBACK(fk_window_port_selected_cb), self);
-	self->port_poll_id = g_timeout_add(FK_PORT_POLL_MS, fk_window_port_poll_cb, self);
-	fk_window_update_actions(self);
-	fk_window_start_identify(self);
+	g_signal_connect(self->port_picker, "port-gone", G_CALLBACK(on_port_picker_port_gone_cb), self);
+	g_signal_connect(self->port_picker, "notify::port", G_CALLBACK(on_port_picker_notify_port_cb), self);
+	_fk_window_update_actions(self);
+	_fk_window_start_identify(self);
 }
 
 static void
@@ -1130,26 +235,14 @@ fk_window_class_init(FkWindowClass *klass)
 	object_class->finalize = fk_window_finalize;
 	window_class->close_request = fk_window_close_request;
 
+	g_type_ensure(FK_TYPE_PORT_PICKER);
+	g_type_ensure(FK_TYPE_CHIP_CARD);
+	g_type_ensure(FK_TYPE_JOB_PANEL);
 	gtk_widget_class_set_template_from_resource(widget_class, "/io/github/flashkeep/Flashkeep/fk-window.ui");
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, toast_overlay);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, port_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, port_model);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, size_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, size_model);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, device_group);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, identify_spinner);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, chip_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, mac_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, flash_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, crystal_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, stub_row);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_box);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_bar);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, progress_label);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, result_box);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, result_icon);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, result_label);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, open_folder_button);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, port_picker);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, chip_card);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, job_panel);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, baud_row);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, reset_row);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, after_row);
@@ -1157,22 +250,7 @@ fk_window_class_init(FkWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, spi_row);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, log_view);
 
-	/* an optional string parameter names the file directly, skipping the file dialog */
-	gtk_widget_class_install_action(widget_class, "win.backup", NULL, fk_window_backup_action);
-	gtk_widget_class_install_action(widget_class, "win.backup-to", "s", fk_window_backup_action);
-	gtk_widget_class_install_action(widget_class, "win.restore", NULL, fk_window_restore_action);
-	gtk_widget_class_install_action(widget_class, "win.restore-file", "s", fk_window_restore_action);
-	gtk_widget_class_install_action(widget_class, "win.erase", NULL, fk_window_erase_action);
-	gtk_widget_class_install_action(widget_class, "win.cancel", NULL, fk_window_cancel_action);
-	gtk_widget_class_install_action(widget_class, "win.identify", NULL, fk_window_identify_action);
-	gtk_widget_class_install_action(widget_class, "win.copy-log", NULL, fk_window_copy_log_action);
-	gtk_widget_class_install_action(widget_class, "win.open-folder", NULL, fk_window_open_folder_action);
-
-	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_b, GDK_CONTROL_MASK, "win.backup", NULL);
-	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.restore", NULL);
-	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_e, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.erase", NULL);
-	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "win.cancel", NULL);
-	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F5, 0, "win.identify", NULL);
+	_fk_window_class_actions_init(widget_class);
 }
 
 FkWindow *

@@ -13,7 +13,10 @@
 #include <string.h>
 
 #include "fk-application.h"
+#include "fk-chip-card.h"
 #include "fk-image.h"
+#include "fk-job-panel.h"
+#include "fk-port-picker.h"
 #include "fk-sim-device.h"
 #include "fk-sim-transport.h"
 #include "fk-test-util.h"
@@ -106,12 +109,30 @@ wait_frames(GtkWidget *widget, guint n)
 
 /* ---- widget lookups ---- */
 
+/* a widget of the window's template, or of the template of one of the widgets it is made of */
 static GtkWidget *
 template_child(FkWindow *win, const gchar *name)
 {
-	GObject *obj = gtk_widget_get_template_child(GTK_WIDGET(win), FK_TYPE_WINDOW, name);
-	g_assert_nonnull(obj);
-	return GTK_WIDGET(obj);
+	const struct {
+		const gchar *id; /* in the window's template, NULL for the window itself */
+		GType type;
+	} owners[] = {
+	    {NULL, FK_TYPE_WINDOW},
+	    {"port_picker", FK_TYPE_PORT_PICKER},
+	    {"chip_card", FK_TYPE_CHIP_CARD},
+	    {"job_panel", FK_TYPE_JOB_PANEL},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(owners); i++) {
+		GObject *owner = owners[i].id == NULL
+				     ? G_OBJECT(win)
+				     : gtk_widget_get_template_child(GTK_WIDGET(win), FK_TYPE_WINDOW, owners[i].id);
+		GObject *obj;
+		g_assert_nonnull(owner);
+		obj = gtk_widget_get_template_child(GTK_WIDGET(owner), owners[i].type, name);
+		if (obj != NULL)
+			return GTK_WIDGET(obj);
+	}
+	g_assert_not_reached();
 }
 
 /* the first widget of @type under @widget, depth first */

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Owns the question asked before a restore: the image's description and its warnings.
+ * May call the image inspection of the engine and the UI helpers; the caller starts the restore. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "fk-image.h"
+#include "fk-restore-confirm.h"
+#include "fk-ui-util.h"
+
+struct _FkRestoreConfirm {
+	AdwMessageDialog parent_instance;
+	gchar *path;
+};
+
+G_DEFINE_FINAL_TYPE(FkRestoreConfirm, fk_restore_confirm, ADW_TYPE_MESSAGE_DIALOG)
+
+const gchar *
+fk_restore_confirm_get_path(FkRestoreConfirm *self)
+{
+	g_return_val_if_fail(FK_IS_RESTORE_CONFIRM(self), NULL);
+	return self->path;
+}
+
+FkRestoreConfirm *
+fk_restore_confirm_new(GtkWindow *parent,
+		       const gchar *path,
+		       GBytes *image,
+		       const FkChipInfo *chip,
+		       const gchar *chip_description,
+		       gsize flash_size)
+{
+	g_autofree gchar *base = g_path_get_basename(path);
+	g_autofree gchar *body = NULL;
+	FkImageInfo info;
+	gboolean warnings = FALSE, blocking = FALSE;
+	FkRestoreConfirm *self;
+	AdwMessageDialog *dialog;
+
+	fk_image_inspect(g_bytes_get_data(image, NULL), g_bytes_get_size(image), &info);
+	body = fk_ui_describe_image(base, g_bytes_get_size(image), &info, chip, chip_description, flash_size,
+				    &warnings, &blocking);
+	self = g_object_new(FK_TYPE_RESTORE_CONFIRM, "transient-for", parent, "heading", _("Restore This Image?"), NULL);
+	self->path = g_strdup(path);
+	dialog = ADW_MESSAGE_DIALOG(self);
+	adw_message_dialog_set_body_use_markup(dialog, TRUE);
+	if (chip_description == NULL) {
+		g_autofree gchar *more = g_strdup_printf("%s\n\n%s", body,
+							 _("The chip has not been identified yet: the image is checked against it before writing."));
+		adw_message_dialog_set_body(dialog, more);
+	} else {
+		adw_message_dialog_set_body(dialog, body);
+	}
+	adw_message_dialog_add_responses(dialog, "cancel", _("_Cancel"), "restore",
+					 warnings ? _("_Restore Anyway") : _("_Restore"), NULL);
+	adw_message_dialog_set_response_appearance(dialog, "restore",
+						   warnings ? ADW_RESPONSE_DESTRUCTIVE : ADW_RESPONSE_SUGGESTED);
+	adw_message_dialog_set_response_enabled(dialog, "restore", !blocking);
+	adw_message_dialog_set_default_response(dialog, "cancel");
+	adw_message_dialog_set_close_response(dialog, "cancel");
+	return self;
+}
+
+static void
+fk_restore_confirm_finalize(GObject *object)
+{
+	FkRestoreConfirm *self = FK_RESTORE_CONFIRM(object);
+	g_free(self->path);
+	G_OBJECT_CLASS(fk_restore_confirm_parent_class)->finalize(object);
+}
+
+static void
+fk_restore_confirm_init(FkRestoreConfirm *self)
+{
+}
+
+static void
+fk_restore_confirm_class_init(FkRestoreConfirmClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->finalize = fk_restore_confirm_finalize;
+}

@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Owns the win.* actions and the jobs behind them: what runs in the worker, starting, finishing.
+ * May call FkDevice, fk-flash, FkJob, the window's widgets and its private helpers in fk-window.c. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "fk-error.h"
+#include "fk-flash.h"
+#include "fk-port.h"
+#include "fk-restore-confirm.h"
+#include "fk-stub.h"
+#include "fk-ui-util.h"
+#include "fk-window-private.h"
+
+void
+_fk_job_data_free(FkJobData *data)
+{
+	g_free(data->port);
+	g_free(data->spi_connection);
+	g_free(data->path);
+	g_free(data->chip_description);
+	g_free(data->mac);
+	g_free(data->stub_path);
+	g_free(data);
+}
+
+static void
+fk_window_job_log_cb(FkJob *job, const gchar *message, FkWindow *self)
+{
+	_fk_window_log(self, "%s", message);
+}
+
+/* ---- the worker side: runs in the job's thread, never touches widgets ---- */
+
+static gboolean
+fk_window_parse_spi(const gchar *text, guint32 *value, GError **error)
+{
+	if (fk_spi_connection_parse(text, value, NULL))
+		return TRUE;
+	g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+			    _("The SPI connection must be SPI, HSPI or five pin numbers (CLK,Q,D,HD,CS)"));
+	return FALSE;
+}
+
+/* connects and runs the operation; the caller leaves the board as asked */
+static gboolean
+fk_window_job_run(FkJob *job, FkJobData *data, FkDevice *device, FkProgress *progress,
+		  GCancellable *cancellable, GError **error)
+{
+	if (!fk_device_connect(device, cancellable, error))
+		return FALSE;
+	data->chip = fk_device_get_chip(device);
+	data->chip_description = g_strdup(fk_device_get_chip_description(device));
+	data->mac = fk_device_get_mac_string(device);
+	data->flash_id = fk_device_get_flash_id(device);
+	data->flash_size = fk_device_get_flash_size(device);
+	data->crystal = fk_device_get_crystal_mhz(device);
+	data->stub_running = fk_device_is_stub_running(device);
+
+	switch (data->op) {
+	case FK_OP_IDENTIFY: {
+		g_autoptr(FkStub) stub = fk_stub_find(data->chip, NULL);
+		if (stub != NULL)
+			data->stub_path = g_strdup(stub->path);
+		return TRUE;
+	}
+	case FK_OP_BACKUP: {
+		gsize size = data->size > 0 ? data->size : data->flash_size;
+		if (size == 0) {
+			g_set_error_literal(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
+					    _("The flash size could not be detected: choose it under Flash Size"));
+			return FALSE;
+		}
+		data->bytes = size;
+		fk_progress_set_status(progress, _("Reading the flash"));
+		return fk_flash_backup(device, 0, size, data->path, progress, cancellable, error);
+	}
+	case FK_OP_RESTORE: {
+		/* the image's own boot header is kept: a restore puts back exactly what was saved */
+		FkRestoreOptions options = {NULL, NULL, NULL, data->verify ? FK_WRITE_FLAG_NONE : FK_WRITE_FLAG_NO_VERIFY};
+		if (data->size > 0 && !fk_device_set_flash_size(device, data->size, cancellable, error))
+			return FALSE;
+		return fk_flash_restore(device, 0, data->path, &options, progress, cancellable, error);
+	}
+	case FK_OP_ERASE:
+		fk_progress_set_status(progress, _("Erasing the flash"));
+		return fk_device_erase_flash(device, progress, cancellable, error);
+	case FK_OP_NONE:
+	default:
+		g_assert_not_reached();
+	}
+}
+
+static gboolean
+fk_window_job_func(FkJob *job, FkDevice *unused, FkProgress *progress, GCancellable *cancellable,
+		   gpointer user_data, GError **error)
+{
+	FkJobData *data = user_data;
+	g_autoptr(FkTransport) transport = NULL;
+	g_autoptr(FkDevice) device = NULL;
+	gboolean ok;
+
+	fk_progress_set_status(progress, _("Connecting…"));
+	transport = fk_transport_open(data->port, error);
+	if (transport == NULL)
+		return FALSE;
+	device = fk_device_new(transport);
+	fk_device_set_log_func(device, fk_job_log, job);
+	fk_device_set_reset_mode(device, data->reset);
+	fk_device_set_baud(device, data->op == FK_OP_IDENTIFY ? 115200 : data->baud);
+	/* identifying needs only the ROM; the operations use the stub when installed */
+	fk_device_set_use_stub(device, data->op != FK_OP_IDENTIFY);
+	if (data->spi_connection != NULL) {
+		guint32 value = 0;
+		if (!fk_window_parse_spi(data->spi_connection, &value, error))
+			return FALSE;
+		fk_device_set_spi_connection(device, value);
+	}
+	ok = fk_window_job_run(job, data, device, progress, cancellable, error);
+	data->recoveries = fk_device_get_recoveries(device);
+	/* leave the board as asked even after a failure */
+	if (fk_device_is_connected(device)) {
+		FkAfterMode after = data->op == FK_OP_IDENTIFY && data->reset == FK_RESET_NONE ? FK_AFTER_NO_RESET : data->after;
+		g_autoptr(GError) error_after = NULL;
+		if (!fk_device_finish(device, after, NULL, &error_after))
+			fk_job_log(error_after->message, job);
+	}
+	fk_transport_close(transport);
+	return ok;
+}
+
+/* ---- the main-thread side ---- */
+
+void
+_fk_window_update_actions(FkWindow *self)
+{
+	gboolean busy = self->job != NULL;
+	gboolean have_port = fk_window_get_port(self) != NULL;
+	gboolean identified = self->identified != NULL;
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.backup", !busy && have_port);
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.backup-to", !busy && have_port);
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore", !busy && have_port);
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore-file", !busy && have_port);
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.erase", !busy && have_port && identified);
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.identify", !busy && have_port);
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel", busy && self->job_op != FK_OP_IDENTIFY);
+	fk_port_picker_set_busy(self->port_picker, busy);
+	gtk_widget_set_sensitive(GTK_WIDGET(self->baud_row), !busy);
+	gtk_widget_set_sensitive(GTK_WIDGET(self->reset_row), !busy);
+	gtk_widget_set_sensitive(GTK_WIDGET(self->after_row), !busy);
+	gtk_widget_set_sensitive(GTK_WIDGET(self->spi_row), !busy);
+}
+
+/* the chip card and the detected flash size, from what identification found */
+void
+_fk_window_show_device(FkWindow *self)
+{
+	FkJobData *d = self->identified;
+	if (d == NULL) {
+		fk_chip_card_clear(self->chip_card);
+		fk_port_picker_set_detected_size(self->port_picker, 0);
+		return;
+	}
+	fk_chip_card_show_device(self->chip_card, d->chip, d->chip_description, d->mac, d->flash_id, d->flash_size,
+				 d->crystal, d->stub_path != NULL);
+	fk_port_picker_set_detected_size(self->port_picker, d->flash_size);
+}
+
+static void
+fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation_failed)
+{
+	GtkWidget *dialog;
+	const gchar *summary = fk_ui_error_summary(error, NULL);
+	const gchar *hint = fk_ui_error_hint(error);
+	g_autofree gchar *detail = g_markup_escape_text(error->message, -1);
+	GString *body = g_string_new(NULL);
+
+	/* the heading says what failed, the body why, what to do, and the technical detail */
+	if (summary != NULL) {
+		g_autofree gchar *m = g_markup_escape_text(summary, -1);
+		g_string_append_printf(body, "<b>%s</b>", m);
+	}
+	if (hint != NULL) {
+		g_autofree gchar *m = g_markup_escape_text(hint, -1);
+		if (body->len > 0)
+			g_string_append(body, "\n");
+		g_string_append(body, m);
+	}
+	if (body->len > 0)
+		g_string_append(body, "\n\n");
+	/* Translators: the technical detail of an error, shown small */
+	g_string_append_printf(body, _("<small>Details: %s</small>"), detail);
+	dialog = adw_message_dialog_new(GTK_WINDOW(self), operation_failed, NULL);
+	adw_message_dialog_set_body_use_markup(ADW_MESSAGE_DIALOG(dialog), TRUE);
+	adw_message_dialog_set_body(ADW_MESSAGE_DIALOG(dialog), body->str);
+	adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", _("_Close"));
+	gtk_widget_add_css_class(dialog, "error");
+	gtk_window_present(GTK_WINDOW(dialog));
+	g_string_free(body, TRUE);
+}
+
+static void
+fk_window_open_folder_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
+{
+	FkWindow *self = FK_WINDOW(widget);
+	g_autoptr(GFile) file = NULL;
+	g_autofree gchar *uri = NULL;
+	const gchar *folder = fk_job_panel_get_result_folder(self->job_panel);
+	if (folder == NULL)
+		return;
+	file = g_file_new_for_path(folder);
+	uri = g_file_get_uri(file);
+	g_app_info_launch_default_for_uri_async(uri, NULL, NULL, NULL, NULL);
+}
+
+static void
+fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	FkWindow *self = FK_WINDOW(user_data);
+	/* the job owns its data: keep it alive until this callback is done with both */
+	g_autoptr(FkJob) job = g_object_ref(FK_JOB(source));
+	FkJobData *data = g_object_get_data(G_OBJECT(job), "fk-job-data");
+	g_autoptr(GError) error = NULL;
+	gboolean ok = fk_job_run_finish(job, res, &error);
+	FkOp op = self->job_op;
+
+	g_clear_object(&self->job);
+	self->job_op = FK_OP_NONE;
+	fk_chip_card_set_busy(self->chip_card, FALSE);
+	fk_job_panel_stop(self->job_panel);
+
+	/* what the chip said is worth keeping whatever the operation's outcome */
+	if (data->chip_description != NULL && g_strcmp0(data->port, fk_window_get_port(self)) == 0) {
+		FkJobData *copy = g_new0(FkJobData, 1);
+		copy->port = g_strdup(data->port);
+		copy->chip = data->chip;
+		copy->chip_description = g_strdup(data->chip_description);
+		copy->mac = g_strdup(data->mac);
+		copy->flash_id = data->flash_id;
+		copy->flash_size = data->flash_size;
+		copy->crystal = data->crystal;
+		copy->stub_path = g_strdup(data->stub_path);
+		if (op != FK_OP_IDENTIFY && self->identified != NULL && self->identified->stub_path != NULL && copy->stub_path == NULL)
+			copy->stub_path = g_strdup(self->identified->stub_path);
+		g_clear_pointer(&self->identified, _fk_job_data_free);
+		self->identified = copy;
+		_fk_window_show_device(self);
+	}
+
+	if (ok && data->recoveries > 0) {
+		_fk_window_log(self,
+			      ngettext("The link failed %u time on the way; that part was done again and checked. If "
+				       "this happens often, choose a lower baud rate or a shorter cable.",
+				       "The link failed %u times on the way; each part was done again and checked. If "
+				       "this happens often, choose a lower baud rate or a shorter cable.",
+				       data->recoveries),
+			      data->recoveries);
+	}
+	if (ok) {
+		switch (op) {
+		case FK_OP_IDENTIFY:
+			_fk_window_log(self, _("Identified %s (%s)"), data->chip_description, data->mac);
+			break;
+		case FK_OP_BACKUP: {
+			g_autofree gchar *folder = g_path_get_dirname(data->path);
+			g_autofree gchar *size = fk_ui_format_bytes(data->bytes);
+			/* Translators: the size, then where the file is */
+			g_autofree gchar *text = g_strdup_printf(_("Backup of %s saved and verified: %s"), size, data->path);
+			fk_job_panel_set_result(self->job_panel, TRUE, text, folder);
+			_fk_window_toast(self, _("Backup saved and verified"));
+			_fk_window_log(self, _("Saved %s (MD5 checked against the chip)"), data->path);
+			g_settings_set_string(self->settings, "last-folder", folder);
+			break;
+		}
+		case FK_OP_RESTORE:
+			_fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
+			{
+				g_autofree gchar *base = g_path_get_basename(data->path);
+				g_autofree gchar *text = g_strdup_printf(data->verify ? _("%s written and verified") : _("%s written, not verified"), base);
+				fk_job_panel_set_result(self->job_panel, data->verify, text, NULL);
+			}
+			_fk_window_log(self, _("Restored %s"), data->path);
+			break;
+		case FK_OP_ERASE:
+			_fk_window_toast(self, _("Flash erased"));
+			fk_job_panel_set_result(self->job_panel, TRUE, _("The flash was erased"), NULL);
+			_fk_window_log(self, "%s", _("Flash erased"));
+			break;
+		case FK_OP_NONE:
+		default:
+			break;
+		}
+	} else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		/* a cancel is what the person asked for: no error dialog */
+		_fk_window_log(self, "%s", _("Cancelled"));
+		if (op == FK_OP_BACKUP)
+			fk_job_panel_set_result(self->job_panel, FALSE, _("Backup cancelled: no file was written"), NULL);
+		else if (op == FK_OP_RESTORE || op == FK_OP_ERASE)
+			fk_job_panel_set_result(self->job_panel, FALSE, _("Cancelled: the flash may be incomplete until it is restored"), NULL);
+		else if (op != FK_OP_IDENTIFY)
+			_fk_window_toast(self, _("Cancelled"));
+	} else {
+		_fk_window_log(self, "%s", error->message);
+		switch (op) {
+		case FK_OP_IDENTIFY:
+			g_clear_pointer(&self->identified, _fk_job_data_free);
+			_fk_window_show_device(self);
+			fk_chip_card_show_error(self->chip_card, error);
+			break;
+		case FK_OP_BACKUP:
+			fk_job_panel_set_result(self->job_panel, FALSE, _("The backup failed: no file was written"), NULL);
+			fk_window_show_error(self, error, _("The backup failed"));
+			break;
+		case FK_OP_RESTORE:
+			fk_window_show_error(self, error, _("The restore failed"));
+			break;
+		case FK_OP_ERASE:
+			fk_window_show_error(self, error, _("Erasing failed"));
+			break;
+		case FK_OP_NONE:
+		default:
+			break;
+		}
+	}
+	_fk_window_update_actions(self);
+	if (self->close_after_job)
+		gtk_window_close(GTK_WINDOW(self));
+	g_object_unref(self);
+}
+
+static void
+fk_window_start_job(FkWindow *self, FkJobData *data)
+{
+	g_return_if_fail(self->job == NULL);
+	if (data->port == NULL) {
+		_fk_job_data_free(data);
+		return;
+	}
+	self->job = fk_job_new(NULL, fk_window_job_func, data, (GDestroyNotify)_fk_job_data_free);
+	g_object_set_data(G_OBJECT(self->job), "fk-job-data", data);
+	self->job_op = data->op;
+	g_signal_connect(self->job, "log", G_CALLBACK(fk_window_job_log_cb), self);
+	if (data->op == FK_OP_IDENTIFY)
+		fk_chip_card_set_busy(self->chip_card, TRUE);
+	else
+		fk_job_panel_start(self->job_panel, self->job);
+	_fk_window_log(self, _("Connecting to %s at %u baud"), data->port, data->baud);
+	_fk_window_update_actions(self);
+	fk_job_run_async(self->job, fk_window_job_done_cb, g_object_ref(self));
+}
+
+void
+_fk_window_start_identify(FkWindow *self)
+{
+	if (self->job != NULL || fk_window_get_port(self) == NULL)
+		return;
+	g_clear_pointer(&self->identified, _fk_job_data_free);
+	_fk_window_show_device(self);
+	fk_chip_card_show_identifying(self->chip_card);
+	fk_window_start_job(self, _fk_window_job_data_new(self, FK_OP_IDENTIFY));
+}
+
+/* ---- backup ---- */
+
+static void
+fk_window_backup_to(FkWindow *self, const gchar *path)
+{
+	FkJobData *data = _fk_window_job_data_new(self, FK_OP_BACKUP);
+	data->path = g_strdup(path);
+	fk_window_start_job(self, data);
+}
+
+static void
+fk_window_backup_response_cb(GtkNativeDialog *dialog, gint response, FkWindow *self)
+{
+	if (response == GTK_RESPONSE_ACCEPT) {
+		g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+		g_autofree gchar *path = g_file_get_path(file);
+		if (path != NULL)
+			fk_window_backup_to(self, path);
+	}
+	g_clear_object(&self->chooser);
+}
+
+static gsize
+fk_window_selected_size(FkWindow *self)
+{
+	gsize chosen = fk_port_picker_get_flash_size(self->port_picker);
+	if (chosen > 0)
+		return chosen;
+	return self->identified != NULL ? self->identified->flash_size : 0;
+}
+
+static void
+fk_window_backup_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
+{
+	FkWindow *self = FK_WINDOW(widget);
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *folder = g_settings_get_string(self->settings, "last-folder");
+	GtkFileChooserNative *chooser;
+
+	if (param != NULL) {
+		/* scripted: straight to the given file */
+		fk_window_backup_to(self, g_variant_get_string(param, NULL));
+		return;
+	}
+	chooser = gtk_file_chooser_native_new(_("Save Backup"), GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE,
+					      _("_Save"), _("_Cancel"));
+	name = fk_ui_backup_name(self->identified != NULL && self->identified->chip != NULL ? self->identified->chip->name : "esp",
+				 self->identified != NULL ? self->identified->mac : NULL,
+				 fk_window_selected_size(self), now);
+	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), name);
+	if (folder[0] == '\0' || !g_file_test(folder, G_FILE_TEST_IS_DIR)) {
+		g_free(folder);
+		folder = g_strdup(g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS));
+		if (folder == NULL)
+			folder = g_strdup(g_get_home_dir());
+	}
+	{
+		g_autoptr(GFile) dir = g_file_new_for_path(folder);
+		gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(chooser), dir, NULL);
+	}
+	g_signal_connect(chooser, "response", G_CALLBACK(fk_window_backup_response_cb), self);
+	self->chooser = GTK_NATIVE_DIALOG(chooser);
+	gtk_native_dialog_show(self->chooser);
+}
+
+/* ---- restore ---- */
+
+static void
+fk_window_restore_confirm_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
+{
+	if (g_strcmp0(response, "restore") == 0) {
+		FkJobData *data = _fk_window_job_data_new(self, FK_OP_RESTORE);
+		data->path = g_strdup(fk_restore_confirm_get_path(FK_RESTORE_CONFIRM(dialog)));
+		fk_window_start_job(self, data);
+	}
+}
+
+static void
+fk_window_restore_file(FkWindow *self, const gchar *path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) bytes = fk_flash_load_image(path, &error);
+	FkRestoreConfirm *dialog;
+
+	if (bytes == NULL) {
+		fk_window_show_error(self, error, _("The image cannot be used"));
+		return;
+	}
+	dialog = fk_restore_confirm_new(GTK_WINDOW(self), path, bytes,
+					self->identified != NULL ? self->identified->chip : NULL,
+					self->identified != NULL ? self->identified->chip_description : NULL,
+					fk_window_selected_size(self));
+	g_signal_connect(dialog, "response", G_CALLBACK(fk_window_restore_confirm_cb), self);
+	gtk_window_present(GTK_WINDOW(dialog));
+}
+
+static void
+fk_window_restore_response_cb(GtkNativeDialog *dialog, gint response, FkWindow *self)
+{
+	if (response == GTK_RESPONSE_ACCEPT) {
+		g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+		g_autofree gchar *path = g_file_get_path(file);
+		if (path != NULL) {
+			g_autofree gchar *folder = g_path_get_dirname(path);
+			g_settings_set_string(self->settings, "last-folder", folder);
+			fk_window_restore_file(self, path);
+		}
+	}
+	g_clear_object(&self->chooser);
+}
+
+static void
+fk_window_restore_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
+{
+	FkWindow *self = FK_WINDOW(widget);
+	g_autofree gchar *folder = g_settings_get_string(self->settings, "last-folder");
+	GtkFileChooserNative *chooser;
+	g_autoptr(GtkFileFilter) filter = gtk_file_filter_new();
+	g_autoptr(GtkFileFilter) all = gtk_file_filter_new();
+
+	if (param != NULL) {
+		fk_window_restore_file(self, g_variant_get_string(param, NULL));
+		return;
+	}
+	chooser = gtk_file_chooser_native_new(_("Restore Image"), GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_OPEN,
+					      _("_Open"), _("_Cancel"));
+	gtk_file_filter_set_name(filter, _("Flash images (*.bin)"));
+	gtk_file_filter_add_pattern(filter, "*.bin");
+	gtk_file_filter_add_pattern(filter, "*.BIN");
+	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), filter);
+	gtk_file_filter_set_name(all, _("All files"));
+	gtk_file_filter_add_pattern(all, "*");
+	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), all);
+	if (folder[0] != '\0' && g_file_test(folder, G_FILE_TEST_IS_DIR)) {
+		g_autoptr(GFile) dir = g_file_new_for_path(folder);
+		gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(chooser), dir, NULL);
+	}
+	g_signal_connect(chooser, "response", G_CALLBACK(fk_window_restore_response_cb), self);
+	self->chooser = GTK_NATIVE_DIALOG(chooser);
+	gtk_native_dialog_show(self->chooser);
+}
+
+static gboolean
+fk_window_drop_cb(GtkDropTarget *target, const GValue *value, gdouble x, gdouble y, FkWindow *self)
+{
+	GFile *file;
+	g_autofree gchar *path = NULL;
+	if (self->job != NULL || !G_VALUE_HOLDS(value, G_TYPE_FILE))
+		return FALSE;
+	file = g_value_get_object(value);
+	path = g_file_get_path(file);
+	if (path == NULL)
+		return FALSE;
+	fk_window_restore_file(self, path);
+	return TRUE;
+}
+
+/* ---- erase ---- */
+
+static void
+fk_window_erase_confirm_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
+{
+	if (g_strcmp0(response, "erase") == 0)
+		fk_window_start_job(self, _fk_window_job_data_new(self, FK_OP_ERASE));
+}
+
+static void
+fk_window_erase_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
+{
+	FkWindow *self = FK_WINDOW(widget);
+	GtkWidget *dialog;
+	g_autofree gchar *body = NULL;
+	if (self->identified == NULL)
+		return;
+	/* Translators: the chip and its MAC address */
+	body = g_strdup_printf(_("Everything on the %s (%s), including its firmware, will be deleted. "
+				 "This cannot be undone: make a backup first if you may need it."),
+			       self->identified->chip_description, self->identified->mac);
+	dialog = adw_message_dialog_new(GTK_WINDOW(self), _("Erase the Whole Flash?"), body);
+	adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "cancel", _("_Cancel"), "erase", _("_Erase"), NULL);
+	adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(dialog), "erase", ADW_RESPONSE_DESTRUCTIVE);
+	adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
+	adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
+	g_signal_connect(dialog, "response", G_CALLBACK(fk_window_erase_confirm_cb), self);
+	gtk_window_present(GTK_WINDOW(dialog));
+}
+
+/* ---- other actions ---- */
+
+static void
+fk_window_cancel_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
+{
+	FkWindow *self = FK_WINDOW(widget);
+	if (self->job != NULL) {
+		_fk_window_log(self, "%s", _("Cancelling…"));
+		fk_job_panel_show_cancelling(self->job_panel);
+		fk_job_cancel(self->job);
+	}
+}
+
+static void
+fk_window_identify_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
+{
+	_fk_window_start_identify(FK_WINDOW(widget));
+}
+
+static void
+fk_window_copy_log_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
+{
+	FkWindow *self = FK_WINDOW(widget);
+	GtkTextBuffer *buffer = gtk_text_view_get_buffer(self->log_view);
+	GtkTextIter start, end;
+	g_autofree gchar *text = NULL;
+	gtk_text_buffer_get_bounds(buffer, &start, &end);
+	text = gtk_text_buffer_get_text(buffer, &start, &end, FALSE);
+	gdk_clipboard_set_text(gtk_widget_get_clipboard(widget), text);
+	_fk_window_toast(self, _("Log copied"));
+}
+
+void
+_fk_window_actions_init(FkWindow *self)
+{
+	/* a file dropped on the window is offered for a restore */
+	GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_FILE, GDK_ACTION_COPY);
+	g_signal_connect(drop, "drop", G_CALLBACK(fk_window_drop_cb), self);
+	gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drop));
+}
+
+void
+_fk_window_class_actions_init(GtkWidgetClass *widget_class)
+{
+	/* an optional string parameter names the file directly, skipping the file dialog */
+	gtk_widget_class_install_action(widget_class, "win.backup", NULL, fk_window_backup_action);
+	gtk_widget_class_install_action(widget_class, "win.backup-to", "s", fk_window_backup_action);
+	gtk_widget_class_install_action(widget_class, "win.restore", NULL, fk_window_restore_action);
+	gtk_widget_class_install_action(widget_class, "win.restore-file", "s", fk_window_restore_action);
+	gtk_widget_class_install_action(widget_class, "win.erase", NULL, fk_window_erase_action);
+	gtk_widget_class_install_action(widget_class, "win.cancel", NULL, fk_window_cancel_action);
+	gtk_widget_class_install_action(widget_class, "win.identify", NULL, fk_window_identify_action);
+	gtk_widget_class_install_action(widget_class, "win.copy-log", NULL, fk_window_copy_log_action);
+	gtk_widget_class_install_action(widget_class, "win.open-folder", NULL, fk_window_open_folder_action);
+
+	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_b, GDK_CONTROL_MASK, "win.backup", NULL);
+	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.restore", NULL);
+	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_e, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.erase", NULL);
+	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "win.cancel", NULL);
+	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F5, 0, "win.identify", NULL);
+}

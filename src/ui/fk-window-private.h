@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "fk-chip-card.h"
+#include "fk-device.h"
+#include "fk-job-panel.h"
+#include "fk-job.h"
+#include "fk-port-picker.h"
+#include "fk-window.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+	FK_OP_NONE,
+	FK_OP_IDENTIFY,
+	FK_OP_BACKUP,
+	FK_OP_RESTORE,
+	FK_OP_ERASE,
+} FkOp;
+
+/* what a job needs, copied on the main thread, and what it found */
+typedef struct {
+	FkOp op;
+	gchar *port;
+	guint baud;
+	FkResetMode reset;
+	FkAfterMode after;
+	gboolean verify;
+	gchar *spi_connection;
+	gchar *path;
+	gsize size; /* 0 = detected */
+	/* results */
+	gchar *chip_description;
+	const FkChipInfo *chip;
+	gchar *mac;
+	guint32 flash_id;
+	gsize flash_size;
+	guint crystal;
+	gboolean stub_running;
+	gchar *stub_path;
+	gsize bytes;
+	guint recoveries;
+} FkJobData;
+
+struct _FkWindow {
+	AdwApplicationWindow parent_instance;
+
+	/* template widgets */
+	AdwToastOverlay *toast_overlay;
+	FkPortPicker *port_picker;
+	FkChipCard *chip_card;
+	FkJobPanel *job_panel;
+	AdwComboRow *baud_row;
+	AdwComboRow *reset_row;
+	AdwComboRow *after_row;
+	GtkSwitch *verify_switch;
+	AdwEntryRow *spi_row;
+	GtkTextView *log_view;
+
+	/* owned */
+	GSettings *settings;
+	FkJob *job;
+	FkOp job_op;
+	gboolean close_after_job;
+	GtkNativeDialog *chooser;
+	/* what identification found for the selected port */
+	FkJobData *identified;
+};
+
+/* fk-window.c: the log, toasts and the settings of the Advanced group */
+void
+_fk_window_log(FkWindow *self, const gchar *fmt, ...) G_GNUC_PRINTF(2, 3);
+void
+_fk_window_toast(FkWindow *self, const gchar *title);
+FkJobData *
+_fk_window_job_data_new(FkWindow *self, FkOp op);
+
+/* fk-window-actions.c: the win.* actions, and starting and finishing jobs */
+void
+_fk_job_data_free(FkJobData *data);
+void
+_fk_window_class_actions_init(GtkWidgetClass *widget_class);
+void
+_fk_window_actions_init(FkWindow *self);
+void
+_fk_window_update_actions(FkWindow *self);
+void
+_fk_window_show_device(FkWindow *self);
+void
+_fk_window_start_identify(FkWindow *self);
+
+G_END_DECLS
