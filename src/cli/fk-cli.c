@@ -630,7 +630,9 @@ fk_cli_cmd_erase_flash(FkCli *self, gchar **argv, GError **error)
 		return FALSE;
 	}
 	fk_cli_progress_end(self);
-	g_print("Chip erase completed successfully in %.1f seconds.\n", (g_get_monotonic_time() - start) / 1e6);
+	g_print("Chip erase completed successfully in %.1f seconds%s.\n", (g_get_monotonic_time() - start) / 1e6,
+		fk_device_can_md5(device) ? "; the chip reads back blank"
+					  : " (not verified: the ESP8266 ROM cannot compute a checksum)");
 	return fk_cli_finish(self, device, error);
 }
 
@@ -666,7 +668,9 @@ fk_cli_cmd_erase_region(FkCli *self, gchar **argv, GError **error)
 		return FALSE;
 	}
 	fk_cli_progress_end(self);
-	g_print("Erase completed successfully.\n");
+	g_print("Erase completed successfully%s.\n",
+		fk_device_can_md5(device) ? "; the region reads back blank"
+					  : " (not verified: the ESP8266 ROM cannot compute a checksum)");
 	return fk_cli_finish(self, device, error);
 }
 

@@ -3,10 +3,13 @@
  * whole chip, the ESP8266 ROM's erase quirk; calls the loader, recovery and the device's checks */
 #include "config.h"
 
+#include <string.h>
+
 #include "fk-device-private.h"
 #include "fk-error.h"
 #include "fk-mem.h"
 #include "fk-op-erase.h"
+#include "fk-op-md5.h"
 #include "fk-protocol.h"
 #include "fk-recovery.h"
 
@@ -52,6 +55,35 @@ fk_device_erase_piece(FkDevice *self, guint32 at, gsize n, GCancellable *cancell
 				 fk_timeout_per_mb(FK_TIMEOUT_ERASE_PER_MB, n), cancellable, error);
 }
 
+/* an erase is checked by another command: the chip's MD5 of the region must be that of 0xFF
+ * bytes (where the loader can compute one: not the ESP8266 ROM) */
+static gboolean
+fk_device_check_erased(FkDevice *self, guint32 offset, gsize size, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_MD5);
+	guint8 ones[4096];
+	guint8 md5_chip[16], md5_erased[16];
+
+	if (!fk_device_can_md5(self))
+		return TRUE;
+	memset(ones, 0xFF, sizeof(ones));
+	for (gsize done = 0; done < size; done += sizeof(ones))
+		g_checksum_update(checksum, ones, MIN(sizeof(ones), size - done));
+	_fk_md5_finish(checksum, md5_erased);
+	if (!fk_device_flash_md5(self, offset, size, md5_chip, cancellable, error))
+		return FALSE;
+	if (memcmp(md5_chip, md5_erased, 16) != 0) {
+		g_set_error(error,
+			    FK_ERROR,
+			    FK_ERROR_VERIFY_FAILED,
+			    "0x%x-0x%" G_GINT64_MODIFIER "x is not blank after erasing it",
+			    offset,
+			    (guint64)offset + size);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean
 fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *progress, GCancellable *cancellable, GError **error)
 {
@@ -85,7 +117,8 @@ fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *p
 		g_autoptr(GError) error_local = NULL;
 		if (g_cancellable_set_error_if_cancelled(cancellable, error))
 			return FALSE;
-		if (!fk_device_erase_piece(self, offset + done, n, cancellable, &error_local)) {
+		if (!fk_device_erase_piece(self, offset + done, n, cancellable, &error_local) ||
+		    !fk_device_check_erased(self, offset + done, n, cancellable, &error_local)) {
 			if (!_fk_device_recover(self, &rec, &error_local, cancellable, error))
 				return FALSE;
 			continue;
@@ -109,7 +142,10 @@ fk_device_erase_flash(FkDevice *self, FkProgress *progress, GCancellable *cancel
 			fk_progress_set_status(progress, "Erasing the whole flash");
 		for (;;) {
 			g_autoptr(GError) error_local = NULL;
-			if (fk_loader_command(self->loader, FK_OP_ERASE_FLASH, NULL, 0, FK_TIMEOUT_CHIP_ERASE_MS, cancellable, &error_local))
+			if (fk_loader_command(self->loader, FK_OP_ERASE_FLASH, NULL, 0, FK_TIMEOUT_CHIP_ERASE_MS, cancellable,
+					      &error_local) &&
+			    (self->flash_size == 0 ||
+			     fk_device_check_erased(self, 0, self->flash_size, cancellable, &error_local)))
 				break;
 			if (!_fk_device_recover(self, &rec, &error_local, cancellable, error)) {
 				g_prefix_error(error, "failed to erase the flash: ");
