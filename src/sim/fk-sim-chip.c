@@ -665,20 +665,3 @@ fk_sim_flash_generate(const FkSimChip *chip, guint8 *buf, gsize size, guint64 se
 	else
 		fk_sim_generate_esp32(chip, buf, size, &rng);
 }
-
-guint
-fk_sim_rom8266_erase_sectors(guint32 offset, guint32 erase_size, guint32 *first_sector)
-{
-	/* The ESP8266 ROM erases the sectors up to the next 64 KB block boundary ("head") one by
-	 * one and then, wrongly, still erases the full requested count after them: it erases
-	 * n + head sectors where n is the requested sector count and head = min(16 - start % 16, n).
-	 * This is the inverse of the host-side workaround (esptool's get_erase_size): sending
-	 * (n - head) sectors, or (n + 1) / 2 for short spans, makes the ROM erase n. */
-	guint32 n = (erase_size + 0xFFF) / 0x1000;
-	guint32 start = offset / 0x1000;
-	guint32 head = 16 - (start % 16);
-	if (n < head)
-		head = n;
-	*first_sector = start;
-	return n + head;
-}

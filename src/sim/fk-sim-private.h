@@ -75,7 +75,7 @@ fk_sim_format_size(gsize size);
 gboolean
 fk_sim_parse_size(const gchar *str, gsize *size, GError **error);
 
-/* ESP8266 ROM: sectors erased by FLASH_BEGIN for a given erase_size (see fk-sim-device.c) */
+/* ESP8266 ROM: sectors erased by FLASH_BEGIN for a given erase_size (see fk-sim-rom8266.c) */
 guint
 fk_sim_rom8266_erase_sectors(guint32 offset, guint32 erase_size, guint32 *first_sector);
 

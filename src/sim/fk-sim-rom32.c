@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Owns the ESP32-family ROM personality: commands, READ_FLASH_SLOW, crystal drift, eFuses.
+ * May call the loader, flash and registers. */
+#include "config.h"
+
+#include <string.h>
+
+#include "fk-mem.h"
+#include "fk-protocol.h"
+#include "fk-sim-device-private.h"
+
+void
+fk_sim_device_cmd_security_info(FkSimDevice *self, guint8 op, gint64 t)
+{
+	guint8 buf[20] = {0};
+	guint n = self->chip->security_info_len;
+	if (n == 0) {
+		if (self->state == FK_SIM_STATE_STUB)
+			fk_sim_device_reply(self, op, 0xFF, t);
+		else
+			fk_sim_device_reject(self, op, t);
+		return;
+	}
+	fk_memwrite_u32le(buf + 12, self->chip->chip_id);
+	fk_memwrite_u32le(buf + 16, 1);
+	fk_sim_device_reply_full(self, op, fk_sim_device_stale_value(self), buf, n, 0, t);
+}
+
+/* every command of the ESP8266's ROM and these */
+gboolean
+fk_sim_rom32_supports(FkSimDevice *self, guint8 op)
+{
+	if (fk_sim_rom8266_supports(op))
+		return TRUE;
+	switch (op) {
+	case FK_OP_SPI_SET_PARAMS:
+	case FK_OP_SPI_ATTACH:
+	case FK_OP_READ_FLASH_SLOW:
+	case FK_OP_CHANGE_BAUDRATE:
+	case FK_OP_FLASH_DEFL_BEGIN:
+	case FK_OP_FLASH_DEFL_DATA:
+	case FK_OP_FLASH_DEFL_END:
+	case FK_OP_SPI_FLASH_MD5:
+		return TRUE;
+	case FK_OP_GET_SECURITY_INFO:
+		return self->chip->security_info_len > 0;
+	default:
+		return FALSE;
+	}
+}
+
+/* the UART rate the ROM really sets for a CHANGE_BAUDRATE to @requested: the ESP32's ROM
+ * divides its crystal estimate (from the drifting 8 MHz clock) by the requested rate, the UART
+ * really runs from the 40 MHz crystal */
+guint
+fk_sim_rom32_uart_baud(FkSimDevice *self, guint requested)
+{
+	gdouble f_rom;
+	if (g_strcmp0(self->chip->name, "esp32") != 0)
+		return requested;
+	f_rom = (gdouble)self->rtc_cali * 15625.0 * self->ck8m / 40.0;
+	return (guint)((gdouble)requested * 40000000.0 / f_rom + 0.5);
+}
+
+/* registers the ROM's own state answers (not plain stored words); TRUE when @addr is one */
+gboolean
+fk_sim_rom32_read_reg(FkSimDevice *self, guint32 addr, guint32 *val)
+{
+	if (g_strcmp0(self->chip->name, "esp32") == 0) {
+		if (addr == 0x3FF5F06C) {
+			*val = self->rtc_cali << 7;
+			return TRUE;
+		}
+		if (addr == 0x3FF66000 + 0x7C) {
+			*val = 0x80000000; /* APB_CTL_DATE: revision 3 */
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* eFuse words with the MAC @mac (in display order) */
+void
+fk_sim_rom32_init_efuses(FkSimDevice *self, const guint8 mac[6], guint64 *st)
+{
+	const FkSimChip *chip = self->chip;
+	guint32 m0 = ((guint32)mac[2] << 24) | ((guint32)mac[3] << 16) | ((guint32)mac[4] << 8) |
+		     mac[5];
+	guint32 m1 = ((guint32)mac[0] << 8) | mac[1];
+
+	if (g_strcmp0(chip->name, "esp32") == 0) {
+		/* BLK0: word1 = MAC bytes 2..5, word2 = CRC | MAC bytes 0..1 */
+		guint8 crc = (guint8)fk_sim_rand_next(st);
+		fk_sim_device_reg_set(self, 0x3FF5A004, m0);
+		fk_sim_device_reg_set(self, 0x3FF5A008, ((guint32)crc << 16) | m1);
+		/* revision 3 (word3 bit 15, word5 bit 20, APB date), package D0WD */
+		fk_sim_device_reg_set(self, 0x3FF5A00C, (1u << 15) | (1u << 9));
+		fk_sim_device_reg_set(self, 0x3FF5A010, self->ck8m);
+		fk_sim_device_reg_set(self, 0x3FF5A014, 1u << 20);
+		return;
+	}
+	fk_sim_device_reg_set(self, chip->mac_reg, m0);
+	if (g_strcmp0(chip->name, "esp32c6") == 0)
+		m1 |= 0xFFFE0000; /* EUI-64 filler bytes */
+	if (g_strcmp0(chip->name, "esp32c2") == 0)
+		m1 |= 1u << 20; /* chip revision v1.0 */
+	fk_sim_device_reg_set(self, chip->mac_reg + 4, m1);
+}
+
+/* READ_FLASH_SLOW: always 64 bytes of data, whatever was asked for */
+void
+fk_sim_device_cmd_read_flash_slow(FkSimDevice *self,
+				  guint8 op,
+				  const guint8 *d,
+				  gsize len,
+				  gint64 t)
+{
+	guint8 buf[64];
+	guint32 offset;
+	guint32 n;
+	if (len != 8) {
+		fk_sim_device_reply(self, op, 0x05, t);
+		return;
+	}
+	offset = fk_memread_u32le(d);
+	n = fk_memread_u32le(d + 4);
+	if (n > 64) {
+		fk_sim_device_reply(self, op, 0x0A, t);
+		return;
+	}
+	if (fk_sim_device_beyond_limit(self, offset, n)) {
+		fk_sim_device_reply(self, op, 0x06, t);
+		return;
+	}
+	memset(buf, 0, sizeof(buf));
+	fk_sim_device_read(self, offset, buf, sizeof(buf));
+	fk_sim_device_reply_full(self,
+				 op,
+				 fk_sim_device_stale_value(self),
+				 buf,
+				 sizeof(buf),
+				 0,
+				 t + (self->paced ? 20 : 0));
+}
