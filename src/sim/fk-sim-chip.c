@@ -109,6 +109,7 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_download = "DOWNLOAD(USB/UART0/1)",
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON",
+	.rom_attaches_flash = TRUE,
     },
     {
 	.name = "esp32s3",

@@ -110,6 +110,7 @@ struct _FkSimDevice {
 	GHashTable *regs;
 	guint32 last_value;
 	gsize flash_limit;
+	gboolean flash_attached; /* the SPI pins are connected to the flash */
 	guint8 deferred; /* stub: error code for the next command */
 	GPtrArray *ram;	 /* FkSimRamSegment */
 	FkSimRamSegment *mem_seg;
@@ -261,6 +262,8 @@ void
 fk_sim_device_read(FkSimDevice *self, guint32 addr, guint8 *buf, gsize len);
 void
 fk_sim_device_flash_command(FkSimDevice *self, guint8 op, guint32 addr, guint8 *data, gsize len);
+void
+fk_sim_device_flash_attach(FkSimDevice *self, gboolean attached);
 
 /* fk-sim-stub.c */
 void

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Owns the NOR flash: erase to 0xFF, program ANDs bits, sectors, answers to raw SPI commands.
+/* Owns the NOR flash: erase to 0xFF, program ANDs bits, sectors, raw SPI commands, attached or not.
  * May call nothing above it (only fk-sim-chip.c's JEDEC id). */
 #include "config.h"
 
@@ -9,6 +9,17 @@
 #include "fk-sim-device-private.h"
 
 /* ---- NOR flash ---- */
+
+/* Until a loader connects the SPI pins (SPI_ATTACH, the ESP8266 ROM's FLASH_BEGIN, the stub or
+ * the application starting) nothing reaches the flash: every read sees 0xFF (the bus floats
+ * high) and erases and writes are lost. */
+void
+fk_sim_device_flash_attach(FkSimDevice *self, gboolean attached)
+{
+	if (self->flash_attached != attached)
+		fk_sim_device_trace(self, "  flash %s", attached ? "attached" : "detached");
+	self->flash_attached = attached;
+}
 
 static gsize
 fk_sim_device_phys(FkSimDevice *self, guint64 addr)
@@ -21,6 +32,8 @@ gboolean
 fk_sim_device_sector_blank(FkSimDevice *self, guint32 sector)
 {
 	gsize base = fk_sim_device_phys(self, (guint64)sector * FK_FLASH_SECTOR_SIZE);
+	if (!self->flash_attached)
+		return TRUE;
 	for (gsize i = 0; i < FK_FLASH_SECTOR_SIZE; i++) {
 		if (self->flash[base + i] != 0xFF)
 			return FALSE;
@@ -32,6 +45,8 @@ void
 fk_sim_device_erase_sector(FkSimDevice *self, guint32 sector)
 {
 	gsize base = fk_sim_device_phys(self, (guint64)sector * FK_FLASH_SECTOR_SIZE);
+	if (!self->flash_attached)
+		return;
 	memset(self->flash + base, 0xFF, FK_FLASH_SECTOR_SIZE);
 }
 
@@ -62,7 +77,7 @@ fk_sim_device_erase_sectors(FkSimDevice *self, guint32 first, guint32 count)
 gint64
 fk_sim_device_program(FkSimDevice *self, guint32 addr, const guint8 *data, gsize len)
 {
-	for (gsize i = 0; i < len; i++)
+	for (gsize i = 0; self->flash_attached && i < len; i++)
 		self->flash[fk_sim_device_phys(self, (guint64)addr + i)] &= data[i];
 	return (gint64)((len + 255) / 256) * FK_SIM_PAGE_PROGRAM_US;
 }
@@ -76,7 +91,14 @@ fk_sim_device_md5(FkSimDevice *self, guint32 addr, guint32 size, guint8 digest[1
 	while (done < size) {
 		gsize phys = fk_sim_device_phys(self, (guint64)addr + done);
 		gsize n = MIN((gsize)(size - done), self->flash_size - phys);
-		g_checksum_update(md5, self->flash + phys, (gssize)n);
+		if (self->flash_attached) {
+			g_checksum_update(md5, self->flash + phys, (gssize)n);
+		} else {
+			guint8 blank[256];
+			n = MIN(n, sizeof(blank));
+			memset(blank, 0xFF, n);
+			g_checksum_update(md5, blank, (gssize)n);
+		}
 		done += (guint32)n;
 	}
 	g_checksum_get_digest(md5, digest, &dlen);
@@ -85,6 +107,10 @@ fk_sim_device_md5(FkSimDevice *self, guint32 addr, guint32 size, guint8 digest[1
 void
 fk_sim_device_read(FkSimDevice *self, guint32 addr, guint8 *buf, gsize len)
 {
+	if (!self->flash_attached) {
+		memset(buf, 0xFF, len);
+		return;
+	}
 	for (gsize i = 0; i < len; i++)
 		buf[i] = self->flash[fk_sim_device_phys(self, (guint64)addr + i)];
 }
@@ -111,6 +137,8 @@ void
 fk_sim_device_flash_command(FkSimDevice *self, guint8 op, guint32 addr, guint8 *data, gsize len)
 {
 	memset(data, 0xFF, len);
+	if (!self->flash_attached)
+		return;
 	switch (op) {
 	case 0x9F: {
 		guint32 id = fk_sim_flash_jedec_id(self->flash_size);

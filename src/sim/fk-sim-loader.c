@@ -198,6 +198,8 @@ fk_sim_device_cmd_flash_begin(FkSimDevice *self, guint8 op, const guint8 *d, gsi
 		guint32 first;
 		guint count;
 		if (self->chip->rom == FK_SIM_ROM_8266 && op == FK_OP_FLASH_BEGIN) {
+			/* this ROM has no SPI_ATTACH: FLASH_BEGIN connects the flash first */
+			fk_sim_device_flash_attach(self, TRUE);
 			count = fk_sim_rom8266_erase_sectors(offset, size, &first);
 		} else {
 			first = offset / FK_FLASH_SECTOR_SIZE;
@@ -493,6 +495,7 @@ fk_sim_device_cmd_spi_attach(FkSimDevice *self, guint8 op, const guint8 *d, gsiz
 		fk_sim_device_reply(self, op, fk_sim_device_err(self, 0x05, 0xC0), t);
 		return;
 	}
+	fk_sim_device_flash_attach(self, TRUE);
 	fk_sim_device_reply(self, op, 0, t);
 }
 

@@ -45,6 +45,7 @@ typedef struct {
 	const gchar *boot_name_download;
 	const gchar *boot_name_flash;
 	const gchar *reset_name; /* "POWERON_RESET" / "POWERON" */
+	gboolean rom_attaches_flash; /* the ROM loader connects the flash by itself (ESP32-S2) */
 } FkSimChip;
 
 const FkSimChip *

@@ -22,6 +22,7 @@ fk_sim_device_cpu_reset(FkSimDevice *self)
 	fk_slip_decoder_reset(self->decoder);
 	fk_slip_decoder_clear_garbage(self->decoder);
 	self->stats.stub_running = FALSE;
+	self->flash_attached = FALSE;
 }
 
 /* output already on its way stays; what the chip had not sent yet is lost */
@@ -43,6 +44,7 @@ fk_sim_device_app_start(FkSimDevice *self, gint64 t)
 {
 	g_autofree gchar *text = NULL;
 	self->state = FK_SIM_STATE_APP;
+	self->flash_attached = TRUE; /* it runs from there */
 	self->chip_baud = 115200;
 	self->chip_baud_switch_at = 0;
 	self->app_start = t;
@@ -119,6 +121,7 @@ fk_sim_device_boot(FkSimDevice *self, gboolean download, gint64 t)
 	fk_sim_device_emit_text(self, log, t, self->chip_baud);
 	if (download) {
 		self->state = FK_SIM_STATE_ROM;
+		self->flash_attached = chip->rom_attaches_flash;
 		self->stats.download_boots++;
 	} else {
 		fk_sim_device_app_start(self, t);

@@ -35,6 +35,7 @@ fk_sim_device_start_stub(FkSimDevice *self, gint64 t)
 	const guint8 ohai[] = {'O', 'H', 'A', 'I'};
 	fk_sim_device_cpu_reset(self);
 	self->state = FK_SIM_STATE_STUB;
+	self->flash_attached = TRUE; /* the stub attaches the flash when it starts */
 	self->flash_limit = FK_SIM_ADDR_SPACE;
 	self->stats.stub_uploads++;
 	self->stats.stub_running = TRUE;
