@@ -110,6 +110,10 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON",
 	.rom_attaches_flash = TRUE,
+	.rtc_wdt_config0 = 0x3F408094,
+	.rtc_wdt_config1 = 0x3F408098,
+	.rtc_wdt_wprotect = 0x3F4080AC,
+	.rtc_wdt_reset_name = "RTCWDT_RTC_RST",
     },
     {
 	.name = "esp32s3",
@@ -138,6 +142,10 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_download = "DOWNLOAD(USB/UART0)",
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON",
+	.rtc_wdt_config0 = 0x60008098,
+	.rtc_wdt_config1 = 0x6000809C,
+	.rtc_wdt_wprotect = 0x600080B0,
+	.rtc_wdt_reset_name = "RTCWDT_RTC_RST",
     },
     {
 	.name = "esp32c3",
@@ -166,6 +174,10 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_download = "DOWNLOAD(USB/UART1)",
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON",
+	.rtc_wdt_config0 = 0x60008090,
+	.rtc_wdt_config1 = 0x60008094,
+	.rtc_wdt_wprotect = 0x600080A8,
+	.rtc_wdt_reset_name = "RTCWDT_RTC_RST",
     },
     {
 	.name = "esp32c2",
@@ -196,6 +208,10 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_download = "DOWNLOAD(USB/UART0)",
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON",
+	.rtc_wdt_config0 = 0x60008084,
+	.rtc_wdt_config1 = 0x60008088,
+	.rtc_wdt_wprotect = 0x6000809C,
+	.rtc_wdt_reset_name = "RTCWDT_RTC_RST",
     },
     {
 	.name = "esp32c6",
@@ -224,6 +240,10 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_download = "DOWNLOAD(USB/UART/SDIO_REI_FEO)",
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON",
+	.rtc_wdt_config0 = 0x600B1C00,
+	.rtc_wdt_config1 = 0x600B1C04,
+	.rtc_wdt_wprotect = 0x600B1C18,
+	.rtc_wdt_reset_name = "LP_WDT_SYS",
     },
 };
 

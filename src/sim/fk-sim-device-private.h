@@ -27,6 +27,9 @@ G_BEGIN_DECLS
 #define FK_SIM_ROM_DEFAULT_LIMIT (2 * 1024 * 1024)
 #define FK_SIM_ROM8266_LIMIT	 (4 * 1024 * 1024)
 #define FK_SIM_ADDR_SPACE	 (16 * 1024 * 1024)
+#define FK_SIM_RTC_SLOW_HZ	 150000 /* the RC clock that drives the RTC watchdog */
+#define FK_SIM_RTC_WDT_WKEY	 0x50D83AA1
+#define FK_SIM_RESET_RTC_WDT	 0x10 /* reset_cause: the RTC watchdog (ESP32 family) */
 
 typedef enum {
 	FK_SIM_STATE_OFF,  /* EN held low, or never powered */
@@ -94,6 +97,8 @@ struct _FkSimDevice {
 	gboolean boot_pending;
 	gint64 boot_at;
 	guint reset_cause; /* ESP8266 rst cause: 1 power-on, 2 EN pin, 4 software */
+	gboolean wdt_armed; /* the RTC watchdog resets the chip at wdt_at */
+	gint64 wdt_at;
 
 	/* the chip's UART */
 	FkSimState state;
@@ -303,6 +308,10 @@ void
 fk_sim_device_advance(FkSimDevice *self, gint64 now);
 void
 fk_sim_device_drive_lines(FkSimDevice *self, gboolean dtr, gboolean rts, gint64 now_us);
+gboolean
+fk_sim_device_watchdog_locked(FkSimDevice *self, guint32 addr);
+void
+fk_sim_device_watchdog_write(FkSimDevice *self, guint32 addr, gint64 t);
 
 /* fk-sim-rom32.c */
 void

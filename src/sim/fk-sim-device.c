@@ -617,6 +617,8 @@ fk_sim_device_host_read(FkSimDevice *self, guint8 *buf, gsize len, gint64 now_us
 			next = g_array_index(self->out, FkSimOutByte, self->out_pos).t;
 		if (self->boot_pending && !self->en_low && (next < 0 || self->boot_at < next))
 			next = self->boot_at;
+		if (self->wdt_armed && (next < 0 || self->wdt_at < next))
+			next = self->wdt_at;
 		if (self->state == FK_SIM_STATE_APP && self->host_open &&
 		    (next < 0 || self->app_next_at < next))
 			next = self->app_next_at;

@@ -468,6 +468,7 @@ fk_sim_device_cmd_write_reg(FkSimDevice *self, guint8 op, const guint8 *d, gsize
 					fk_memread_u32le(d + i),
 					fk_memread_u32le(d + i + 4),
 					fk_memread_u32le(d + i + 8));
+		fk_sim_device_watchdog_write(self, fk_memread_u32le(d + i), t);
 	}
 	fk_sim_device_reply(self, op, 0, t + (self->paced ? us : 0));
 }

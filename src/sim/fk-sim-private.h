@@ -46,6 +46,11 @@ typedef struct {
 	const gchar *boot_name_flash;
 	const gchar *reset_name; /* "POWERON_RESET" / "POWERON" */
 	gboolean rom_attaches_flash; /* the ROM loader connects the flash by itself (ESP32-S2) */
+	/* the RTC watchdog (esptool's watchdog_reset); 0 = not modelled */
+	guint32 rtc_wdt_config0;
+	guint32 rtc_wdt_config1;
+	guint32 rtc_wdt_wprotect;
+	const gchar *rtc_wdt_reset_name; /* the reset reason the ROM prints after it fired */
 } FkSimChip;
 
 const FkSimChip *

@@ -108,7 +108,7 @@ fk_sim_device_write_reg(FkSimDevice *self, guint32 addr, guint32 value, guint32 
 		fk_sim_device_spi_execute(self);
 		val &= ~(1u << 18);
 	}
-	if (addr == FK_CHIP_DETECT_MAGIC_REG)
+	if (addr == FK_CHIP_DETECT_MAGIC_REG || fk_sim_device_watchdog_locked(self, addr))
 		return;
 	fk_sim_device_reg_set(self, addr, val);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Owns the reset circuit and the chip's life cycle: DTR/RTS to EN/GPIO0, boots, app output.
+/* Owns resets and the chip's life cycle: DTR/RTS to EN/GPIO0, RTC watchdog, boots, app output.
  * May call timing, registers, the loader and the stub (to drop their RAM state). */
 #include "config.h"
 
@@ -36,6 +36,7 @@ fk_sim_device_power_off(FkSimDevice *self, gint64 t)
 	self->dev_tx_free = MIN(self->dev_tx_free, t);
 	self->busy_until = t;
 	self->state = FK_SIM_STATE_OFF;
+	self->wdt_armed = FALSE;
 	fk_sim_device_cpu_reset(self);
 }
 
@@ -94,9 +95,11 @@ fk_sim_device_boot(FkSimDevice *self, gboolean download, gint64 t)
 			log = tmp;
 		}
 	} else {
-		log = g_strdup_printf("%srst:0x1 (%s),boot:0x%x (%s)\r\n",
+		gboolean wdt = self->reset_cause == FK_SIM_RESET_RTC_WDT;
+		log = g_strdup_printf("%srst:0x%x (%s),boot:0x%x (%s)\r\n",
 				      chip->rom_banner,
-				      chip->reset_name,
+				      wdt ? FK_SIM_RESET_RTC_WDT : 0x1,
+				      wdt ? chip->rtc_wdt_reset_name : chip->reset_name,
 				      download ? chip->boot_value_download : chip->boot_value_flash,
 				      download ? chip->boot_name_download : chip->boot_name_flash);
 		if (download) {
@@ -175,6 +178,10 @@ fk_sim_device_advance(FkSimDevice *self, gint64 now)
 {
 	if (now > self->now)
 		self->now = now;
+	if (self->wdt_armed && now >= self->wdt_at) {
+		fk_sim_device_trace(self, "* RTC watchdog fired: chip resets");
+		fk_sim_device_chip_reset(self, self->wdt_at, FK_SIM_RESET_RTC_WDT);
+	}
 	if (self->en_low && self->state != FK_SIM_STATE_OFF &&
 	    now - self->en_low_since >= FK_SIM_EN_MIN_LOW_US)
 		fk_sim_device_power_off(self, self->en_low_since + FK_SIM_EN_MIN_LOW_US);
@@ -224,4 +231,43 @@ fk_sim_device_drive_lines(FkSimDevice *self, gboolean dtr, gboolean rts, gint64 
 			fk_sim_device_trace(self, "* EN released: chip resets");
 		}
 	}
+}
+
+/* ---- the RTC watchdog (esptool's watchdog_reset) ---- */
+
+/* TRUE when @addr is a watchdog setting and the write protection is on */
+gboolean
+fk_sim_device_watchdog_locked(FkSimDevice *self, guint32 addr)
+{
+	const FkSimChip *chip = self->chip;
+	if (chip->rtc_wdt_config0 == 0 ||
+	    (addr != chip->rtc_wdt_config0 && addr != chip->rtc_wdt_config1))
+		return FALSE;
+	return fk_sim_device_read_reg(self, chip->rtc_wdt_wprotect) != FK_SIM_RTC_WDT_WKEY;
+}
+
+/* @addr was written at @t: enabling the watchdog with a reset stage arms it, disabling it
+ * disarms it; when it fires the chip resets and samples GPIO0 again */
+void
+fk_sim_device_watchdog_write(FkSimDevice *self, guint32 addr, gint64 t)
+{
+	const FkSimChip *chip = self->chip;
+	guint32 config0;
+	guint32 ticks;
+
+	if (chip->rtc_wdt_config0 == 0 || addr != chip->rtc_wdt_config0)
+		return;
+	config0 = fk_sim_device_read_reg(self, addr);
+	/* bit 31 enables it, bits 28..30 are the first stage: 1 interrupt, 2 and up resets */
+	if ((config0 & (1u << 31)) == 0 || ((config0 >> 28) & 0x7) < 2) {
+		if (self->wdt_armed)
+			fk_sim_device_trace(self, "* RTC watchdog disabled");
+		self->wdt_armed = FALSE;
+		return;
+	}
+	ticks = fk_sim_device_read_reg(self, chip->rtc_wdt_config1);
+	self->wdt_armed = TRUE;
+	self->wdt_at = t + (gint64)ticks * G_USEC_PER_SEC / FK_SIM_RTC_SLOW_HZ;
+	fk_sim_device_trace(self, "* RTC watchdog armed: resets the chip in %" G_GINT64_FORMAT " us",
+			    self->wdt_at - t);
 }

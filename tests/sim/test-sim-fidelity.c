@@ -138,6 +138,105 @@ fk_test_attach_stub_and_s2(void)
 	g_assert_cmpmem(g_bytes_get_data(rd, NULL), 64, (const guint8 *)g_bytes_get_data(flash, NULL) + 0x1000, 64);
 }
 
+/* ---- the RTC watchdog that esptool's --after watchdog-reset arms ---- */
+
+static void
+fk_test_write_reg(FkTestHost *h, guint32 addr, guint32 value)
+{
+	guint32 w[4] = {addr, value, 0xFFFFFFFF, 0};
+	g_autoptr(GByteArray) r = NULL;
+	fk_test_host_cmd_words(h, FK_OP_WRITE_REG, 4, w);
+	r = fk_test_host_expect(h, FK_OP_WRITE_REG);
+	g_assert_cmpuint(fk_test_status(r, 0), ==, 0);
+}
+
+/* what esptool's watchdog_reset() in targets/esp32s3.py (and the others) writes */
+static void
+fk_test_arm_watchdog(FkTestHost *h, guint32 config0, guint32 config1, guint32 wprotect)
+{
+	fk_test_write_reg(h, wprotect, 0x50D83AA1);
+	fk_test_write_reg(h, config1, 2000);
+	fk_test_write_reg(h, config0, (1u << 31) | (5u << 28) | (1u << 8) | 2);
+	fk_test_write_reg(h, wprotect, 0);
+}
+
+static void
+fk_test_rtc_watchdog(void)
+{
+	/* registers from esptool's targets (RTC_CNTL_WDTCONFIG0/1_REG, RTC_CNTL_WDTWPROTECT_REG) */
+	const struct {
+		const gchar *chip;
+		guint32 config0;
+		guint32 config1;
+		guint32 wprotect;
+		guint32 stub_at;
+		const gchar *reason;
+	} chips[] = {
+	    {"esp32s2", 0x3F408094, 0x3F408098, 0x3F4080AC, 0x40028000, "rst:0x10 (RTCWDT_RTC_RST)"},
+	    {"esp32s3", 0x60008098, 0x6000809C, 0x600080B0, 0x40378000, "rst:0x10 (RTCWDT_RTC_RST)"},
+	    {"esp32c3", 0x60008090, 0x60008094, 0x600080A8, 0x40380000, "rst:0x10 (RTCWDT_RTC_RST)"},
+	    {"esp32c2", 0x60008084, 0x60008088, 0x6000809C, 0x40380000, "rst:0x10 (RTCWDT_RTC_RST)"},
+	    {"esp32c6", 0x600B1C00, 0x600B1C04, 0x600B1C18, 0x40810000, "rst:0x10 (LP_WDT_SYS)"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(chips); i++) {
+		g_autoptr(FkTestHost) h = fk_test_host_new(chips[i].chip, 0, FK_SIM_BOOT_DOWNLOAD);
+		FkSimStats st;
+
+		g_test_message("%s", chips[i].chip);
+		/* GPIO0 released (DTR and RTS deasserted): the watchdog reset boots from flash */
+		fk_test_host_drain(h);
+		fk_test_host_upload_stub(h, chips[i].stub_at);
+		fk_test_arm_watchdog(h, chips[i].config0, chips[i].config1, chips[i].wprotect);
+		h->now += 500000; /* esptool sleeps 0.5 s */
+		g_assert_true(fk_test_rx_contains(h, chips[i].reason));
+		fk_sim_device_get_stats(h->dev, &st);
+		g_assert_false(st.stub_running);
+		g_assert_true(fk_test_rx_contains(h, "(SPI_FAST_FLASH_BOOT)"));
+		g_assert_false(fk_test_rx_contains(h, "waiting for download"));
+		fk_test_host_drain(h);
+		fk_test_host_sync(h);
+		h->now += 1000;
+		g_assert_null(fk_test_host_take(h)); /* the application does not answer */
+		g_assert_cmpuint(st.download_boots, ==, 1);
+
+		/* BOOT held (DTR without RTS pulls GPIO0 low): it boots into the ROM loader */
+		fk_test_reset_into_rom(h);
+		fk_sim_device_set_lines(h->dev, TRUE, FALSE, h->now);
+		fk_test_host_upload_stub(h, chips[i].stub_at);
+		fk_test_arm_watchdog(h, chips[i].config0, chips[i].config1, chips[i].wprotect);
+		h->now += 500000;
+		g_assert_true(fk_test_rx_contains(h, chips[i].reason));
+		fk_sim_device_get_stats(h->dev, &st);
+		g_assert_false(st.stub_running);
+		g_assert_cmpuint(st.download_boots, ==, 3);
+		g_assert_true(fk_test_rx_contains(h, "waiting for download"));
+		fk_test_host_drain(h);
+		fk_test_host_sync(h);
+		{
+			g_autoptr(GByteArray) r = fk_test_host_expect(h, FK_OP_SYNC);
+			g_assert_cmphex(fk_memread_u32le(r->data + 4), !=, 0); /* the ROM, not the stub */
+		}
+	}
+}
+
+/* write-protected, or enabled without a reset stage, it does nothing */
+static void
+fk_test_rtc_watchdog_locked(void)
+{
+	g_autoptr(FkTestHost) h = fk_test_host_new("esp32s3", 0, FK_SIM_BOOT_DOWNLOAD);
+	FkSimStats st;
+	fk_test_host_drain(h);
+	fk_test_host_upload_stub(h, 0x40378000);
+	fk_test_write_reg(h, 0x6000809C, 2000);
+	fk_test_write_reg(h, 0x60008098, 0xD0000102);
+	fk_test_write_reg(h, 0x600080B0, 0x50D83AA1);
+	fk_test_write_reg(h, 0x60008098, (1u << 31) | (1u << 28)); /* interrupt only */
+	h->now += 500000;
+	g_assert_false(fk_test_rx_contains(h, "rst:"));
+	fk_sim_device_get_stats(h->dev, &st);
+	g_assert_true(st.stub_running);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -146,5 +245,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sim/attach/rom8266-flash-begin", fk_test_attach_rom8266);
 	g_test_add_func("/sim/attach/md5", fk_test_attach_md5);
 	g_test_add_func("/sim/attach/stub-and-esp32s2", fk_test_attach_stub_and_s2);
+	g_test_add_func("/sim/reset/rtc-watchdog", fk_test_rtc_watchdog);
+	g_test_add_func("/sim/reset/rtc-watchdog-locked", fk_test_rtc_watchdog_locked);
 	return g_test_run();
 }
