@@ -79,6 +79,20 @@ fk_sim_rom32_read_reg(FkSimDevice *self, guint32 addr, guint32 *val)
 	return FALSE;
 }
 
+/* the CRC8 of the ESP32's factory MAC (esp_crc8 in the ROM; espefuse's EfuseMacField.calc_crc):
+ * reflected polynomial 0x8C, initial value 0, over the MAC in display order */
+static guint8
+fk_sim_rom32_mac_crc8(const guint8 mac[6])
+{
+	guint8 crc = 0;
+	for (guint i = 0; i < 6; i++) {
+		crc ^= mac[i];
+		for (guint j = 0; j < 8; j++)
+			crc = (crc & 1) ? (crc >> 1) ^ 0x8C : crc >> 1;
+	}
+	return crc;
+}
+
 /* eFuse words with the MAC @mac (in display order) */
 void
 fk_sim_rom32_init_efuses(FkSimDevice *self, const guint8 mac[6], guint64 *st)
@@ -89,13 +103,18 @@ fk_sim_rom32_init_efuses(FkSimDevice *self, const guint8 mac[6], guint64 *st)
 	guint32 m1 = ((guint32)mac[0] << 8) | mac[1];
 
 	if (g_strcmp0(chip->name, "esp32") == 0) {
-		/* BLK0: word1 = MAC bytes 2..5, word2 = CRC | MAC bytes 0..1 */
-		guint8 crc = (guint8)fk_sim_rand_next(st);
+		/* ADC_VREF: a signed 5-bit trim, programmed (non-zero) on every chip */
+		guint32 vref = (guint32)(fk_sim_rand_next(st) % 31) + 1;
+		/* BLK0: word1 = MAC bytes 2..5, word2 = MAC_CRC (bits 16..23) | MAC bytes 0..1 */
 		fk_sim_device_reg_set(self, 0x3FF5A004, m0);
-		fk_sim_device_reg_set(self, 0x3FF5A008, ((guint32)crc << 16) | m1);
-		/* revision 3 (word3 bit 15, word5 bit 20, APB date), package D0WD */
-		fk_sim_device_reg_set(self, 0x3FF5A00C, (1u << 15) | (1u << 9));
-		fk_sim_device_reg_set(self, 0x3FF5A010, self->ck8m);
+		fk_sim_device_reg_set(self,
+				      0x3FF5A008,
+				      ((guint32)fk_sim_rom32_mac_crc8(mac) << 16) | m1);
+		/* word3: revision 3 (with word5 bit 20 and the APB date), package D0WD (bits 9..11),
+		 * CHIP_CPU_FREQ_RATED (bit 13) without CHIP_CPU_FREQ_LOW (bit 12): 240 MHz */
+		fk_sim_device_reg_set(self, 0x3FF5A00C, (1u << 15) | (1u << 13) | (1u << 9));
+		/* word4: CLK8M_FREQ (bits 0..7), ADC_VREF (bits 8..12) */
+		fk_sim_device_reg_set(self, 0x3FF5A010, self->ck8m | (vref << 8));
 		fk_sim_device_reg_set(self, 0x3FF5A014, 1u << 20);
 		return;
 	}
@@ -105,6 +124,10 @@ fk_sim_rom32_init_efuses(FkSimDevice *self, const guint8 mac[6], guint64 *st)
 	if (g_strcmp0(chip->name, "esp32c2") == 0)
 		m1 |= 1u << 20; /* chip revision v1.0 */
 	fk_sim_device_reg_set(self, chip->mac_reg + 4, m1);
+	if (g_strcmp0(chip->name, "esp32c3") == 0) {
+		/* BLOCK1 word3 bits 18..20: WAFER_VERSION_MINOR_LO = 4, the v0.4 of the boot text */
+		fk_sim_device_reg_set(self, chip->mac_reg + 12, 4u << 18);
+	}
 }
 
 /* READ_FLASH_SLOW: always 64 bytes of data, whatever was asked for */

@@ -237,6 +237,96 @@ fk_test_rtc_watchdog_locked(void)
 	g_assert_true(st.stub_running);
 }
 
+/* ---- eFuses ---- */
+
+static guint32
+fk_test_read_reg(FkTestHost *h, guint32 addr)
+{
+	g_autoptr(GByteArray) r = NULL;
+	fk_test_host_cmd_words(h, FK_OP_READ_REG, 1, &addr);
+	r = fk_test_host_expect(h, FK_OP_READ_REG);
+	return fk_memread_u32le(r->data + 4);
+}
+
+/* espefuse's EfuseMacField.calc_crc (esp_crc8 in the ESP32 ROM) */
+static guint8
+fk_test_crc8(const guint8 *data, gsize len)
+{
+	guint8 crc = 0;
+	for (gsize i = 0; i < len; i++) {
+		crc ^= data[i];
+		for (guint b = 0; b < 8; b++) {
+			gboolean lsb = crc & 1;
+			crc >>= 1;
+			if (lsb)
+				crc ^= 0x8C;
+		}
+	}
+	return crc;
+}
+
+static void
+fk_test_efuse_esp32(void)
+{
+	/* a real chip (esptool issue #570): words 0x287AD884 / 0x003E246F, MAC 24:6F:28:7A:D8:84 */
+	const guint8 real_mac[6] = {0x24, 0x6F, 0x28, 0x7A, 0xD8, 0x84};
+	g_assert_cmphex(fk_test_crc8(real_mac, 6), ==, 0x3E);
+
+	{
+		g_autoptr(FkTestHost) h = fk_test_host_new("esp32", 0, FK_SIM_BOOT_DOWNLOAD);
+		guint32 w1, w2, w3, w4;
+		guint8 mac[6];
+		fk_test_host_drain(h);
+		w1 = fk_test_read_reg(h, 0x3FF5A004);
+		w2 = fk_test_read_reg(h, 0x3FF5A008);
+		w3 = fk_test_read_reg(h, 0x3FF5A00C);
+		w4 = fk_test_read_reg(h, 0x3FF5A010);
+		/* esptool's ESP32ROM.read_mac */
+		mac[0] = (w2 >> 8) & 0xFF;
+		mac[1] = w2 & 0xFF;
+		mac[2] = w1 >> 24;
+		mac[3] = (w1 >> 16) & 0xFF;
+		mac[4] = (w1 >> 8) & 0xFF;
+		mac[5] = w1 & 0xFF;
+		/* MAC_CRC: EFUSE_BLK0_RDATA2_REG[23:16] */
+		g_assert_cmphex((w2 >> 16) & 0xFF, ==, fk_test_crc8(mac, 6));
+		/* get_chip_features: CHIP_CPU_FREQ_RATED set, CHIP_CPU_FREQ_LOW clear → "240MHz" */
+		g_assert_cmphex(w3 & (1u << 13), !=, 0);
+		g_assert_cmphex(w3 & (1u << 12), ==, 0);
+		/* ADC_VREF (word4 bits 8..12) → "Vref calibration in eFuse" */
+		g_assert_cmphex((w4 >> 8) & 0x1F, !=, 0);
+		/* package D0WD, not single core, BT present */
+		g_assert_cmpuint((w3 >> 9) & 0x7, ==, 1);
+		g_assert_cmphex(w3 & 0x3, ==, 0);
+	}
+}
+
+static void
+fk_test_efuse_esp32c3(void)
+{
+	g_autoptr(FkTestHost) h = fk_test_host_new("esp32c3", 0, FK_SIM_BOOT_DOWNLOAD);
+	g_autoptr(FkTestHost) app = fk_test_host_new("esp32c3", 0, FK_SIM_BOOT_APP);
+	guint32 w3;
+	guint32 w5;
+	guint minor;
+	guint major;
+	g_autofree gchar *text = NULL;
+
+	fk_test_host_drain(h);
+	/* esptool's ESP32C3ROM.get_minor_chip_version / get_major_chip_version (BLOCK1 at +0x44) */
+	w3 = fk_test_read_reg(h, 0x60008844 + 4 * 3);
+	w5 = fk_test_read_reg(h, 0x60008844 + 4 * 5);
+	minor = (((w5 >> 23) & 0x1) << 3) + ((w3 >> 18) & 0x7);
+	major = (w5 >> 24) & 0x3;
+	g_assert_cmpuint((w3 >> 21) & 0x7, ==, 0); /* ESP32-C3 (QFN32) */
+
+	/* the boot text of the application says the same */
+	app->now += 500000;
+	text = g_strdup_printf("chip revision: v%u.%u\r\n", major, minor);
+	g_assert_true(fk_test_rx_contains(app, text));
+	g_assert_cmpuint(major * 100 + minor, ==, 4);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -247,5 +337,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sim/attach/stub-and-esp32s2", fk_test_attach_stub_and_s2);
 	g_test_add_func("/sim/reset/rtc-watchdog", fk_test_rtc_watchdog);
 	g_test_add_func("/sim/reset/rtc-watchdog-locked", fk_test_rtc_watchdog_locked);
+	g_test_add_func("/sim/efuse/esp32", fk_test_efuse_esp32);
+	g_test_add_func("/sim/efuse/esp32c3", fk_test_efuse_esp32c3);
 	return g_test_run();
 }
