@@ -164,9 +164,6 @@ struct _FkSimDevice {
 /* adds a line to the wire trace (only when a trace function is set) */
 void
 fk_sim_device_trace(FkSimDevice *self, const gchar *fmt, ...) G_GNUC_PRINTF(2, 3);
-/* hands the collected trace lines to the trace function; called without the lock */
-void
-fk_sim_device_flush_trace(FkSimDevice *self);
 
 /* fk-sim-timing.c */
 gint64
@@ -183,6 +180,8 @@ FkSimFault *
 fk_sim_device_fault_check(FkSimDevice *self, FkSimFaultKind kind, guint64 counter);
 
 /* fk-sim-loader.c */
+gboolean
+fk_sim_device_basic_command(guint8 op);
 void
 fk_sim_device_reply_full(FkSimDevice *self,
 			 guint8 op,
@@ -298,6 +297,8 @@ fk_sim_device_cmd_run_user_code(FkSimDevice *self, gint64 t);
 /* fk-sim-reset.c */
 void
 fk_sim_device_cpu_reset(FkSimDevice *self);
+void
+fk_sim_device_power_off(FkSimDevice *self, gint64 t);
 void
 fk_sim_device_app_start(FkSimDevice *self, gint64 t);
 void

@@ -45,7 +45,7 @@ fk_sim_device_trace(FkSimDevice *self, const gchar *fmt, ...)
 }
 
 /* called without the lock held, so the callback may do anything */
-void
+static void
 fk_sim_device_flush_trace(FkSimDevice *self)
 {
 	g_autoptr(GPtrArray) lines = NULL;
@@ -236,6 +236,20 @@ fk_sim_device_handle_frame(FkSimDevice *self, const guint8 *frame, gsize len, gi
 }
 
 /* ---- public API ---- */
+
+void
+fk_sim_device_power_cycle(FkSimDevice *self, FkSimBootMode mode, gint64 now_us)
+{
+	g_mutex_lock(&self->mutex);
+	fk_sim_device_power_off(self, now_us);
+	self->powered = TRUE;
+	self->boot_pending = FALSE;
+	self->reset_cause = 1;
+	self->stats.resets++;
+	fk_sim_device_boot(self, mode == FK_SIM_BOOT_DOWNLOAD, now_us);
+	g_mutex_unlock(&self->mutex);
+	fk_sim_device_flush_trace(self);
+}
 
 static void
 fk_sim_device_setup(FkSimDevice *self)

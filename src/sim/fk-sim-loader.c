@@ -11,6 +11,26 @@
 #include "fk-protocol.h"
 #include "fk-sim-device-private.h"
 
+/* the commands every loader takes (the ESP8266 ROM's whole set) */
+gboolean
+fk_sim_device_basic_command(guint8 op)
+{
+	switch (op) {
+	case FK_OP_FLASH_BEGIN:
+	case FK_OP_FLASH_DATA:
+	case FK_OP_FLASH_END:
+	case FK_OP_MEM_BEGIN:
+	case FK_OP_MEM_END:
+	case FK_OP_MEM_DATA:
+	case FK_OP_SYNC:
+	case FK_OP_WRITE_REG:
+	case FK_OP_READ_REG:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
 /* ---- loader replies ---- */
 
 static guint

@@ -26,7 +26,7 @@ fk_sim_device_cpu_reset(FkSimDevice *self)
 }
 
 /* output already on its way stays; what the chip had not sent yet is lost */
-static void
+void
 fk_sim_device_power_off(FkSimDevice *self, gint64 t)
 {
 	guint keep = self->out->len;
@@ -190,20 +190,6 @@ fk_sim_device_advance(FkSimDevice *self, gint64 now)
 		fk_sim_device_boot(self, fk_sim_device_gpio0_low(self), self->boot_at);
 	}
 	fk_sim_device_app_tick(self, now);
-}
-
-void
-fk_sim_device_power_cycle(FkSimDevice *self, FkSimBootMode mode, gint64 now_us)
-{
-	g_mutex_lock(&self->mutex);
-	fk_sim_device_power_off(self, now_us);
-	self->powered = TRUE;
-	self->boot_pending = FALSE;
-	self->reset_cause = 1;
-	self->stats.resets++;
-	fk_sim_device_boot(self, mode == FK_SIM_BOOT_DOWNLOAD, now_us);
-	g_mutex_unlock(&self->mutex);
-	fk_sim_device_flush_trace(self);
 }
 
 /* the usual two-transistor circuit: EN is pulled low only by RTS without DTR, GPIO0 only by DTR

@@ -26,11 +26,11 @@ fk_sim_device_cmd_security_info(FkSimDevice *self, guint8 op, gint64 t)
 	fk_sim_device_reply_full(self, op, fk_sim_device_stale_value(self), buf, n, 0, t);
 }
 
-/* every command of the ESP8266's ROM and these */
+/* what every loader takes and these */
 gboolean
 fk_sim_rom32_supports(FkSimDevice *self, guint8 op)
 {
-	if (fk_sim_rom8266_supports(op))
+	if (fk_sim_device_basic_command(op))
 		return TRUE;
 	switch (op) {
 	case FK_OP_SPI_SET_PARAMS:

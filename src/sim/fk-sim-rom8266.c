@@ -1,28 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Owns the ESP8266 ROM personality: its command set, the FLASH_BEGIN erase bug, OTP words.
- * May call registers. */
+ * May call the loader (the commands every loader takes) and registers. */
 #include "config.h"
 
-#include "fk-protocol.h"
 #include "fk-sim-device-private.h"
 
+/* nothing beyond what every loader takes */
 gboolean
 fk_sim_rom8266_supports(guint8 op)
 {
-	switch (op) {
-	case FK_OP_FLASH_BEGIN:
-	case FK_OP_FLASH_DATA:
-	case FK_OP_FLASH_END:
-	case FK_OP_MEM_BEGIN:
-	case FK_OP_MEM_END:
-	case FK_OP_MEM_DATA:
-	case FK_OP_SYNC:
-	case FK_OP_WRITE_REG:
-	case FK_OP_READ_REG:
-		return TRUE;
-	default:
-		return FALSE;
-	}
+	return fk_sim_device_basic_command(op);
 }
 
 guint

@@ -204,16 +204,9 @@ fk_sim_device_cmd_read_flash(FkSimDevice *self, guint8 op, const guint8 *d, gsiz
 gboolean
 fk_sim_device_stub_supports(guint8 op)
 {
+	if (fk_sim_device_basic_command(op))
+		return TRUE;
 	switch (op) {
-	case FK_OP_FLASH_BEGIN:
-	case FK_OP_FLASH_DATA:
-	case FK_OP_FLASH_END:
-	case FK_OP_MEM_BEGIN:
-	case FK_OP_MEM_END:
-	case FK_OP_MEM_DATA:
-	case FK_OP_SYNC:
-	case FK_OP_WRITE_REG:
-	case FK_OP_READ_REG:
 	case FK_OP_SPI_SET_PARAMS:
 	case FK_OP_SPI_ATTACH:
 	case FK_OP_CHANGE_BAUDRATE:
