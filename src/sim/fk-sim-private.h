@@ -46,6 +46,7 @@ typedef struct {
 	const gchar *boot_name_flash;
 	const gchar *reset_name; /* "POWERON_RESET" / "POWERON" */
 	gboolean rom_attaches_flash; /* the ROM loader connects the flash by itself (ESP32-S2) */
+	guint revision; /* major * 100 + minor, as the eFuses and the bootloader's text say */
 	/* the RTC watchdog (esptool's watchdog_reset); 0 = not modelled */
 	guint32 rtc_wdt_config0;
 	guint32 rtc_wdt_config1;

@@ -57,10 +57,11 @@ fk_sim_device_app_start(FkSimDevice *self, gint64 t)
 	} else {
 		text = g_strdup_printf("I (31) boot: ESP-IDF v5.1.2 2nd stage bootloader\r\n"
 				       "I (31) boot: compile time Jan 12 2024 10:31:07\r\n"
-				       "I (33) boot: chip revision: v%s\r\n"
+				       "I (33) boot: chip revision: v%u.%u\r\n"
 				       "I (120) cpu_start: Pro cpu start user code\r\n"
 				       "I (140) app_main: flashkeep-demo 1.4.2 on %s\r\n",
-				       g_strcmp0(self->chip->name, "esp32") == 0 ? "3.0" : "0.4",
+				       self->chip->revision / 100,
+				       self->chip->revision % 100,
 				       self->chip->title);
 	}
 	fk_sim_device_emit_text(self, text, t + 50000, self->chip_baud);

@@ -93,6 +93,39 @@ fk_sim_rom32_mac_crc8(const guint8 mac[6])
 	return crc;
 }
 
+/* the chip revision in the eFuse fields esptool's get_major/minor_chip_version read (the ESP32's
+ * is set with its other BLK0 words) */
+static void
+fk_sim_rom32_set_revision(FkSimDevice *self)
+{
+	const FkSimChip *chip = self->chip;
+	guint32 major = chip->revision / 100;
+	guint32 minor = chip->revision % 100;
+	guint32 blk1 = chip->mac_reg; /* BLOCK1 starts with the MAC (ESP32-C2: BLOCK2) */
+
+	if (g_strcmp0(chip->name, "esp32c2") == 0) {
+		/* BLOCK2 word1: minor bits 16..19, major bits 20..21 */
+		guint32 w1 = fk_sim_device_read_reg(self, blk1 + 4);
+		fk_sim_device_reg_set(self, blk1 + 4, w1 | (minor << 16) | (major << 20));
+		return;
+	}
+	if (g_strcmp0(chip->name, "esp32s2") == 0) {
+		/* word3: major bits 18..19, minor bit 3 at bit 20; word4: minor bits 0..2 at 4..6 */
+		fk_sim_device_reg_set(self, blk1 + 12, (major << 18) | ((minor >> 3) << 20));
+		fk_sim_device_reg_set(self, blk1 + 16, (minor & 0x7) << 4);
+		return;
+	}
+	if (g_strcmp0(chip->name, "esp32c6") == 0) {
+		/* word3: minor bits 18..21, major bits 22..23 */
+		fk_sim_device_reg_set(self, blk1 + 12, (minor << 18) | (major << 22));
+		return;
+	}
+	/* ESP32-S3 and ESP32-C3: word3 minor bits 0..2 at 18..20; word5 minor bit 3 at 23,
+	 * major at 24..25 */
+	fk_sim_device_reg_set(self, blk1 + 12, (minor & 0x7) << 18);
+	fk_sim_device_reg_set(self, blk1 + 20, ((minor >> 3) << 23) | (major << 24));
+}
+
 /* eFuse words with the MAC @mac (in display order) */
 void
 fk_sim_rom32_init_efuses(FkSimDevice *self, const guint8 mac[6], guint64 *st)
@@ -121,13 +154,8 @@ fk_sim_rom32_init_efuses(FkSimDevice *self, const guint8 mac[6], guint64 *st)
 	fk_sim_device_reg_set(self, chip->mac_reg, m0);
 	if (g_strcmp0(chip->name, "esp32c6") == 0)
 		m1 |= 0xFFFE0000; /* EUI-64 filler bytes */
-	if (g_strcmp0(chip->name, "esp32c2") == 0)
-		m1 |= 1u << 20; /* chip revision v1.0 */
 	fk_sim_device_reg_set(self, chip->mac_reg + 4, m1);
-	if (g_strcmp0(chip->name, "esp32c3") == 0) {
-		/* BLOCK1 word3 bits 18..20: WAFER_VERSION_MINOR_LO = 4, the v0.4 of the boot text */
-		fk_sim_device_reg_set(self, chip->mac_reg + 12, 4u << 18);
-	}
+	fk_sim_rom32_set_revision(self);
 }
 
 /* READ_FLASH_SLOW: always 64 bytes of data, whatever was asked for */

@@ -327,6 +327,47 @@ fk_test_efuse_esp32c3(void)
 	g_assert_cmpuint(major * 100 + minor, ==, 4);
 }
 
+/* every ESP32-family chip: the revision esptool reads from the eFuses (get_major_chip_version,
+ * get_minor_chip_version in targets/<chip>.py) is the one its bootloader prints */
+static void
+fk_test_efuse_revision(void)
+{
+	const gchar *chips[] = {"esp32s2", "esp32s3", "esp32c3", "esp32c2", "esp32c6"};
+	for (guint i = 0; i < G_N_ELEMENTS(chips); i++) {
+		g_autoptr(FkTestHost) h = fk_test_host_new(chips[i], 0, FK_SIM_BOOT_DOWNLOAD);
+		g_autoptr(FkTestHost) app = fk_test_host_new(chips[i], 0, FK_SIM_BOOT_APP);
+		g_autofree gchar *text = NULL;
+		guint major;
+		guint minor;
+
+		fk_test_host_drain(h);
+		if (g_strcmp0(chips[i], "esp32s2") == 0) {
+			guint32 w3 = fk_test_read_reg(h, 0x3F41A044 + 4 * 3);
+			guint32 w4 = fk_test_read_reg(h, 0x3F41A044 + 4 * 4);
+			minor = (((w3 >> 20) & 0x1) << 3) + ((w4 >> 4) & 0x7);
+			major = (w3 >> 18) & 0x3;
+		} else if (g_strcmp0(chips[i], "esp32c2") == 0) {
+			guint32 w1 = fk_test_read_reg(h, 0x60008840 + 4 * 1);
+			minor = (w1 >> 16) & 0xF;
+			major = (w1 >> 20) & 0x3;
+		} else if (g_strcmp0(chips[i], "esp32c6") == 0) {
+			guint32 w3 = fk_test_read_reg(h, 0x600B0844 + 4 * 3);
+			minor = (w3 >> 18) & 0xF;
+			major = (w3 >> 22) & 0x3;
+		} else {
+			guint32 blk1 = g_strcmp0(chips[i], "esp32s3") == 0 ? 0x60007044 : 0x60008844;
+			guint32 w3 = fk_test_read_reg(h, blk1 + 4 * 3);
+			guint32 w5 = fk_test_read_reg(h, blk1 + 4 * 5);
+			minor = (((w5 >> 23) & 0x1) << 3) + ((w3 >> 18) & 0x7);
+			major = (w5 >> 24) & 0x3;
+		}
+		app->now += 500000;
+		text = g_strdup_printf("chip revision: v%u.%u\r\n", major, minor);
+		g_test_message("%s: %s", chips[i], text);
+		g_assert_true(fk_test_rx_contains(app, text));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -339,5 +380,6 @@ main(int argc, char **argv)
 	g_test_add_func("/sim/reset/rtc-watchdog-locked", fk_test_rtc_watchdog_locked);
 	g_test_add_func("/sim/efuse/esp32", fk_test_efuse_esp32);
 	g_test_add_func("/sim/efuse/esp32c3", fk_test_efuse_esp32c3);
+	g_test_add_func("/sim/efuse/revision", fk_test_efuse_revision);
 	return g_test_run();
 }
