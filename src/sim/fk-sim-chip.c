@@ -81,6 +81,7 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_download = "DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2)",
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON_RESET",
+	.revision = 300,
     },
     {
 	.name = "esp32s2",
@@ -109,6 +110,12 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_download = "DOWNLOAD(USB/UART0/1)",
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON",
+	.revision = 100,
+	.rom_attaches_flash = TRUE,
+	.rtc_wdt_config0 = 0x3F408094,
+	.rtc_wdt_config1 = 0x3F408098,
+	.rtc_wdt_wprotect = 0x3F4080AC,
+	.rtc_wdt_reset_name = "RTCWDT_RTC_RST",
     },
     {
 	.name = "esp32s3",
@@ -137,6 +144,11 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_download = "DOWNLOAD(USB/UART0)",
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON",
+	.revision = 2,
+	.rtc_wdt_config0 = 0x60008098,
+	.rtc_wdt_config1 = 0x6000809C,
+	.rtc_wdt_wprotect = 0x600080B0,
+	.rtc_wdt_reset_name = "RTCWDT_RTC_RST",
     },
     {
 	.name = "esp32c3",
@@ -165,6 +177,11 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_download = "DOWNLOAD(USB/UART1)",
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON",
+	.revision = 4,
+	.rtc_wdt_config0 = 0x60008090,
+	.rtc_wdt_config1 = 0x60008094,
+	.rtc_wdt_wprotect = 0x600080A8,
+	.rtc_wdt_reset_name = "RTCWDT_RTC_RST",
     },
     {
 	.name = "esp32c2",
@@ -195,6 +212,11 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_download = "DOWNLOAD(USB/UART0)",
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON",
+	.revision = 100,
+	.rtc_wdt_config0 = 0x60008084,
+	.rtc_wdt_config1 = 0x60008088,
+	.rtc_wdt_wprotect = 0x6000809C,
+	.rtc_wdt_reset_name = "RTCWDT_RTC_RST",
     },
     {
 	.name = "esp32c6",
@@ -223,6 +245,11 @@ static const FkSimChip fk_sim_chips[] = {
 	.boot_name_download = "DOWNLOAD(USB/UART/SDIO_REI_FEO)",
 	.boot_name_flash = "SPI_FAST_FLASH_BOOT",
 	.reset_name = "POWERON",
+	.revision = 1,
+	.rtc_wdt_config0 = 0x600B1C00,
+	.rtc_wdt_config1 = 0x600B1C04,
+	.rtc_wdt_wprotect = 0x600B1C18,
+	.rtc_wdt_reset_name = "LP_WDT_SYS",
     },
 };
 
@@ -664,21 +691,4 @@ fk_sim_flash_generate(const FkSimChip *chip, guint8 *buf, gsize size, guint64 se
 		fk_sim_generate_esp8266(chip, buf, size, &rng);
 	else
 		fk_sim_generate_esp32(chip, buf, size, &rng);
-}
-
-guint
-fk_sim_rom8266_erase_sectors(guint32 offset, guint32 erase_size, guint32 *first_sector)
-{
-	/* The ESP8266 ROM erases the sectors up to the next 64 KB block boundary ("head") one by
-	 * one and then, wrongly, still erases the full requested count after them: it erases
-	 * n + head sectors where n is the requested sector count and head = min(16 - start % 16, n).
-	 * This is the inverse of the host-side workaround (esptool's get_erase_size): sending
-	 * (n - head) sectors, or (n + 1) / 2 for short spans, makes the ROM erase n. */
-	guint32 n = (erase_size + 0xFFF) / 0x1000;
-	guint32 start = offset / 0x1000;
-	guint32 head = 16 - (start % 16);
-	if (n < head)
-		head = n;
-	*first_sector = start;
-	return n + head;
 }

@@ -45,6 +45,13 @@ typedef struct {
 	const gchar *boot_name_download;
 	const gchar *boot_name_flash;
 	const gchar *reset_name; /* "POWERON_RESET" / "POWERON" */
+	gboolean rom_attaches_flash; /* the ROM loader connects the flash by itself (ESP32-S2) */
+	guint revision; /* major * 100 + minor, as the eFuses and the bootloader's text say */
+	/* the RTC watchdog (esptool's watchdog_reset); 0 = not modelled */
+	guint32 rtc_wdt_config0;
+	guint32 rtc_wdt_config1;
+	guint32 rtc_wdt_wprotect;
+	const gchar *rtc_wdt_reset_name; /* the reset reason the ROM prints after it fired */
 } FkSimChip;
 
 const FkSimChip *
@@ -75,7 +82,7 @@ fk_sim_format_size(gsize size);
 gboolean
 fk_sim_parse_size(const gchar *str, gsize *size, GError **error);
 
-/* ESP8266 ROM: sectors erased by FLASH_BEGIN for a given erase_size (see fk-sim-device.c) */
+/* ESP8266 ROM: sectors erased by FLASH_BEGIN for a given erase_size (see fk-sim-rom8266.c) */
 guint
 fk_sim_rom8266_erase_sectors(guint32 offset, guint32 erase_size, guint32 *first_sector);
 

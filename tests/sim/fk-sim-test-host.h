@@ -212,3 +212,65 @@ fk_test_host_upload_stub(FkTestHost *h, guint32 text_start)
 	g_assert_nonnull(ohai);
 	g_assert_cmpmem(ohai->data, ohai->len, "OHAI", 4);
 }
+
+/* runs a raw SPI flash command through the SPI controller's user registers (ESP8266 and
+ * ESP32-S2 and later layouts) and returns the first word read back */
+static inline guint32
+fk_test_spi_command(FkTestHost *h, guint32 base, gboolean esp8266, guint8 op, guint read_bits)
+{
+	guint32 usr = base + (esp8266 ? 0x1C : 0x18);
+	guint32 usr1 = base + (esp8266 ? 0x20 : 0x1C);
+	guint32 usr2 = base + (esp8266 ? 0x24 : 0x20);
+	guint32 w0 = base + (esp8266 ? 0x40 : 0x58);
+	guint32 v;
+	g_autoptr(GByteArray) r = NULL;
+
+	if (esp8266) {
+		guint32 w[4] = {usr1, (read_bits - 1) << 8, 0xFFFFFFFF, 0};
+		fk_test_host_cmd_words(h, FK_OP_WRITE_REG, 4, w);
+	} else {
+		guint32 w[4] = {base + 0x28, read_bits - 1, 0xFFFFFFFF, 0};
+		fk_test_host_cmd_words(h, FK_OP_WRITE_REG, 4, w);
+	}
+	{
+		guint32 w[12] = {usr, 0x90000000, 0xFFFFFFFF, 0, usr2, 0x70000000u | op, 0xFFFFFFFF, 0,
+				 w0, 0, 0xFFFFFFFF, 0};
+		guint32 go[4] = {base, 1u << 18, 0xFFFFFFFF, 0};
+		guint32 rd[1] = {base};
+		fk_test_host_cmd_words(h, FK_OP_WRITE_REG, 12, w);
+		fk_test_host_cmd_words(h, FK_OP_WRITE_REG, 4, go);
+		fk_test_host_cmd_words(h, FK_OP_READ_REG, 1, rd);
+	}
+	fk_test_host_drain(h);
+	{
+		guint32 rd[1] = {w0};
+		fk_test_host_cmd_words(h, FK_OP_READ_REG, 1, rd);
+		r = fk_test_host_expect(h, FK_OP_READ_REG);
+		v = fk_memread_u32le(r->data + 4);
+	}
+	return v;
+}
+
+static inline gboolean
+fk_test_rx_contains(FkTestHost *h, const gchar *needle)
+{
+	fk_test_host_pump(h);
+	return memmem(h->rx->data, h->rx->len, needle, strlen(needle)) != NULL;
+}
+
+/* connects the flash as hosts do: SPI_ATTACH, or on the ESP8266 ROM an empty FLASH_BEGIN */
+static inline void
+fk_test_host_attach(FkTestHost *h)
+{
+	g_autoptr(GByteArray) r = NULL;
+	if (g_str_has_prefix(fk_sim_device_get_chip_name(h->dev), "esp82")) {
+		guint32 begin[4] = {0, 0, FK_ROM_WRITE_SIZE, 0};
+		fk_test_host_cmd_words(h, FK_OP_FLASH_BEGIN, 4, begin);
+		r = fk_test_host_expect(h, FK_OP_FLASH_BEGIN);
+	} else {
+		guint32 attach[2] = {0, 0};
+		fk_test_host_cmd_words(h, FK_OP_SPI_ATTACH, 2, attach);
+		r = fk_test_host_expect(h, FK_OP_SPI_ATTACH);
+	}
+	g_assert_cmpuint(fk_test_status(r, 0), ==, 0);
+}

@@ -118,6 +118,7 @@ fk_test_nor_semantics(void)
 	memset(a, 0xF0, sizeof(a));
 	memset(b, 0x3C, sizeof(b));
 	fk_test_host_drain(h);
+	fk_test_host_attach(h);
 	fk_test_host_cmd_words(h, FK_OP_FLASH_BEGIN, 4, begin);
 	g_assert_cmpuint(fk_test_status(fk_test_host_expect(h, FK_OP_FLASH_BEGIN), 0), ==, 0);
 	fk_test_host_data_cmd(h, FK_OP_FLASH_DATA, 0, a, sizeof(a));
@@ -280,6 +281,7 @@ fk_test_rom_read_slow_md5(void)
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_MD5);
 
 	fk_test_host_drain(h);
+	fk_test_host_attach(h);
 	fk_test_host_cmd_words(h, FK_OP_READ_FLASH_SLOW, 2, rd);
 	r = fk_test_host_expect(h, FK_OP_READ_FLASH_SLOW);
 	/* always 64 bytes of data, then 4 status bytes */
@@ -297,50 +299,16 @@ fk_test_rom_read_slow_md5(void)
 	g_assert_cmpuint(fk_test_status(m, 32), ==, 0);
 }
 
-static guint32
-fk_test_spi_command(FkTestHost *h, guint32 base, gboolean esp8266, guint8 op, guint read_bits)
-{
-	guint32 usr = base + (esp8266 ? 0x1C : 0x18);
-	guint32 usr1 = base + (esp8266 ? 0x20 : 0x1C);
-	guint32 usr2 = base + (esp8266 ? 0x24 : 0x20);
-	guint32 w0 = base + (esp8266 ? 0x40 : 0x58);
-	guint32 v;
-	g_autoptr(GByteArray) r = NULL;
-
-	if (esp8266) {
-		guint32 w[4] = {usr1, (read_bits - 1) << 8, 0xFFFFFFFF, 0};
-		fk_test_host_cmd_words(h, FK_OP_WRITE_REG, 4, w);
-	} else {
-		guint32 w[4] = {base + 0x28, read_bits - 1, 0xFFFFFFFF, 0};
-		fk_test_host_cmd_words(h, FK_OP_WRITE_REG, 4, w);
-	}
-	{
-		guint32 w[12] = {usr, 0x90000000, 0xFFFFFFFF, 0, usr2, 0x70000000u | op, 0xFFFFFFFF, 0,
-				 w0, 0, 0xFFFFFFFF, 0};
-		guint32 go[4] = {base, 1u << 18, 0xFFFFFFFF, 0};
-		guint32 rd[1] = {base};
-		fk_test_host_cmd_words(h, FK_OP_WRITE_REG, 12, w);
-		fk_test_host_cmd_words(h, FK_OP_WRITE_REG, 4, go);
-		fk_test_host_cmd_words(h, FK_OP_READ_REG, 1, rd);
-	}
-	fk_test_host_drain(h);
-	{
-		guint32 rd[1] = {w0};
-		fk_test_host_cmd_words(h, FK_OP_READ_REG, 1, rd);
-		r = fk_test_host_expect(h, FK_OP_READ_REG);
-		v = fk_memread_u32le(r->data + 4);
-	}
-	return v;
-}
-
 static void
 fk_test_spi_rdid(void)
 {
 	g_autoptr(FkTestHost) s3 = fk_test_host_new("esp32s3", 4 * MB, FK_SIM_BOOT_DOWNLOAD);
 	g_autoptr(FkTestHost) e8266 = fk_test_host_new("esp8266", 1 * MB, FK_SIM_BOOT_DOWNLOAD);
 	fk_test_host_drain(s3);
+	fk_test_host_attach(s3);
 	g_assert_cmphex(fk_test_spi_command(s3, 0x60002000, FALSE, 0x9F, 24), ==, 0x1640EF);
 	fk_test_host_drain(e8266);
+	fk_test_host_attach(e8266);
 	g_assert_cmphex(fk_test_spi_command(e8266, 0x60000200, TRUE, 0x9F, 24), ==, 0x1440C8);
 	g_assert_cmphex(fk_test_spi_command(e8266, 0x60000200, TRUE, 0x05, 8), ==, 0x00);
 }
@@ -387,13 +355,6 @@ fk_test_flash_content(void)
 }
 
 /* ---- reset circuit ---- */
-
-static gboolean
-fk_test_rx_contains(FkTestHost *h, const gchar *needle)
-{
-	fk_test_host_pump(h);
-	return memmem(h->rx->data, h->rx->len, needle, strlen(needle)) != NULL;
-}
 
 static void
 fk_test_reset_classic(void)

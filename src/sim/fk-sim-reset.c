@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Owns resets and the chip's life cycle: DTR/RTS to EN/GPIO0, RTC watchdog, boots, app output.
+ * May call timing, registers, the loader and the stub (to drop their RAM state). */
+#include "config.h"
+
+#include "fk-sim-device-private.h"
+
+/* loses everything that lives in RAM */
+void
+fk_sim_device_cpu_reset(FkSimDevice *self)
+{
+	fk_sim_device_end_flash_session(self);
+	fk_sim_device_end_read(self);
+	g_ptr_array_set_size(self->ram, 0);
+	self->mem_seg = NULL;
+	self->deferred = 0;
+	self->last_value = 0;
+	self->flash_limit =
+	    self->chip->rom == FK_SIM_ROM_32 ? FK_SIM_ROM_DEFAULT_LIMIT : FK_SIM_ROM8266_LIMIT;
+	g_hash_table_remove_all(self->regs);
+	fk_sim_device_init_efuses(self);
+	fk_slip_decoder_reset(self->decoder);
+	fk_slip_decoder_clear_garbage(self->decoder);
+	self->stats.stub_running = FALSE;
+	self->flash_attached = FALSE;
+}
+
+/* output already on its way stays; what the chip had not sent yet is lost */
+void
+fk_sim_device_power_off(FkSimDevice *self, gint64 t)
+{
+	guint keep = self->out->len;
+	while (keep > self->out_pos && g_array_index(self->out, FkSimOutByte, keep - 1).t > t)
+		keep--;
+	g_array_set_size(self->out, keep);
+	self->dev_tx_free = MIN(self->dev_tx_free, t);
+	self->busy_until = t;
+	self->state = FK_SIM_STATE_OFF;
+	self->wdt_armed = FALSE;
+	fk_sim_device_cpu_reset(self);
+}
+
+void
+fk_sim_device_app_start(FkSimDevice *self, gint64 t)
+{
+	g_autofree gchar *text = NULL;
+	self->state = FK_SIM_STATE_APP;
+	self->flash_attached = TRUE; /* it runs from there */
+	self->chip_baud = 115200;
+	self->chip_baud_switch_at = 0;
+	self->app_start = t;
+	self->app_lines = 0;
+	self->app_next_at = t + 300000;
+	if (self->chip->rom == FK_SIM_ROM_8266) {
+		text = g_strdup_printf("\r\nflashkeep-demo 1.4.2 on %s\r\nmode : sta\r\n",
+				       self->chip->title);
+	} else {
+		text = g_strdup_printf("I (31) boot: ESP-IDF v5.1.2 2nd stage bootloader\r\n"
+				       "I (31) boot: compile time Jan 12 2024 10:31:07\r\n"
+				       "I (33) boot: chip revision: v%u.%u\r\n"
+				       "I (120) cpu_start: Pro cpu start user code\r\n"
+				       "I (140) app_main: flashkeep-demo 1.4.2 on %s\r\n",
+				       self->chip->revision / 100,
+				       self->chip->revision % 100,
+				       self->chip->title);
+	}
+	fk_sim_device_emit_text(self, text, t + 50000, self->chip_baud);
+}
+
+void
+fk_sim_device_boot(FkSimDevice *self, gboolean download, gint64 t)
+{
+	const FkSimChip *chip = self->chip;
+	g_autofree gchar *log = NULL;
+
+	fk_sim_device_cpu_reset(self);
+	self->busy_until = t;
+	self->dev_tx_free = MAX(self->dev_tx_free, t);
+	self->chip_baud = chip->rom_log_baud;
+	self->chip_baud_prev = chip->rom_log_baud;
+	self->chip_baud_switch_at = 0;
+	self->autobauded = FALSE;
+	if (chip->rom == FK_SIM_ROM_8266) {
+		log = g_strdup_printf("%srst cause:%u, boot mode:(%s)\r\n\r\n",
+				      chip->rom_banner,
+				      self->reset_cause,
+				      download ? "1,7" : "3,6");
+		if (!download) {
+			gchar *tmp = g_strconcat(log,
+						 "load 0x40100000, len 27128, room 16 \r\n"
+						 "tail 8\r\nchksum 0x2b\r\n"
+						 "load 0x3ffe8000, len 1332, room 0 \r\n"
+						 "tail 4\r\nchksum 0x8e\r\ncsum 0x8e\r\n",
+						 NULL);
+			g_free(log);
+			log = tmp;
+		}
+	} else {
+		gboolean wdt = self->reset_cause == FK_SIM_RESET_RTC_WDT;
+		log = g_strdup_printf("%srst:0x%x (%s),boot:0x%x (%s)\r\n",
+				      chip->rom_banner,
+				      wdt ? FK_SIM_RESET_RTC_WDT : 0x1,
+				      wdt ? chip->rtc_wdt_reset_name : chip->reset_name,
+				      download ? chip->boot_value_download : chip->boot_value_flash,
+				      download ? chip->boot_name_download : chip->boot_name_flash);
+		if (download) {
+			gchar *tmp = g_strconcat(log, "waiting for download\r\n", NULL);
+			g_free(log);
+			log = tmp;
+		} else {
+			gchar *tmp = g_strconcat(log,
+						 "configsip: 0, SPIWP:0xee\r\n"
+						 "mode:DIO, clock div:2\r\n"
+						 "load:0x3fff0030,len:7112\r\n"
+						 "entry 0x40080640\r\n",
+						 NULL);
+			g_free(log);
+			log = tmp;
+		}
+	}
+	fk_sim_device_trace(self,
+			    "* boot: %s (%s)",
+			    download ? "download mode" : "flash",
+			    self->reset_cause == 1 ? "power-on" : "reset");
+	fk_sim_device_emit_text(self, log, t, self->chip_baud);
+	if (download) {
+		self->state = FK_SIM_STATE_ROM;
+		self->flash_attached = chip->rom_attaches_flash;
+		self->stats.download_boots++;
+	} else {
+		fk_sim_device_app_start(self, t);
+	}
+}
+
+static gboolean
+fk_sim_device_gpio0_low(FkSimDevice *self)
+{
+	return self->dtr && !self->rts;
+}
+
+/* the chip resets on its own (brown-out, software reset); straps from the lines */
+void
+fk_sim_device_chip_reset(FkSimDevice *self, gint64 t, guint cause)
+{
+	fk_sim_device_power_off(self, t);
+	self->reset_cause = cause;
+	self->boot_pending = TRUE;
+	self->boot_at = t + FK_SIM_STRAP_DELAY_US;
+}
+
+static void
+fk_sim_device_app_tick(FkSimDevice *self, gint64 now)
+{
+	if (self->state != FK_SIM_STATE_APP)
+		return;
+	if (now - self->app_next_at > 10 * FK_SIM_APP_PERIOD_US)
+		self->app_next_at = now - FK_SIM_APP_PERIOD_US;
+	while (self->app_next_at <= now) {
+		g_autofree gchar *line = NULL;
+		guint ms = (guint)((self->app_next_at - self->app_start) / 1000);
+		self->app_lines++;
+		if (self->chip->rom == FK_SIM_ROM_8266)
+			line = g_strdup_printf("[%u] sensor: t=21.%u rh=4%u%%\r\n",
+					       ms,
+					       self->app_lines % 10,
+					       self->app_lines % 7);
+		else
+			line = g_strdup_printf("I (%u) app_main: heartbeat %u, free heap %u\r\n",
+					       ms,
+					       self->app_lines,
+					       231000 - (self->app_lines % 50) * 16);
+		fk_sim_device_emit_text(self, line, self->app_next_at, self->chip_baud);
+		self->app_next_at += FK_SIM_APP_PERIOD_US;
+	}
+}
+
+void
+fk_sim_device_advance(FkSimDevice *self, gint64 now)
+{
+	if (now > self->now)
+		self->now = now;
+	if (self->wdt_armed && now >= self->wdt_at) {
+		fk_sim_device_trace(self, "* RTC watchdog fired: chip resets");
+		fk_sim_device_chip_reset(self, self->wdt_at, FK_SIM_RESET_RTC_WDT);
+	}
+	if (self->en_low && self->state != FK_SIM_STATE_OFF &&
+	    now - self->en_low_since >= FK_SIM_EN_MIN_LOW_US)
+		fk_sim_device_power_off(self, self->en_low_since + FK_SIM_EN_MIN_LOW_US);
+	if (self->boot_pending && now >= self->boot_at && !self->en_low) {
+		self->boot_pending = FALSE;
+		fk_sim_device_boot(self, fk_sim_device_gpio0_low(self), self->boot_at);
+	}
+	fk_sim_device_app_tick(self, now);
+}
+
+/* the usual two-transistor circuit: EN is pulled low only by RTS without DTR, GPIO0 only by DTR
+ * without RTS */
+void
+fk_sim_device_drive_lines(FkSimDevice *self, gboolean dtr, gboolean rts, gint64 now_us)
+{
+	gboolean en_low;
+	self->dtr = dtr;
+	self->rts = rts;
+	en_low = rts && !dtr;
+	if (en_low && !self->en_low) {
+		self->en_low = TRUE;
+		self->en_low_since = now_us;
+		self->boot_pending = FALSE;
+	} else if (!en_low && self->en_low) {
+		self->en_low = FALSE;
+		if (now_us - self->en_low_since >= FK_SIM_EN_MIN_LOW_US) {
+			fk_sim_device_power_off(self, self->en_low_since + FK_SIM_EN_MIN_LOW_US);
+			self->powered = TRUE;
+			self->stats.resets++;
+			self->reset_cause = 2;
+			self->boot_pending = TRUE;
+			self->boot_at = now_us + FK_SIM_STRAP_DELAY_US;
+			fk_sim_device_trace(self, "* EN released: chip resets");
+		}
+	}
+}
+
+/* ---- the RTC watchdog (esptool's watchdog_reset) ---- */
+
+/* TRUE when @addr is a watchdog setting and the write protection is on */
+gboolean
+fk_sim_device_watchdog_locked(FkSimDevice *self, guint32 addr)
+{
+	const FkSimChip *chip = self->chip;
+	if (chip->rtc_wdt_config0 == 0 ||
+	    (addr != chip->rtc_wdt_config0 && addr != chip->rtc_wdt_config1))
+		return FALSE;
+	return fk_sim_device_read_reg(self, chip->rtc_wdt_wprotect) != FK_SIM_RTC_WDT_WKEY;
+}
+
+/* @addr was written at @t: enabling the watchdog with a reset stage arms it, disabling it
+ * disarms it; when it fires the chip resets and samples GPIO0 again */
+void
+fk_sim_device_watchdog_write(FkSimDevice *self, guint32 addr, gint64 t)
+{
+	const FkSimChip *chip = self->chip;
+	guint32 config0;
+	guint32 ticks;
+
+	if (chip->rtc_wdt_config0 == 0 || addr != chip->rtc_wdt_config0)
+		return;
+	config0 = fk_sim_device_read_reg(self, addr);
+	/* bit 31 enables it, bits 28..30 are the first stage: 1 interrupt, 2 and up resets */
+	if ((config0 & (1u << 31)) == 0 || ((config0 >> 28) & 0x7) < 2) {
+		if (self->wdt_armed)
+			fk_sim_device_trace(self, "* RTC watchdog disabled");
+		self->wdt_armed = FALSE;
+		return;
+	}
+	ticks = fk_sim_device_read_reg(self, chip->rtc_wdt_config1);
+	self->wdt_armed = TRUE;
+	self->wdt_at = t + (gint64)ticks * G_USEC_PER_SEC / FK_SIM_RTC_SLOW_HZ;
+	fk_sim_device_trace(self, "* RTC watchdog armed: resets the chip in %" G_GINT64_FORMAT " us",
+			    self->wdt_at - t);
+}
