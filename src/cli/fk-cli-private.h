@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* what the CLI's files share: the parsed command line and the checks made before the port opens */
+#pragma once
+
+#include "fk-device.h"
+
+G_BEGIN_DECLS
+
+#define EXIT_USAGE 2
+
+typedef struct {
+	gchar *port;
+	gint baud;
+	gchar *chip;
+	gchar *before;
+	gchar *after;
+	gboolean no_stub;
+	gboolean trace;
+	/* per command */
+	gchar *spi_connection;
+	gboolean no_progress;
+	gchar *flash_size;
+	gchar *flash_mode;
+	gchar *flash_freq;
+	gboolean no_compress;
+	gboolean compress;
+	gboolean no_verify;
+	gboolean force;
+	gint64 progress_start;
+	gint64 progress_last;
+	GCancellable *cancellable;
+	/* parsed from the options above before the port is opened */
+	FkResetMode before_mode;
+	FkAfterMode after_mode;
+	const FkChipInfo *expected_chip; /* NULL = detect */
+} FkCli;
+
+gboolean
+fk_cli_parse_u32(const gchar *text, guint32 *value, const gchar *what, GError **error);
+gboolean
+fk_cli_parse_size(const gchar *text, gsize *size, GError **error);
+gboolean
+fk_cli_check_address_space(guint32 offset, guint64 size, const gchar *nothing, GError **error);
+gboolean
+fk_cli_parse_before(const gchar *text, FkResetMode *mode, GError **error);
+gboolean
+fk_cli_parse_after(const gchar *text, FkAfterMode *mode, GError **error);
+gchar *
+fk_cli_default_port(GError **error);
+gboolean
+fk_cli_check_global_options(FkCli *self, GError **error);
+gboolean
+fk_cli_parse_pairs(gchar **argv, guint32 **offsets, const gchar *nothing, GError **error);
+gboolean
+fk_cli_check_overlaps(gchar **argv, const guint32 *offsets, GPtrArray *images, GError **error);
+
+G_END_DECLS
