@@ -105,6 +105,9 @@ fk_error_hint(const GError *error)
 		case FK_ERROR_CHIP_RESET:
 			return "Check the board's power supply: a weak USB port or a long cable can make "
 			       "the chip reset when the flash draws current.";
+		case FK_ERROR_OUTSIDE_CHANGED:
+			return "Restore the ranges named above from a backup of this chip (same MAC), "
+			       "or the whole flash, at a lower baud rate.";
 		case FK_ERROR_WRONG_BOOT_MODE:
 			return "The chip started its firmware instead of the download mode: hold BOOT "
 			       "(GPIO0) while pressing RESET, or choose the manual reset mode.";

@@ -26,6 +26,7 @@ typedef enum {
 	FK_ERROR_STUB_INVALID,
 	FK_ERROR_FILE,
 	FK_ERROR_CHIP_RESET, /* the chip restarted or crashed in the middle of an operation */
+	FK_ERROR_OUTSIDE_CHANGED, /* a write or erase changed the flash outside its target */
 } FkError;
 
 /* framing and parsing problems on the wire */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fk-device-private.h"
+#include "fk-flash-map.h"
 #include "fk-error.h"
 #include "fk-mem.h"
 #include "fk-op-erase.h"
@@ -88,6 +89,7 @@ gboolean
 fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *progress, GCancellable *cancellable, GError **error)
 {
 	FkRecovery rec = {.what = "erasing"};
+	g_autoptr(FkFlashMap) outside = NULL;
 	gsize done = 0;
 
 	if (!_fk_device_check_connected(self, error))
@@ -110,6 +112,10 @@ fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *p
 		return FALSE;
 	if (!_fk_device_check_rom8266_erase(self, offset, size, error))
 		return FALSE;
+	/* what must not change: the rest of the flash (a damaged ERASE_REGION erases elsewhere) */
+	outside = _fk_device_guard_begin(self, offset, size, cancellable, error);
+	if (outside == NULL)
+		return FALSE;
 	/* erase in pieces so that progress moves and cancel is honoured between them; erasing
 	 * again is harmless, so a piece that fails is erased again */
 	while (done < size) {
@@ -128,7 +134,7 @@ fk_device_erase_region(FkDevice *self, guint32 offset, gsize size, FkProgress *p
 		if (progress != NULL)
 			fk_progress_set_done(progress, done, size);
 	}
-	return TRUE;
+	return _fk_device_guard_end(self, outside, "erase", cancellable, error);
 }
 
 gboolean

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "fk-device-private.h"
+#include "fk-flash-map.h"
 #include "fk-error.h"
 #include "fk-mem.h"
 #include "fk-op-erase.h"
@@ -333,6 +334,7 @@ fk_device_write_flash(FkDevice *self,
 	gboolean verify = (flags & FK_WRITE_FLAG_NO_VERIFY) == 0;
 	FkRecovery rec = {.what = "writing"};
 	FkProgress *progress_write = NULL;
+	g_autoptr(FkFlashMap) outside = NULL;
 	gsize total, start = 0, furthest = 0;
 	gboolean written = FALSE, verify_failed = FALSE;
 	guint32 over;
@@ -377,6 +379,13 @@ fk_device_write_flash(FkDevice *self,
 	compress = (flags & FK_WRITE_FLAG_NO_COMPRESS) == 0 &&
 		   (is_stub || ((flags & FK_WRITE_FLAG_COMPRESS) != 0 && fk_loader_get_kind(self->loader) == FK_LOADER_ROM32));
 
+	/* what must not change: the flash outside the image, checked again at the end (a damaged
+	 * FLASH_BEGIN can write or erase elsewhere, and the image's own check cannot see that) */
+	if (verify) {
+		outside = _fk_device_guard_begin(self, offset, total, cancellable, error);
+		if (outside == NULL)
+			return FALSE;
+	}
 	if (progress != NULL) {
 		fk_progress_add_step(progress, 10, "Erasing");
 		fk_progress_add_step(progress, 80, "Writing");
@@ -424,6 +433,8 @@ fk_device_write_flash(FkDevice *self,
 		}
 		fk_loader_log(self->loader, "writing again from 0x%" G_GSIZE_MODIFIER "x", offset + start);
 	}
+	if (outside != NULL && !_fk_device_guard_end(self, outside, "write", cancellable, error))
+		return FALSE;
 	if (progress != NULL)
 		fk_progress_finish(progress);
 	return TRUE;

@@ -153,6 +153,7 @@ struct _FkSimDevice {
 	FkSimStats stats;
 	guint64 bytes_to_host;
 	guint64 n_commands;
+	guint64 n_by_op[256]; /* commands received, per opcode */
 	guint64 n_data_cmds;
 	guint64 n_read_frames;
 	guint64 n_reads;
@@ -178,6 +179,10 @@ fk_sim_device_emit_frame(FkSimDevice *self, const guint8 *data, gsize len, gint6
 /* fk-sim-faults.c */
 FkSimFault *
 fk_sim_device_fault_check(FkSimDevice *self, FkSimFaultKind kind, guint64 counter);
+/* counts a command and, when a parameter fault is due, returns a damaged copy of its payload
+ * (NULL: use the payload as it came) */
+guint8 *
+fk_sim_device_fault_flip_param(FkSimDevice *self, guint8 op, const guint8 *data, gsize len);
 
 /* fk-sim-loader.c */
 gboolean

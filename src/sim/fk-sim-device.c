@@ -232,7 +232,10 @@ fk_sim_device_handle_frame(FkSimDevice *self, const guint8 *frame, gsize len, gi
 			return;
 		}
 	}
-	fk_sim_device_handle_command(self, op, frame + 8, size, csum, t);
+	{
+		g_autofree guint8 *damaged = fk_sim_device_fault_flip_param(self, op, frame + 8, size);
+		fk_sim_device_handle_command(self, op, damaged != NULL ? damaged : frame + 8, size, csum, t);
+	}
 }
 
 /* ---- public API ---- */

@@ -24,6 +24,9 @@ typedef enum {
 	FK_SIM_FAULT_SHORT_READ,    /* the Nth stub READ_FLASH data frame is short */
 	FK_SIM_FAULT_BAD_MD5,	    /* corrupt the digest at the end of the Nth READ_FLASH */
 	FK_SIM_FAULT_RESET,	    /* chip resets (brown-out) when the Nth command arrives */
+	FK_SIM_FAULT_FLIP_PARAM,    /* flip one bit of a parameter of the Nth command with one opcode
+				     * (param: opcode | parameter byte offset << 8 | bit << 16); no
+				     * checksum covers parameters, so the loader acts on the damaged value */
 } FkSimFaultKind;
 
 /* chips: "esp8266", "esp8285", "esp32", "esp32s3", "esp32c3" (and any others the table has);

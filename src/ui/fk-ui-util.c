@@ -81,6 +81,8 @@ fk_ui_error_summary(const GError *error, const gchar *operation_failed)
 			return _("The chip restarted during the operation");
 		case FK_ERROR_VERIFY_FAILED:
 			return _("Verification failed");
+		case FK_ERROR_OUTSIDE_CHANGED:
+			return _("Flash outside the target was changed");
 		case FK_ERROR_SIZE_MISMATCH:
 			return _("The image does not fit");
 		case FK_ERROR_STUB_MISSING:
@@ -120,6 +122,8 @@ fk_ui_error_hint(const GError *error)
 			return _("Hold BOOT (GPIO0) while pressing RESET, or set the reset mode to Manual under Advanced.");
 		case FK_ERROR_CHIP_RESET:
 			return _("Check the board’s power supply: use another USB port or a shorter cable.");
+		case FK_ERROR_OUTSIDE_CHANGED:
+			return _("Restore a backup of this board to put the named ranges back, at a lower baud rate.");
 		case FK_ERROR_STUB_MISSING:
 			return _("Run flashkeep-fetch-stubs once to install Espressif’s flasher stubs.");
 		case FK_ERROR_STUB_INVALID:

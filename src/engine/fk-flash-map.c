@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the flash map: the chip's MD5 per region outside a target, and what changed since;
+ * calls the MD5 operation */
+#include "config.h"
+
+#include <string.h>
+
+#include "fk-device-private.h"
+#include "fk-error.h"
+#include "fk-flash-map.h"
+#include "fk-protocol.h"
+
+#define FK_FLASH_MAP_REGION (64 * 1024)
+
+void
+fk_flash_map_free(FkFlashMap *map)
+{
+	if (map == NULL)
+		return;
+	if (map->regions != NULL)
+		g_array_unref(map->regions);
+	g_free(map);
+}
+
+static void
+fk_flash_map_add_span(GArray *regions, guint64 start, guint64 end, gsize region_size)
+{
+	while (start < end) {
+		guint64 next = MIN((start / region_size + 1) * region_size, end);
+		FkFlashRegion r = {.offset = (guint32)start, .size = (guint32)(next - start)};
+		g_array_append_val(regions, r);
+		start = next;
+	}
+}
+
+FkFlashMap *
+fk_device_map_flash(FkDevice *self,
+		    guint32 skip_offset,
+		    gsize skip_size,
+		    gsize region_size,
+		    GCancellable *cancellable,
+		    GError **error)
+{
+	g_autoptr(FkFlashMap) map = g_new0(FkFlashMap, 1);
+	guint64 flash = self->flash_size;
+	guint64 skip_end = MIN((guint64)skip_offset + skip_size, flash);
+
+	g_return_val_if_fail(region_size > 0, NULL);
+	map->regions = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+	fk_flash_map_add_span(map->regions, 0, MIN(skip_offset, flash), region_size);
+	fk_flash_map_add_span(map->regions, skip_end, flash, region_size);
+	for (guint i = 0; i < map->regions->len; i++) {
+		FkFlashRegion *r = &g_array_index(map->regions, FkFlashRegion, i);
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return NULL;
+		if (!fk_device_flash_md5(self, r->offset, r->size, r->md5, cancellable, error)) {
+			g_prefix_error(error, "failed to map the flash: ");
+			return NULL;
+		}
+	}
+	return g_steal_pointer(&map);
+}
+
+gboolean
+fk_device_flash_map_compare(FkDevice *self,
+			    const FkFlashMap *before,
+			    GArray **changed,
+			    GCancellable *cancellable,
+			    GError **error)
+{
+	g_autoptr(GArray) result = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+
+	for (guint i = 0; i < before->regions->len; i++) {
+		const FkFlashRegion *r = &g_array_index(before->regions, FkFlashRegion, i);
+		FkFlashRegion now = *r;
+		gboolean same = FALSE;
+		/* a digest damaged on the way is not damage on the chip: ask twice */
+		for (guint attempt = 0; attempt < 2 && !same; attempt++) {
+			if (!fk_device_flash_md5(self, r->offset, r->size, now.md5, cancellable, error)) {
+				g_prefix_error(error, "failed to check the flash outside the target: ");
+				return FALSE;
+			}
+			same = memcmp(now.md5, r->md5, 16) == 0;
+		}
+		if (same)
+			continue;
+		if (result->len > 0) {
+			FkFlashRegion *last = &g_array_index(result, FkFlashRegion, result->len - 1);
+			if ((guint64)last->offset + last->size == r->offset) {
+				last->size += r->size;
+				continue;
+			}
+		}
+		g_array_append_val(result, now);
+	}
+	*changed = g_steal_pointer(&result);
+	return TRUE;
+}
+
+gchar *
+fk_flash_regions_to_string(GArray *regions)
+{
+	g_autoptr(GString) str = g_string_new(NULL);
+	for (guint i = 0; i < regions->len; i++) {
+		const FkFlashRegion *r = &g_array_index(regions, FkFlashRegion, i);
+		g_string_append_printf(str, "%s0x%x-0x%" G_GINT64_MODIFIER "x", i > 0 ? ", " : "", r->offset,
+				       (guint64)r->offset + r->size);
+	}
+	return g_string_free(g_steal_pointer(&str), FALSE);
+}
+
+FkFlashMap *
+_fk_device_guard_begin(FkDevice *self, guint32 offset, gsize size, GCancellable *cancellable, GError **error)
+{
+	/* what the write or erase may touch: whole sectors */
+	guint32 start = offset / FK_FLASH_SECTOR_SIZE * FK_FLASH_SECTOR_SIZE;
+	guint64 end = ((guint64)offset + size + FK_FLASH_SECTOR_SIZE - 1) / FK_FLASH_SECTOR_SIZE * FK_FLASH_SECTOR_SIZE;
+
+	if (!fk_device_can_md5(self) || self->flash_size == 0) {
+		fk_loader_log(self->loader, "the flash outside 0x%x-0x%" G_GINT64_MODIFIER "x cannot be checked "
+			      "(%s)", start, end, self->flash_size == 0 ? "its size is unknown" : "no MD5 on this loader");
+		return g_new0(FkFlashMap, 1);
+	}
+	return fk_device_map_flash(self, start, end - start, FK_FLASH_MAP_REGION, cancellable, error);
+}
+
+gboolean
+_fk_device_guard_end(FkDevice *self, FkFlashMap *before, const gchar *what, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GArray) changed = NULL;
+	g_autofree gchar *where = NULL;
+
+	if (before->regions == NULL)
+		return TRUE;
+	if (!fk_device_flash_map_compare(self, before, &changed, cancellable, error))
+		return FALSE;
+	if (changed->len == 0)
+		return TRUE;
+	where = fk_flash_regions_to_string(changed);
+	g_set_error(error,
+		    FK_ERROR,
+		    FK_ERROR_OUTSIDE_CHANGED,
+		    "The %s changed the flash outside its target, at %s: nothing there should have "
+		    "changed, and the board may not start. Put those ranges back from a backup of this "
+		    "chip (the link may have damaged a command on the way)",
+		    what,
+		    where);
+	return FALSE;
+}
