@@ -50,7 +50,6 @@ fk_backup_file_check_target(const gchar *path, GError **error)
 		return g_strdup(path); /* absent, or its folder is: creating the file will say */
 	if (S_ISLNK(st.st_mode)) {
 		/* as cp does: the file the link points to is replaced, the link stays */
-		g_autofree gchar *resolved = g_canonicalize_filename(path, NULL);
 		g_autofree gchar *target = g_file_read_link(path, NULL);
 		g_autofree gchar *dir = g_path_get_dirname(path);
 		if (target == NULL || stat(path, &st) != 0) {

@@ -9,6 +9,7 @@
 #include "fk-error.h"
 #include "fk-flash-map.h"
 #include "fk-protocol.h"
+#include "fk-recovery.h"
 
 #define FK_FLASH_MAP_REGION (64 * 1024)
 
@@ -20,6 +21,22 @@ fk_flash_map_free(FkFlashMap *map)
 	if (map->regions != NULL)
 		g_array_unref(map->regions);
 	g_free(map);
+}
+
+/* one region's MD5, asked again after a link fault like any other operation */
+static gboolean
+fk_flash_map_md5(FkDevice *self, FkRecovery *rec, const FkFlashRegion *r, guint8 *md5, GCancellable *cancellable,
+		 GError **error)
+{
+	for (;;) {
+		g_autoptr(GError) error_local = NULL;
+		if (fk_device_flash_md5(self, r->offset, r->size, md5, cancellable, &error_local)) {
+			rec->in_a_row = 0;
+			return TRUE;
+		}
+		if (!_fk_device_recover(self, rec, &error_local, cancellable, error))
+			return FALSE;
+	}
 }
 
 static void
@@ -42,6 +59,7 @@ fk_device_map_flash(FkDevice *self,
 		    GError **error)
 {
 	g_autoptr(FkFlashMap) map = g_new0(FkFlashMap, 1);
+	FkRecovery rec = {.what = "mapping the flash"};
 	guint64 flash = self->flash_size;
 	guint64 skip_end = MIN((guint64)skip_offset + skip_size, flash);
 
@@ -53,7 +71,7 @@ fk_device_map_flash(FkDevice *self,
 		FkFlashRegion *r = &g_array_index(map->regions, FkFlashRegion, i);
 		if (g_cancellable_set_error_if_cancelled(cancellable, error))
 			return NULL;
-		if (!fk_device_flash_md5(self, r->offset, r->size, r->md5, cancellable, error)) {
+		if (!fk_flash_map_md5(self, &rec, r, r->md5, cancellable, error)) {
 			g_prefix_error(error, "failed to map the flash: ");
 			return NULL;
 		}
@@ -69,6 +87,7 @@ fk_device_flash_map_compare(FkDevice *self,
 			    GError **error)
 {
 	g_autoptr(GArray) result = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+	FkRecovery rec = {.what = "checking the flash outside the target"};
 
 	for (guint i = 0; i < before->regions->len; i++) {
 		const FkFlashRegion *r = &g_array_index(before->regions, FkFlashRegion, i);
@@ -76,7 +95,7 @@ fk_device_flash_map_compare(FkDevice *self,
 		gboolean same = FALSE;
 		/* a digest damaged on the way is not damage on the chip: ask twice */
 		for (guint attempt = 0; attempt < 2 && !same; attempt++) {
-			if (!fk_device_flash_md5(self, r->offset, r->size, now.md5, cancellable, error)) {
+			if (!fk_flash_map_md5(self, &rec, r, now.md5, cancellable, error)) {
 				g_prefix_error(error, "failed to check the flash outside the target: ");
 				return FALSE;
 			}

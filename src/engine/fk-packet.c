@@ -63,7 +63,9 @@ fk_response_check_status(const FkResponse *resp,
 	guint code;
 
 	if (resp->data_len < payload_len + 2) {
-		if (resp->data_len >= 2 && resp->data[0] != 0x00) {
+		/* a loader that fails sends the status alone (2 or 4 bytes); anything longer that
+		 * is short of the payload lost bytes on the way, and its "status" is payload */
+		if (resp->data_len >= 2 && resp->data_len <= 4 && resp->data[0] != 0x00) {
 			st = resp->data;
 		} else {
 			g_set_error(error,
