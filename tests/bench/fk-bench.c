@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Backup and restore throughput against the simulator paced at the serial line rate.
  *   fk-bench [--runs N] [--chip esp32] [--sizes 1,4] [--bauds 115200,921600] [--latency-ms 2]
+ *   [--ops backup,restore,erase] [--flash-mb 4] (a chip larger than the case, for the flash map's cost)
  * Prints, per case, the median wall time of N runs, bytes/s and the share of the line rate
  * (baud/10 bytes/s). */
 #include "config.h"
@@ -32,10 +33,10 @@ median(GArray *values)
 }
 
 static gboolean
-run_once(const gchar *chip, gsize size, guint baud, guint latency_us, gboolean restore,
+run_once(const gchar *chip, gsize size, gsize flash_size, guint baud, guint latency_us, guint op,
 	 const gchar *path, gdouble *secs, GError **error)
 {
-	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, error);
+	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, MAX(size, flash_size), 1, error);
 	g_autoptr(FkTransport) transport = NULL;
 	g_autoptr(FkDevice) device = NULL;
 	gint64 start;
@@ -51,7 +52,10 @@ run_once(const gchar *chip, gsize size, guint baud, guint latency_us, gboolean r
 	start = g_get_monotonic_time();
 	if (!fk_device_connect(device, NULL, error))
 		return FALSE;
-	if (restore) {
+	if (op == 2) {
+		if (!fk_device_erase_region(device, 0, size, NULL, NULL, error))
+			return FALSE;
+	} else if (op == 1) {
 		FkRestoreOptions options = {NULL, NULL, NULL, FK_WRITE_FLAG_NONE};
 		if (!fk_flash_restore(device, 0, path, &options, NULL, NULL, error))
 			return FALSE;
@@ -73,6 +77,8 @@ main(int argc, char **argv)
 	g_autofree gchar *sizes_arg = g_strdup("1,4");
 	g_autofree gchar *bauds_arg = g_strdup("115200,921600");
 	g_autofree gchar *ops_arg = g_strdup("backup,restore");
+	gint flash_mb = 0;
+	g_autofree gchar *flash_desc = NULL;
 	g_autoptr(GOptionContext) ctx = g_option_context_new("");
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) sizes = NULL;
@@ -84,7 +90,9 @@ main(int argc, char **argv)
 	    {"sizes", 's', 0, G_OPTION_ARG_STRING, &sizes_arg, "Sizes in MiB, comma separated", "LIST"},
 	    {"bauds", 'b', 0, G_OPTION_ARG_STRING, &bauds_arg, "Baud rates, comma separated", "LIST"},
 	    {"latency-ms", 'l', 0, G_OPTION_ARG_INT, &latency_ms, "USB adapter latency per direction", "MS"},
-	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore or both", "LIST"},
+	    {"flash-mb", 'f', 0, G_OPTION_ARG_INT, &flash_mb, "Flash size of the chip in MiB (default: the case's size)", "MIB"},
+	    {"flash-mb", 'f', 0, G_OPTION_ARG_INT, &flash_mb, "Flash size of the chip in MiB (default: the case's size)", "MIB"},
+	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore and/or erase", "LIST"},
 	    {NULL}};
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -95,17 +103,20 @@ main(int argc, char **argv)
 	sizes = g_strsplit(sizes_arg, ",", -1);
 	bauds = g_strsplit(bauds_arg, ",", -1);
 	tmpdir = g_dir_make_tmp("fk-bench-XXXXXX", NULL);
-	g_print("chip %s, %d run(s) per case, %d ms adapter latency each way, stub in use\n", chip, runs, latency_ms);
+	flash_desc = flash_mb > 0 ? g_strdup_printf("%d MiB", flash_mb) : g_strdup("the case's size");
+	g_print("chip %s (flash: %s), %d run(s) per case, %d ms adapter latency each way, stub in use\n", chip,
+		flash_desc, runs, latency_ms);
 	g_print("%-8s %-5s %8s %10s %12s %8s\n", "op", "size", "baud", "median s", "bytes/s", "% line");
 	for (guint s = 0; sizes[s] != NULL; s++) {
 		gsize size = (gsize)g_ascii_strtoull(sizes[s], NULL, 10) * 1024 * 1024;
 		for (guint b = 0; bauds[b] != NULL; b++) {
 			guint baud = (guint)g_ascii_strtoull(bauds[b], NULL, 10);
-			for (guint op = 0; op < 2; op++) {
+			for (guint op = 0; op < 3; op++) {
+				const gchar *op_name = op == 0 ? "backup" : op == 1 ? "restore" : "erase";
 				g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gdouble));
 				g_autofree gchar *path = g_build_filename(tmpdir, "image.bin", NULL);
 				gdouble med, rate;
-				if (strstr(ops_arg, op == 0 ? "backup" : "restore") == NULL)
+				if (strstr(ops_arg, op_name) == NULL)
 					continue;
 				/* a restore needs an image: the chip's own flash, as a person would restore */
 				if (op == 1 && !g_file_test(path, G_FILE_TEST_EXISTS)) {
@@ -118,7 +129,8 @@ main(int argc, char **argv)
 				for (gint r = 0; r < runs; r++) {
 					gdouble secs = 0;
 					/* the restore writes back what the backup read */
-					if (!run_once(chip, size, baud, (guint)latency_ms * 1000, op == 1, path, &secs, &error)) {
+					if (!run_once(chip, size, (gsize)flash_mb * 1024 * 1024, baud, (guint)latency_ms * 1000, op,
+						      path, &secs, &error)) {
 						g_printerr("%s\n", error->message);
 						return 1;
 					}
@@ -126,7 +138,7 @@ main(int argc, char **argv)
 				}
 				med = median(times);
 				rate = size / med;
-				g_print("%-8s %-5s %8u %10.2f %12.0f %7.1f%%\n", op == 0 ? "backup" : "restore",
+				g_print("%-8s %-5s %8u %10.2f %12.0f %7.1f%%\n", op_name,
 					sizes[s], baud, med, rate, 100.0 * rate / (baud / 10.0));
 			}
 		}
