@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the simulated chips' table (magic values, eFuses, RAM, boot text, revisions) and their
+ * firmware-like initial flash; calls nothing else in the simulator */
 #include "config.h"
 
 #include <string.h>

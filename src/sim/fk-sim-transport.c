@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns the in-process "sim:" link: FkSimTransport over an FkSimDevice, port names and options,
+ * the state file (locked while in use, read again when another program saved it); calls the device API */
 #include "config.h"
 
 #include <errno.h>

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns flashkeep-sim: a simulated chip served over TCP, one client at a time (others are told
+ * the port is in use); calls the device API */
 #include "config.h"
 
 #include <gio/gio.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns FkApplication: start-up, actions (about, quit), style; calls FkWindow */
 #include "config.h"
 
 #include <glib/gi18n.h>

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* owns what the widgets share: error summaries and hints a person can act on, sizes and
+ * durations in words; calls the engine's error domains */
 #include "config.h"
 
 #include <glib/gi18n.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* the entry point: translations, then FkApplication */
 #include "config.h"
 
 #include <glib/gi18n.h>
