@@ -91,7 +91,6 @@ main(int argc, char **argv)
 	    {"bauds", 'b', 0, G_OPTION_ARG_STRING, &bauds_arg, "Baud rates, comma separated", "LIST"},
 	    {"latency-ms", 'l', 0, G_OPTION_ARG_INT, &latency_ms, "USB adapter latency per direction", "MS"},
 	    {"flash-mb", 'f', 0, G_OPTION_ARG_INT, &flash_mb, "Flash size of the chip in MiB (default: the case's size)", "MIB"},
-	    {"flash-mb", 'f', 0, G_OPTION_ARG_INT, &flash_mb, "Flash size of the chip in MiB (default: the case's size)", "MIB"},
 	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore and/or erase", "LIST"},
 	    {NULL}};
 
