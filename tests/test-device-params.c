@@ -48,7 +48,8 @@ static const Scenario scenarios[] = {
     {"esp32", TRUE, OP_BACKUP, "flip-param@SPI_FLASH_MD5#2:SIZE.12"},
     {"esp8266", TRUE, OP_BACKUP, "flip-param@SPI_FLASH_MD5#1:OFFSET.16"},
     {"esp32", FALSE, OP_BACKUP, "flip-param@SPI_FLASH_MD5#2:SIZE.12"},
-    /* restores: the write begins, and the map and verification digests */
+    /* restores: the write begins, and the digests of the map (1-5), the verification (6) and
+     * the check of the map (7-11) */
     {"esp32", TRUE, OP_RESTORE, "flip-param@FLASH_DEFL_BEGIN#1:OFFSET.16"},
     {"esp32", TRUE, OP_RESTORE, "flip-param@FLASH_DEFL_BEGIN#1:SIZE.16"},
     {"esp8266", TRUE, OP_RESTORE, "flip-param@FLASH_DEFL_BEGIN#1:OFFSET.16"},
@@ -56,18 +57,19 @@ static const Scenario scenarios[] = {
     {"esp32", FALSE, OP_RESTORE, "flip-param@FLASH_BEGIN#1:OFFSET.16"},
     {"esp32", FALSE, OP_RESTORE, "flip-param@FLASH_BEGIN#1:SIZE.16"},
     {"esp32", TRUE, OP_RESTORE, "flip-param@SPI_FLASH_MD5#3:OFFSET.16"},
-    {"esp32", TRUE, OP_RESTORE, "flip-param@SPI_FLASH_MD5#15:SIZE.12"},
-    {"esp8266", TRUE, OP_RESTORE, "flip-param@SPI_FLASH_MD5#16:OFFSET.16"},
-    {"esp32", FALSE, OP_RESTORE, "flip-param@SPI_FLASH_MD5#15:OFFSET.16"},
-    /* erases: the stub's ERASE_REGION, the ROM's erase through FLASH_BEGIN */
+    {"esp32", TRUE, OP_RESTORE, "flip-param@SPI_FLASH_MD5#6:SIZE.12"},
+    {"esp8266", TRUE, OP_RESTORE, "flip-param@SPI_FLASH_MD5#9:OFFSET.16"},
+    {"esp32", FALSE, OP_RESTORE, "flip-param@SPI_FLASH_MD5#6:OFFSET.16"},
+    /* erases: the stub's ERASE_REGION, the ROM's erase through FLASH_BEGIN, and the digests of
+     * the map (1-4), the blank check (5) and the check of the map (6-9) */
     {"esp32", TRUE, OP_ERASE, "flip-param@ERASE_REGION#1:OFFSET.16"},
     {"esp32", TRUE, OP_ERASE, "flip-param@ERASE_REGION#1:SIZE.18"},
     {"esp8266", TRUE, OP_ERASE, "flip-param@ERASE_REGION#1:OFFSET.16"},
     {"esp8266", TRUE, OP_ERASE, "flip-param@ERASE_REGION#1:SIZE.18"},
     {"esp32", FALSE, OP_ERASE, "flip-param@FLASH_BEGIN#1:OFFSET.16"},
     {"esp32", FALSE, OP_ERASE, "flip-param@FLASH_BEGIN#1:SIZE.18"},
-    {"esp32", TRUE, OP_ERASE, "flip-param@SPI_FLASH_MD5#15:OFFSET.16"},
-    {"esp8266", TRUE, OP_ERASE, "flip-param@SPI_FLASH_MD5#15:SIZE.12"},
+    {"esp32", TRUE, OP_ERASE, "flip-param@SPI_FLASH_MD5#5:OFFSET.16"},
+    {"esp8266", TRUE, OP_ERASE, "flip-param@SPI_FLASH_MD5#8:SIZE.12"},
 };
 
 static guint n_recovered = 0;

@@ -11,7 +11,7 @@
 #include "fk-protocol.h"
 #include "fk-recovery.h"
 
-#define FK_FLASH_MAP_REGION (64 * 1024)
+#define FK_FLASH_MAP_REGION (256 * 1024)
 
 void
 fk_flash_map_free(FkFlashMap *map)
