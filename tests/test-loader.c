@@ -3,7 +3,11 @@
  * the ROM does not know, a deadline. */
 #include "config.h"
 
+#include <string.h>
+
 #include "fk-chip.h"
+#include "fk-packet.h"
+#include "fk-slip.h"
 #include "fk-error.h"
 #include "fk-loader.h"
 #include "fk-protocol.h"
@@ -85,6 +89,118 @@ test_deadline(Fixture *fx, gconstpointer data)
 	g_assert_error(error, FK_ERROR, FK_ERROR_TIMEOUT);
 }
 
+/* ---- a link that answers every command with frames that answer nothing ---- */
+
+#define FK_TYPE_CHATTY (fk_chatty_get_type())
+G_DECLARE_FINAL_TYPE(FkChatty, fk_chatty, FK, CHATTY, FkTransport)
+
+struct _FkChatty {
+	FkTransport parent_instance;
+	guint frames_sent; /* stray replies handed to the host */
+	gboolean reject;   /* answer each command once with the ROM's rejection instead */
+	gboolean written;
+	GByteArray *pending;
+};
+
+G_DEFINE_FINAL_TYPE(FkChatty, fk_chatty, FK_TYPE_TRANSPORT)
+
+static gboolean
+fk_chatty_write(FkTransport *transport, const guint8 *data, gsize len, GCancellable *cancellable, GError **error)
+{
+	FK_CHATTY(transport)->written = TRUE;
+	return TRUE;
+}
+
+/* every 50 ms, a READ_REG reply: never the answer to the command that is waiting */
+static gssize
+fk_chatty_read(FkTransport *transport, guint8 *buf, gsize len, guint timeout_ms, GCancellable *cancellable,
+	       GError **error)
+{
+	FkChatty *self = FK_CHATTY(transport);
+	if (self->reject && self->written) {
+		/* what the ROM sends for a command it does not know: opcode 0, status 01 05 */
+		guint8 rejection[8 + 4] = {0x01, 0x00, 4, 0, 0, 0, 0, 0, 0x01, 0x05};
+		self->written = FALSE;
+		fk_slip_encode(self->pending, rejection, sizeof(rejection));
+		self->frames_sent++;
+	} else if (self->reject && self->pending->len == 0) {
+		g_usleep(MIN(timeout_ms, 50) * 1000);
+		return 0;
+	}
+	if (self->pending->len == 0) {
+		guint8 reply[8 + 4] = {0x01, FK_OP_READ_REG, 4, 0};
+		g_usleep(MIN(timeout_ms, 50) * 1000);
+		if (timeout_ms < 50)
+			return 0;
+		fk_slip_encode(self->pending, reply, sizeof(reply));
+		self->frames_sent++;
+	}
+	len = MIN(len, self->pending->len);
+	memcpy(buf, self->pending->data, len);
+	g_byte_array_remove_range(self->pending, 0, len);
+	return (gssize)len;
+}
+
+static void
+fk_chatty_finalize(GObject *object)
+{
+	g_byte_array_unref(FK_CHATTY(object)->pending);
+	G_OBJECT_CLASS(fk_chatty_parent_class)->finalize(object);
+}
+
+static void
+fk_chatty_class_init(FkChattyClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = fk_chatty_finalize;
+	FK_TRANSPORT_CLASS(klass)->write = fk_chatty_write;
+	FK_TRANSPORT_CLASS(klass)->read = fk_chatty_read;
+}
+
+static void
+fk_chatty_init(FkChatty *self)
+{
+	self->pending = g_byte_array_new();
+}
+
+/* frames that do not answer a command do not extend its deadline: a 300 ms command gives up
+ * after about six 50 ms frames (fewer on a busy machine, whose sleeps only get longer), not
+ * after a hundred full timeouts (a command was once held 297 s this way) */
+static void
+test_stray_frames(void)
+{
+	g_autoptr(FkChatty) chatty = g_object_new(FK_TYPE_CHATTY, NULL);
+	g_autoptr(FkLoader) loader = fk_loader_new(FK_TRANSPORT(chatty));
+	g_autoptr(GError) error = NULL;
+	guint8 buf[16] = {0};
+
+	fk_loader_set_kind(loader, FK_LOADER_ROM32);
+	g_assert_false(fk_loader_command(loader, FK_OP_SPI_FLASH_MD5, buf, sizeof(buf), 300, NULL, &error));
+	g_assert_error(error, FK_ERROR, FK_ERROR_TIMEOUT);
+	g_test_message("%u stray frames before giving up", chatty->frames_sent);
+	g_assert_cmpuint(chatty->frames_sent, <=, 7);
+	g_assert_cmpuint(chatty->frames_sent, >=, 1);
+}
+
+/* a rejection of a command every ROM knows (FLASH_DATA) means the frame was damaged on the way,
+ * a transient link error; of one some ROMs lack (GET_SECURITY_INFO), that it is not supported */
+static void
+test_rejection(void)
+{
+	g_autoptr(FkChatty) chatty = g_object_new(FK_TYPE_CHATTY, NULL);
+	g_autoptr(FkLoader) loader = fk_loader_new(FK_TRANSPORT(chatty));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) error_unsupported = NULL;
+	guint8 buf[16] = {0};
+
+	chatty->reject = TRUE;
+	fk_loader_set_kind(loader, FK_LOADER_ROM32);
+	g_assert_false(fk_loader_command(loader, FK_OP_FLASH_DATA, buf, sizeof(buf), 300, NULL, &error));
+	g_assert_error(error, FK_PROTOCOL_ERROR, FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE);
+	g_assert_nonnull(strstr(error->message, "damaged on the way"));
+	g_assert_false(fk_loader_command(loader, FK_OP_GET_SECURITY_INFO, NULL, 0, 300, NULL, &error_unsupported));
+	g_assert_error(error_unsupported, FK_PROTOCOL_ERROR, FK_PROTOCOL_ERROR_UNSUPPORTED_COMMAND);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -92,5 +208,7 @@ main(int argc, char **argv)
 	g_test_add("/fk/loader/read-reg", Fixture, NULL, fixture_setup, test_read_reg, fixture_teardown);
 	g_test_add("/fk/loader/unsupported", Fixture, NULL, fixture_setup, test_unsupported, fixture_teardown);
 	g_test_add("/fk/loader/deadline", Fixture, NULL, fixture_setup, test_deadline, fixture_teardown);
+	g_test_add_func("/fk/loader/stray-frames", test_stray_frames);
+	g_test_add_func("/fk/loader/rejection", test_rejection);
 	return g_test_run();
 }

@@ -256,17 +256,25 @@ fk_loader_command_full(FkLoader *self,
 		       GError **error)
 {
 	g_autoptr(GByteArray) pkt = fk_packet_build_command(cmd->op, cmd->data, cmd->len, cmd->checksum);
+	gint64 deadline;
 
 	fk_slip_decoder_clear_garbage(self->decoder);
 	if (!fk_loader_send_frame(self, pkt->data, pkt->len, cancellable, error))
 		return NULL;
 
+	/* one deadline for the whole command: frames that do not answer it (stray replies, the
+	 * tail of an earlier stream) do not buy it more time */
+	deadline = g_get_monotonic_time() + (gint64)cmd->timeout_ms * 1000;
 	for (guint i = 0; i < FK_MAX_SKIPPED_FRAMES; i++) {
 		g_autoptr(GByteArray) frame = NULL;
 		g_autoptr(GError) error_local = NULL;
 		FkResponse resp;
+		gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
 
-		frame = fk_loader_read_frame(self, cmd->timeout_ms, cancellable, &error_local);
+		if (left_ms > 0)
+			frame = fk_loader_read_frame(self, (guint)left_ms, cancellable, &error_local);
+		else
+			g_set_error_literal(&error_local, FK_ERROR, FK_ERROR_TIMEOUT, "no time left");
 		if (frame == NULL) {
 			if (g_error_matches(error_local, FK_ERROR, FK_ERROR_TIMEOUT)) {
 				g_clear_error(&error_local);
@@ -284,6 +292,16 @@ fk_loader_command_full(FkLoader *self,
 		if (!fk_packet_parse_response(frame->data, frame->len, &resp))
 			continue;
 		if (resp.op != cmd->op) {
+			/* every ROM knows its basic commands: a rejection of one of them means the
+			 * frame was damaged on the way (a lost byte made another command of it) */
+			if (fk_response_is_rejection(&resp) && self->kind != FK_LOADER_STUB && cmd->op <= FK_OP_READ_REG) {
+				g_set_error(error,
+					    FK_PROTOCOL_ERROR,
+					    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,
+					    "the loader did not recognise %s: the frame was damaged on the way",
+					    fk_opcode_to_string(cmd->op));
+				return NULL;
+			}
 			if (fk_response_is_rejection(&resp) && self->kind != FK_LOADER_STUB) {
 				/* the ROM repeats its rejection: let it finish, then drop it all */
 				g_usleep(200 * 1000);
