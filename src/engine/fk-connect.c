@@ -5,6 +5,7 @@
 
 #include "fk-connect.h"
 #include "fk-device-private.h"
+#include "fk-recovery.h"
 #include "fk-error.h"
 #include "fk-identify.h"
 #include "fk-mem.h"
@@ -208,5 +209,5 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 gboolean
 fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
 {
-	return _fk_device_connect_at(self, _fk_device_start_baud(self), cancellable, error);
+	return _fk_device_connect_retrying(self, cancellable, error);
 }

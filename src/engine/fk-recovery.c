@@ -13,6 +13,7 @@
 
 #define FK_MAX_RECOVERIES 16 /* per operation */
 #define FK_MAX_ATTEMPTS	  3  /* of one piece of an operation, in a row */
+#define FK_CONNECT_TRIES  3  /* whole connections, when a link fault hits one */
 
 /* whether doing it again might work: the link or the chip had a hiccup */
 static gboolean
@@ -204,4 +205,28 @@ _fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable
 	self->recoveries++;
 	g_clear_error(cause);
 	return TRUE;
+}
+
+/* connecting, a few times over when a link fault hits it (a lost byte in the stub upload, a
+ * late reply while identifying, a baud change whose first reply was lost): each attempt starts
+ * from a reset where there are reset lines, and from the rate the stub was left at otherwise */
+gboolean
+_fk_device_connect_retrying(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	for (guint attempt = 1;; attempt++) {
+		g_autoptr(GError) error_local = NULL;
+		guint baud = _fk_device_start_baud(self);
+		if (attempt > 1 && !fk_device_can_reset(self))
+			baud = self->current_baud;
+		if (_fk_device_connect_at(self, baud, cancellable, &error_local))
+			return TRUE;
+		if (attempt >= FK_CONNECT_TRIES || fk_loader_error_is_final(error_local) ||
+		    !fk_device_error_is_transient(error_local)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return FALSE;
+		}
+		self->recoveries++;
+		fk_loader_log(self->loader, "connecting failed (%s); connecting again (attempt %u of %u)",
+			      error_local->message, attempt + 1, (guint)FK_CONNECT_TRIES);
+	}
 }
