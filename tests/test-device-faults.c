@@ -581,7 +581,10 @@ choose_position(Scenario *sc, const Calibration *cal)
 		/* from early on, several hits in every attempt and in every reply to a SYNC */
 		if (sc->fault == FAULT_STORM) {
 			sc->position = (guint)MAX(cal->bytes / 4, 1);
-			sc->spacing = (guint)CLAMP(cal->bytes / 16, 5, 499);
+			/* dense enough that every reply is hit even where replies are short (a ROM
+			 * restore): a storm that lets most replies through is one the bounded
+			 * recovery may legitimately survive */
+			sc->spacing = (guint)CLAMP(cal->bytes / 64, 5, 499);
 		}
 		break;
 	case FAULT_DELAY: {
