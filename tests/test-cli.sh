@@ -78,6 +78,21 @@ check "a second client is told that the port is in use" bash -c \
 	"! '$cli' --port socket://127.0.0.1:$port chip_id >busy.txt 2>&1 && grep -q 'already in use: another program is connected' busy.txt"
 exec 3<&-
 stop_sim
+# flash that holds the words a server says when it turns a client away (lwIP's error strings
+# do) is backed up like any other
+yes "Address already in use" | head -c $MiB >inuse.bin
+"$sim" --chip esp8266 --size 1MB --port 0 --flash inuse.bin >"$tmp/sim.out" 2>"$tmp/sim.err" &
+sim_pid=$!
+port=""
+for _ in $(seq 100); do
+	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/sim.out")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+check "a flash holding 'already in use' is backed up over socket://" \
+	"$cli" --port socket://127.0.0.1:$port read_flash 0 0x20000 inuse-backup.bin
+check "... byte for byte" cmp -s inuse-backup.bin <(head -c 131072 inuse.bin)
+stop_sim
 check "the erased chip holds only 0xFF" all_ff final.bin $MiB
 
 # --- the in-process simulated chip, remembered between runs ---

@@ -30,36 +30,28 @@ struct _FkTransportTcp {
 	GSocketConnection *connection;
 	GSocket *socket; /* owned by the connection */
 	gchar *address;	 /* "127.0.0.1:4000" or "[::1]:4000", for messages */
-	guint8 tail[64]; /* the last bytes received, to read a server's parting words */
-	gsize tail_len;
+	guint8 head[64]; /* the first bytes the server sent: where it says why it hangs up */
+	gsize head_len;
 };
-
-/* keeps the last bytes received */
-static void
-fk_transport_tcp_remember(FkTransportTcp *self, const guint8 *buf, gsize n)
-{
-	if (n >= sizeof(self->tail)) {
-		memcpy(self->tail, buf + n - sizeof(self->tail), sizeof(self->tail));
-		self->tail_len = sizeof(self->tail);
-		return;
-	}
-	if (self->tail_len + n > sizeof(self->tail)) {
-		gsize drop = self->tail_len + n - sizeof(self->tail);
-		memmove(self->tail, self->tail + drop, self->tail_len - drop);
-		self->tail_len -= drop;
-	}
-	memcpy(self->tail + self->tail_len, buf, n);
-	self->tail_len += n;
-}
 
 G_DEFINE_FINAL_TYPE(FkTransportTcp, fk_transport_tcp, FK_TYPE_TRANSPORT)
 
-/* serial servers (ser2net, flashkeep-sim) turn away a second client with these words; no chip
- * says them */
+/* keeps the first bytes of the connection; later data (a flash image may hold any text) is
+ * never taken for the server's words */
+static void
+fk_transport_tcp_remember(FkTransportTcp *self, const guint8 *buf, gsize n)
+{
+	gsize take = MIN(n, sizeof(self->head) - self->head_len);
+	memcpy(self->head + self->head_len, buf, take);
+	self->head_len += take;
+}
+
+/* serial servers (ser2net, flashkeep-sim) turn away a second client with these words, before
+ * anything else */
 static gboolean
 fk_transport_tcp_check_busy(FkTransportTcp *self, GError **error)
 {
-	if (g_strstr_len((const gchar *)self->tail, self->tail_len, "already in use") == NULL)
+	if (g_strstr_len((const gchar *)self->head, self->head_len, "already in use") == NULL)
 		return TRUE;
 	g_set_error(error,
 		    FK_ERROR,
