@@ -101,16 +101,8 @@ fk_device_flash_map_compare(FkDevice *self,
 			}
 			same = memcmp(now.md5, r->md5, 16) == 0;
 		}
-		if (same)
-			continue;
-		if (result->len > 0) {
-			FkFlashRegion *last = &g_array_index(result, FkFlashRegion, result->len - 1);
-			if ((guint64)last->offset + last->size == r->offset) {
-				last->size += r->size;
-				continue;
-			}
-		}
-		g_array_append_val(result, now);
+		if (!same)
+			g_array_append_val(result, now);
 	}
 	*changed = g_steal_pointer(&result);
 	return TRUE;
@@ -122,8 +114,13 @@ fk_flash_regions_to_string(GArray *regions)
 	g_autoptr(GString) str = g_string_new(NULL);
 	for (guint i = 0; i < regions->len; i++) {
 		const FkFlashRegion *r = &g_array_index(regions, FkFlashRegion, i);
-		g_string_append_printf(str, "%s0x%x-0x%" G_GINT64_MODIFIER "x", i > 0 ? ", " : "", r->offset,
-				       (guint64)r->offset + r->size);
+		guint64 end = (guint64)r->offset + r->size;
+		/* regions that touch read as one range */
+		while (i + 1 < regions->len && g_array_index(regions, FkFlashRegion, i + 1).offset == end) {
+			i++;
+			end += g_array_index(regions, FkFlashRegion, i).size;
+		}
+		g_string_append_printf(str, "%s0x%x-0x%" G_GINT64_MODIFIER "x", str->len > 0 ? ", " : "", r->offset, end);
 	}
 	return g_string_free(g_steal_pointer(&str), FALSE);
 }

@@ -35,7 +35,7 @@ fk_device_map_flash(FkDevice *self,
 
 /* asks the chip again for each region of @before; a region that differs is asked once more
  * before it counts as changed. *@changed gets the changed regions (FkFlashRegion, with their
- * new digests), merged where they touch */
+ * new digests) */
 gboolean
 fk_device_flash_map_compare(FkDevice *self,
 			    const FkFlashMap *before,
@@ -43,7 +43,7 @@ fk_device_flash_map_compare(FkDevice *self,
 			    GCancellable *cancellable,
 			    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
-/* "0x10000-0x20000, 0x80000-0x90000", for messages */
+/* "0x10000-0x20000, 0x80000-0x90000", for messages; regions that touch read as one range */
 gchar *
 fk_flash_regions_to_string(GArray *regions);
 

@@ -314,26 +314,36 @@ fk_restore_option_is_keep(const gchar *value)
 	return value == NULL || g_ascii_strcasecmp(value, "keep") == 0;
 }
 
-/* the frequency names @chip accepts, or every chip's, for a message */
+/* whether @chip (or, when NULL, any chip) accepts @freq */
+static gboolean
+fk_restore_freq_ok(const FkChipInfo *chip, const gchar *freq)
+{
+	guint n_chips = 0;
+	const FkChipInfo *chips = fk_chip_list(&n_chips);
+	for (guint c = 0; c < n_chips; c++) {
+		if ((chip == NULL || chip == &chips[c]) && fk_chip_flash_freq_code(&chips[c], freq) >= 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* the frequency names @chip accepts, or every chip's, from the chip table, for a message */
 static gchar *
 fk_restore_freq_names(const FkChipInfo *chip)
 {
-	g_autoptr(GString) names = g_string_new(NULL);
-	const gchar *candidates[] = {"80m", "60m", "48m", "40m", "30m", "26m", "24m", "20m",
-				     "16m", "15m", "12m", NULL};
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
 	guint n_chips = 0;
 	const FkChipInfo *chips = fk_chip_list(&n_chips);
-	for (guint i = 0; candidates[i] != NULL; i++) {
-		gboolean ok = FALSE;
-		for (guint c = 0; c < n_chips && !ok; c++) {
-			if (chip == NULL || chip == &chips[c])
-				ok = fk_chip_flash_freq_code(&chips[c], candidates[i]) >= 0;
+	for (guint c = 0; c < n_chips; c++) {
+		for (guint code = 0; code < 16 && (chip == NULL || chip == &chips[c]); code++) {
+			const gchar *name = fk_chip_flash_freq_name(&chips[c], code);
+			if (name != NULL && !g_ptr_array_find_with_equal_func(names, name, g_str_equal, NULL))
+				g_ptr_array_add(names, (gpointer)name);
 		}
-		if (ok)
-			g_string_append_printf(names, "%s, ", candidates[i]);
 	}
-	g_string_append(names, "keep");
-	return g_string_free(g_steal_pointer(&names), FALSE);
+	g_ptr_array_add(names, (gpointer) "keep");
+	g_ptr_array_add(names, NULL);
+	return g_strjoinv(", ", (gchar **)names->pdata);
 }
 
 gboolean
@@ -350,12 +360,7 @@ fk_restore_options_check(const FkRestoreOptions *options, const FkChipInfo *chip
 		return FALSE;
 	}
 	if (!fk_restore_option_is_keep(options->flash_freq)) {
-		gboolean ok = FALSE;
-		for (guint c = 0; c < n_chips && !ok; c++) {
-			if (chip == NULL || chip == &chips[c])
-				ok = fk_chip_flash_freq_code(&chips[c], options->flash_freq) >= 0;
-		}
-		if (!ok) {
+		if (!fk_restore_freq_ok(chip, options->flash_freq)) {
 			g_autofree gchar *names = fk_restore_freq_names(chip);
 			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
 				    "Flash frequency “%s” is not possible%s%s: use %s (nothing was written)",
@@ -407,12 +412,8 @@ fk_flash_restore(FkDevice *device,
 		return FALSE;
 	if (options->flash_size != NULL && g_ascii_strcasecmp(options->flash_size, "keep") != 0 &&
 	    g_ascii_strcasecmp(options->flash_size, "detect") != 0) {
+		/* a size that exists: fk_restore_options_check() said so */
 		gsize requested = fk_parse_size(options->flash_size);
-		if (requested == 0) {
-			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
-				    "Unknown flash size “%s”", options->flash_size);
-			return FALSE;
-		}
 		if (flash_size == 0 || requested < flash_size)
 			flash_size = requested;
 	}
