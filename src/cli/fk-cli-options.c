@@ -147,17 +147,15 @@ fk_cli_check_global_options(FkCli *self, GError **error)
 			return FALSE;
 		}
 	}
-	if (self->spi_connection != NULL) {
-		guint32 value = 0;
-		if (!fk_spi_connection_parse(self->spi_connection, &value, error))
-			return FALSE;
-	}
+	if (self->spi_connection != NULL && !fk_spi_connection_parse(self->spi_connection, &self->spi_value, error))
+		return FALSE;
 	return TRUE;
 }
 
 gboolean
-fk_cli_parse_pairs(gchar **argv, guint32 **offsets, const gchar *nothing, GError **error)
+fk_cli_parse_pairs(gchar **argv, guint32 **offsets, GPtrArray **images, const gchar *nothing, GError **error)
 {
+	g_autoptr(GPtrArray) loaded = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	guint n = g_strv_length(argv);
 	if (n == 0 || n % 2 != 0) {
 		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
@@ -168,17 +166,20 @@ fk_cli_parse_pairs(gchar **argv, guint32 **offsets, const gchar *nothing, GError
 	for (guint i = 0; i < n; i += 2) {
 		if (!fk_cli_parse_u32(argv[i], &(*offsets)[i / 2], "Address", error))
 			return FALSE;
-		/* loaded once here to check it (missing, a folder, a device, empty) before connecting */
+		/* loaded here, before connecting: missing, a folder, a device, empty */
 		{
 			g_autoptr(GError) error_load = NULL;
-			g_autoptr(GBytes) bytes = fk_flash_load_image(argv[i + 1], &error_load);
+			GBytes *bytes = fk_flash_load_image(argv[i + 1], &error_load);
 			if (bytes == NULL) {
 				g_set_error(error, error_load->domain, error_load->code, "%s: nothing was %s",
 					    error_load->message, nothing);
 				return FALSE;
 			}
+			g_ptr_array_add(loaded, bytes);
 		}
 	}
+	if (images != NULL)
+		*images = g_steal_pointer(&loaded);
 	return TRUE;
 }
 

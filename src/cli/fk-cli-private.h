@@ -33,6 +33,7 @@ typedef struct {
 	FkResetMode before_mode;
 	FkAfterMode after_mode;
 	const FkChipInfo *expected_chip; /* NULL = detect */
+	guint32 spi_value;		 /* spi_connection parsed */
 } FkCli;
 
 gboolean
@@ -50,7 +51,7 @@ fk_cli_default_port(GError **error);
 gboolean
 fk_cli_check_global_options(FkCli *self, GError **error);
 gboolean
-fk_cli_parse_pairs(gchar **argv, guint32 **offsets, const gchar *nothing, GError **error);
+fk_cli_parse_pairs(gchar **argv, guint32 **offsets, GPtrArray **images, const gchar *nothing, GError **error);
 gboolean
 fk_cli_check_overlaps(gchar **argv, const guint32 *offsets, GPtrArray *images, GError **error);
 

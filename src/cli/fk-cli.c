@@ -132,12 +132,8 @@ fk_cli_connect(FkCli *self, GError **error)
 	fk_device_set_use_stub(device, !self->no_stub);
 	if (self->expected_chip != NULL)
 		fk_device_set_expected_chip(device, self->expected_chip->family);
-	if (self->spi_connection != NULL) {
-		guint32 value = 0;
-		if (!fk_spi_connection_parse(self->spi_connection, &value, error))
-			return NULL;
-		fk_device_set_spi_connection(device, value);
-	}
+	if (self->spi_connection != NULL)
+		fk_device_set_spi_connection(device, self->spi_value);
 	g_print("Serial port %s\nConnecting...\n", self->port);
 	if (!fk_device_connect(device, self->cancellable, error))
 		return NULL;
@@ -280,11 +276,11 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 {
 	g_autoptr(FkDevice) device = NULL;
 	g_autofree guint32 *offsets = NULL;
-	g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_autoptr(GPtrArray) images = NULL;
 	FkRestoreOptions options = {self->flash_mode, self->flash_freq, self->flash_size, FK_WRITE_FLAG_NONE};
 	guint n = g_strv_length(argv);
 
-	if (!fk_cli_parse_pairs(argv, &offsets, "written", error))
+	if (!fk_cli_parse_pairs(argv, &offsets, &images, "written", error))
 		return FALSE;
 	/* the ROM loader writes whole sectors from a sector boundary; the stub has no such limit,
 	 * but an address that is not 4-byte aligned is always a mistake */
@@ -303,18 +299,11 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 		options.flags |= FK_WRITE_FLAG_NO_VERIFY;
 	if (!fk_restore_options_check(&options, self->expected_chip, error))
 		return FALSE;
-	/* what can be checked without the chip is checked before connecting to it: empty or
-	 * unreadable files, regions that wrap round the address space */
-	for (guint i = 0; i < n; i += 2) {
-		g_autoptr(GError) error_load = NULL;
-		GBytes *bytes = fk_flash_load_image(argv[i + 1], &error_load);
-		if (bytes == NULL) {
-			g_set_error(error, error_load->domain, error_load->code, "%s: nothing was written",
-				    error_load->message);
-			return FALSE;
-		}
-		g_ptr_array_add(images, bytes);
-		if (!fk_cli_check_address_space(offsets[i / 2], g_bytes_get_size(bytes), "written", error))
+	/* what can be checked without the chip is checked before connecting to it: regions that
+	 * wrap round the address space (the files were checked as they were loaded) */
+	for (guint i = 0; i < images->len; i++) {
+		if (!fk_cli_check_address_space(offsets[i], g_bytes_get_size(g_ptr_array_index(images, i)), "written",
+						error))
 			return FALSE;
 	}
 	if (!fk_cli_check_overlaps(argv, offsets, images, error))
@@ -380,7 +369,7 @@ fk_cli_cmd_verify_flash(FkCli *self, gchar **argv, GError **error)
 	g_autoptr(FkDevice) device = NULL;
 	g_autofree guint32 *offsets = NULL;
 	guint n = g_strv_length(argv);
-	if (!fk_cli_parse_pairs(argv, &offsets, "verified", error))
+	if (!fk_cli_parse_pairs(argv, &offsets, NULL, "verified", error))
 		return FALSE;
 	device = fk_cli_connect(self, error);
 	if (device == NULL)
