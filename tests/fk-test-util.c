@@ -88,3 +88,18 @@ fk_test_dir_listing(const gchar *dir)
 	g_ptr_array_add(names, NULL);
 	return g_strjoinv(" ", (gchar **)names->pdata);
 }
+
+gboolean
+fk_test_stubs_available(void)
+{
+	const gchar *dir = g_getenv("FLASHKEEP_STUB_PATH");
+	const gchar *names[] = {"esp8266.json", "esp32.json"};
+	if (dir == NULL)
+		return FALSE;
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree gchar *json = g_build_filename(dir, names[i], NULL);
+		if (!g_file_test(json, G_FILE_TEST_IS_REGULAR))
+			return FALSE;
+	}
+	return TRUE;
+}

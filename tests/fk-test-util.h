@@ -30,4 +30,9 @@ fk_test_rm_rf(const gchar *dir);
 gchar *
 fk_test_dir_listing(const gchar *dir);
 
+/* whether Espressif's stubs for the ESP8266 and the ESP32 are in $FLASHKEEP_STUB_PATH (the
+ * tests that need them skip otherwise) */
+gboolean
+fk_test_stubs_available(void);
+
 G_END_DECLS

@@ -27,14 +27,6 @@ trace_cb(const gchar *line, gpointer user_data)
 		tr->delayed++;
 }
 
-static gboolean
-stub_available(void)
-{
-	const gchar *dir = g_getenv("FLASHKEEP_STUB_PATH");
-	g_autofree gchar *json = dir != NULL ? g_build_filename(dir, "esp8266.json", NULL) : NULL;
-	return json != NULL && g_file_test(json, G_FILE_TEST_IS_REGULAR);
-}
-
 /* connects to a fresh chip, with a reply delayed at command @delay_at (0: none) */
 static guint
 connect_once(const gchar *chip, guint delay_at, gboolean *ok, guint *delayed, GError **error)
@@ -69,7 +61,7 @@ test_connect_fault(gconstpointer data)
 	guint n;
 	guint positions[3];
 
-	if (!stub_available()) {
+	if (!fk_test_stubs_available()) {
 		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
 		return;
 	}

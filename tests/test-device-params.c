@@ -83,14 +83,6 @@ trace_cb(const gchar *line, gpointer user_data)
 		(*fired)++;
 }
 
-static gboolean
-stub_available(void)
-{
-	const gchar *dir = g_getenv("FLASHKEEP_STUB_PATH");
-	g_autofree gchar *json = dir != NULL ? g_build_filename(dir, "esp8266.json", NULL) : NULL;
-	return json != NULL && g_file_test(json, G_FILE_TEST_IS_REGULAR);
-}
-
 static void
 test_scenario(gconstpointer data)
 {
@@ -107,7 +99,7 @@ test_scenario(gconstpointer data)
 	guint fired = 0;
 	gboolean ok = FALSE;
 
-	if (sc->stub && !stub_available()) {
+	if (sc->stub && !fk_test_stubs_available()) {
 		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
 		return;
 	}
@@ -178,7 +170,7 @@ test_summary(void)
 {
 	g_test_message("parameter flips: %u recovered, %u failed cleanly, 0 successes with wrong data",
 		       n_recovered, n_failed);
-	if (stub_available())
+	if (fk_test_stubs_available())
 		g_assert_cmpuint(n_recovered * 2, >=, n_recovered + n_failed);
 }
 

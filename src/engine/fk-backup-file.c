@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,10 +50,11 @@ fk_backup_file_check_target(const gchar *path, GError **error)
 	if (lstat(path, &st) != 0)
 		return g_strdup(path); /* absent, or its folder is: creating the file will say */
 	if (S_ISLNK(st.st_mode)) {
-		/* as cp does: the file the link points to is replaced, the link stays */
+		/* as cp does: the file at the end of the links is replaced, the link stays */
 		g_autofree gchar *target = g_file_read_link(path, NULL);
-		g_autofree gchar *dir = g_path_get_dirname(path);
-		if (target == NULL || stat(path, &st) != 0) {
+		gchar *real = realpath(path, NULL);
+		if (real == NULL || stat(real, &st) != 0) {
+			free(real);
 			g_set_error(error, FK_ERROR, FK_ERROR_FILE,
 				    "%s is a link to %s, which does not exist: choose another name or "
 				    "remove the link (nothing was read)",
@@ -63,14 +65,11 @@ fk_backup_file_check_target(const gchar *path, GError **error)
 			g_set_error(error, FK_ERROR, FK_ERROR_FILE,
 				    "%s is a link to %s, which is %s: choose a file name for the backup "
 				    "(nothing was read)",
-				    path, target, fk_file_kind_describe(st.st_mode));
+				    path, target != NULL ? target : real, fk_file_kind_describe(st.st_mode));
+			free(real);
 			return NULL;
 		}
-		/* follow the whole chain to the file itself */
-		{
-			g_autofree gchar *real = realpath(path, NULL);
-			return real != NULL ? g_strdup(real) : g_canonicalize_filename(target, dir);
-		}
+		return real; /* malloc'd; GLib's g_free is free() */
 	}
 	if (S_ISDIR(st.st_mode)) {
 		g_set_error(error, FK_ERROR, FK_ERROR_FILE,

@@ -166,18 +166,6 @@ static const DiskCase disk_cases[] = {
 
 /* ---- the child: one backup ---- */
 
-/* the stub when its files are there (fast), else the ESP32 ROM's slow read */
-static gboolean
-stub_available(void)
-{
-	const gchar *dir = g_getenv("FLASHKEEP_STUB_PATH");
-	g_autofree gchar *json = NULL;
-	if (dir == NULL)
-		return FALSE;
-	json = g_build_filename(dir, "esp32.json", NULL);
-	return g_file_test(json, G_FILE_TEST_IS_REGULAR);
-}
-
 typedef struct {
 	const gchar *dir;
 	gboolean vanish;
@@ -239,7 +227,7 @@ run_case(const DiskCase *c)
 		g_assert_cmpint(g_mkdir(target, 0755), ==, 0);
 	g_assert_cmpuint(faults_injected(), ==, 0);
 
-	fk_device_set_use_stub(device, stub_available());
+	fk_device_set_use_stub(device, fk_test_stubs_available());
 	g_assert_true(fk_device_connect(device, NULL, &error));
 	g_assert_no_error(error);
 	before = fk_sim_device_get_flash(sim);
