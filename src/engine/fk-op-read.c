@@ -140,6 +140,28 @@ fk_device_read_piece_rom(FkDevice *self,
 	return fk_device_flash_md5(self, offset, size, md5_chip, cancellable, error);
 }
 
+/* the chip's digest of a piece against the host's */
+static gboolean
+fk_device_piece_matches(gsize at, const guint8 *md5_chip, const guint8 *md5_host, GError **error)
+{
+	g_autofree gchar *a = NULL;
+	g_autofree gchar *b = NULL;
+
+	if (memcmp(md5_host, md5_chip, 16) == 0)
+		return TRUE;
+	a = _fk_md5_to_string(md5_chip);
+	b = _fk_md5_to_string(md5_host);
+	g_set_error(error,
+		    FK_ERROR,
+		    FK_ERROR_VERIFY_FAILED,
+		    "the data read at 0x%" G_GSIZE_MODIFIER "x does not match the chip's checksum (chip MD5 %s, "
+		    "received %s): the serial link corrupted it",
+		    at,
+		    a,
+		    b);
+	return FALSE;
+}
+
 gboolean
 fk_device_read_flash(FkDevice *self,
 		     guint32 offset,
@@ -191,36 +213,15 @@ fk_device_read_flash(FkDevice *self,
 						      cancellable, &error_local);
 		if (ok) {
 			_fk_md5_of(piece->data, piece->len, md5_host);
-			/* the stub's digest covers what it sent, wherever it read it: a READ_FLASH whose
-			 * address or size was damaged on the way streams another region with a matching
-			 * digest. A second command with parameters of its own must agree (the ROM's
-			 * read already ends with one) */
-			if (memcmp(md5_host, md5_chip, 16) == 0 &&
-			    fk_loader_get_kind(self->loader) == FK_LOADER_STUB) {
-				if (!fk_device_flash_md5(self, offset + done, n, md5_chip, cancellable, &error_local))
-					ok = FALSE;
-				else if (memcmp(md5_host, md5_chip, 16) != 0)
-					fk_loader_log(self->loader,
-						      "the chip's MD5 of 0x%" G_GSIZE_MODIFIER "x-0x%" G_GSIZE_MODIFIER
-						      "x differs from what the stub streamed",
-						      offset + done, offset + done + n);
-			}
+			ok = fk_device_piece_matches(offset + done, md5_chip, md5_host, &error_local);
 		}
-		if (ok) {
-			if (memcmp(md5_host, md5_chip, 16) != 0) {
-				g_autofree gchar *a = _fk_md5_to_string(md5_chip);
-				g_autofree gchar *b = _fk_md5_to_string(md5_host);
-				g_set_error(&error_local,
-					    FK_ERROR,
-					    FK_ERROR_VERIFY_FAILED,
-					    "the data read at 0x%" G_GSIZE_MODIFIER "x does not match the chip's "
-					    "checksum (chip MD5 %s, received %s): the serial link corrupted it",
-					    offset + done,
-					    a,
-					    b);
-				ok = FALSE;
-			}
-		}
+		/* the stub's digest covers what it sent, wherever it read it: a READ_FLASH whose
+		 * address or size was damaged on the way streams another region with a matching
+		 * digest. A second command with parameters of its own must agree (the ROM's read
+		 * already ends with one) */
+		if (ok && fk_loader_get_kind(self->loader) == FK_LOADER_STUB)
+			ok = fk_device_flash_md5(self, offset + done, n, md5_chip, cancellable, &error_local) &&
+			     fk_device_piece_matches(offset + done, md5_chip, md5_host, &error_local);
 		if (!ok) {
 			if (!_fk_device_recover(self, &rec, &error_local, cancellable, error))
 				return FALSE;
