@@ -77,6 +77,21 @@ sleep 0.5
 check "a second client is told that the port is in use" bash -c \
 	"! '$cli' --port socket://127.0.0.1:$port chip_id >busy.txt 2>&1 && grep -q 'already in use: another program is connected' busy.txt"
 exec 3<&-
+# a client that has just hung up leaves the port to the next one at once, as esptool-js's
+# second session and a user's next click expect (its end of file may not have been read yet)
+turned_away=0
+for _ in $(seq 10); do
+	exec 3<>"/dev/tcp/127.0.0.1/$port"
+	printf '\xc0\x00\x08\x24\x00\x00\x00\x00\x00\x07\x07\x12\x20\xc0' >&3
+	exec 3<&-
+	exec 4<>"/dev/tcp/127.0.0.1/$port"
+	timeout 0.3 head -c 19 <&4 | grep -q "already in use" && turned_away=$((turned_away + 1))
+	exec 4<&-
+done
+check "a client right after one that hung up is served (turned away: $turned_away of 10)" \
+	test "$turned_away" = 0
+check "... and the CLI then talks to the chip" \
+	"$cli" --port socket://127.0.0.1:$port --baud 115200 chip_id
 stop_sim
 # flash that holds the words a server says when it turns a client away (lwIP's error strings
 # do) is backed up like any other

@@ -164,6 +164,16 @@ fk_sim_server_busy_thread(gpointer user_data)
 	return NULL;
 }
 
+/* waits up to a second for the client being served to finish */
+static void
+fk_sim_server_wait_free(FkSimServer *server)
+{
+	gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
+	while (g_atomic_int_get(&server->serving) && g_get_monotonic_time() < deadline &&
+	       !g_cancellable_is_cancelled(server->cancellable))
+		g_usleep(5000);
+}
+
 static gpointer
 fk_sim_server_thread(gpointer user_data)
 {
@@ -180,8 +190,11 @@ fk_sim_server_thread(gpointer user_data)
 				g_printerr("flashkeep-sim: accept failed: %s\n", error_local->message);
 			continue;
 		}
-		/* one client at a time, like a serial port; the others are told so at once, in
-		 * ser2net's words, instead of waiting in the queue for a chip that never answers */
+		/* one client at a time, like a serial port; the others are told so, in ser2net's
+		 * words, instead of waiting in the queue for a chip that never answers. A client that
+		 * has just hung up may not have been noticed yet (its end of file is still in the
+		 * queue behind the new connection), so the port is given a moment to come free */
+		fk_sim_server_wait_free(server);
 		if (g_atomic_int_get(&server->serving)) {
 			if (server->trace)
 				g_printerr("client turned away: port in use\n");
