@@ -392,11 +392,19 @@ fk_window_selected_size(FkWindow *self)
 	return self->identified != NULL ? self->identified->flash_size : 0;
 }
 
+gchar *
+fk_window_propose_backup_name(FkWindow *self, const gchar *folder)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	FkJobData *d = self->identified;
+	return fk_ui_backup_name(d != NULL && d->chip != NULL ? d->chip->name : "esp", d != NULL ? d->mac : NULL,
+				 fk_window_selected_size(self), now);
+}
+
 static void
 fk_window_backup_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
 {
 	FkWindow *self = FK_WINDOW(widget);
-	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	g_autofree gchar *name = NULL;
 	g_autofree gchar *folder = g_settings_get_string(self->settings, "last-folder");
 	GtkFileChooserNative *chooser;
@@ -408,16 +416,14 @@ fk_window_backup_action(GtkWidget *widget, const gchar *action_name, GVariant *p
 	}
 	chooser = gtk_file_chooser_native_new(_("Save Backup"), GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE,
 					      _("_Save"), _("_Cancel"));
-	name = fk_ui_backup_name(self->identified != NULL && self->identified->chip != NULL ? self->identified->chip->name : "esp",
-				 self->identified != NULL ? self->identified->mac : NULL,
-				 fk_window_selected_size(self), now);
-	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), name);
 	if (folder[0] == '\0' || !g_file_test(folder, G_FILE_TEST_IS_DIR)) {
 		g_free(folder);
 		folder = g_strdup(g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS));
 		if (folder == NULL)
 			folder = g_strdup(g_get_home_dir());
 	}
+	name = fk_window_propose_backup_name(self, folder);
+	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), name);
 	{
 		g_autoptr(GFile) dir = g_file_new_for_path(folder);
 		gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(chooser), dir, NULL);
