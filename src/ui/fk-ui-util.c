@@ -36,8 +36,17 @@ fk_ui_format_rate(guint64 done, guint64 total, gdouble seconds)
 	return g_strdup_printf(_("%.1f KB/s · about %u s left"), rate / 1024, left);
 }
 
+static void
+fk_ui_append_size(GString *name, gsize size)
+{
+	if (size >= 1024 * 1024 && size % (1024 * 1024) == 0)
+		g_string_append_printf(name, "%" G_GSIZE_FORMAT "MB", size / (1024 * 1024));
+	else
+		g_string_append_printf(name, "%" G_GSIZE_FORMAT "KB", size / 1024);
+}
+
 gchar *
-fk_ui_backup_name(const gchar *chip, const gchar *mac, gsize size, GDateTime *when)
+fk_ui_backup_name(const gchar *chip, const gchar *mac, gsize size, gsize flash_size, GDateTime *when)
 {
 	g_autofree gchar *date = g_date_time_format(when, "%Y-%m-%d");
 	g_autofree gchar *chip_lower = g_ascii_strdown(chip != NULL ? chip : "esp", -1);
@@ -53,10 +62,16 @@ fk_ui_backup_name(const gchar *chip, const gchar *mac, gsize size, GDateTime *wh
 				g_string_append_c(name, *p);
 		}
 	}
-	if (size >= 1024 * 1024)
-		g_string_append_printf(name, "-%" G_GSIZE_FORMAT "MB", size / (1024 * 1024));
-	else if (size > 0)
-		g_string_append_printf(name, "-%" G_GSIZE_FORMAT "KB", size / 1024);
+	if (size > 0 && flash_size > size) {
+		/* the name says it is not the whole chip, wherever the file is copied to */
+		g_string_append(name, "-first-");
+		fk_ui_append_size(name, size);
+		g_string_append(name, "-of-");
+		fk_ui_append_size(name, flash_size);
+	} else if (size > 0) {
+		g_string_append_c(name, '-');
+		fk_ui_append_size(name, size);
+	}
 	g_string_append_printf(name, "-%s.bin", date);
 	return g_string_free(name, FALSE);
 }

@@ -67,6 +67,17 @@ fk_window_job_run(FkJob *job, FkJobData *data, FkDevice *device, FkProgress *pro
 	}
 	case FK_OP_BACKUP: {
 		gsize size = data->size > 0 ? data->size : data->flash_size;
+		if (data->size > 0 && data->flash_size > 0 && data->size > data->flash_size) {
+			/* chosen before the chip was identified; the window refuses it once it is */
+			g_autofree gchar *flash = fk_ui_format_bytes(data->flash_size);
+			g_autofree gchar *chosen = fk_ui_format_bytes(data->size);
+			g_set_error(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
+				    /* Translators: the chip's flash size, then the size chosen under Flash Size */
+				    _("This chip has %s of flash; a %s backup cannot be read from it. Choose “Detected” "
+				      "under Flash Size to back up the whole chip."),
+				    flash, chosen);
+			return FALSE;
+		}
 		if (size == 0) {
 			g_set_error_literal(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
 					    _("The flash size could not be detected: choose it under Flash Size"));
@@ -167,16 +178,20 @@ _fk_window_show_device(FkWindow *self)
 	fk_port_picker_set_detected_size(self->port_picker, d->flash_size);
 }
 
+/* @summary and @hint NULL: the ones that fit the error */
 static void
-fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation_failed)
+fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation_failed, const gchar *summary,
+		     const gchar *hint)
 {
 	GtkWidget *dialog;
-	const gchar *summary = fk_ui_error_summary(error, NULL);
-	const gchar *hint = fk_ui_error_hint(error);
 	g_autofree gchar *detail = g_markup_escape_text(error->message, -1);
 	GString *body = g_string_new(NULL);
 
 	/* the heading says what failed, the body why, what to do, and the technical detail */
+	if (summary == NULL)
+		summary = fk_ui_error_summary(error, NULL);
+	if (hint == NULL)
+		hint = fk_ui_error_hint(error);
 	if (summary != NULL) {
 		g_autofree gchar *m = g_markup_escape_text(summary, -1);
 		g_string_append_printf(body, "<b>%s</b>", m);
@@ -212,6 +227,48 @@ fk_window_open_folder_action(GtkWidget *widget, const gchar *action_name, GVaria
 	file = g_file_new_for_path(folder);
 	uri = g_file_get_uri(file);
 	g_app_info_launch_default_for_uri_async(uri, NULL, NULL, NULL, NULL);
+}
+
+static void
+fk_window_show_backup_result(FkWindow *self, FkJobData *data)
+{
+	g_autofree gchar *folder = g_path_get_dirname(data->path);
+	g_autofree gchar *size = fk_ui_format_bytes(data->bytes);
+	g_autofree gchar *text = NULL;
+
+	if (data->flash_size > 0 && data->bytes < data->flash_size) {
+		/* a file that looks like a backup but lacks the end of the flash: say so everywhere */
+		g_autofree gchar *whole = fk_ui_format_bytes(data->flash_size);
+		g_autofree gchar *toast = NULL;
+		/* Translators: the size read, the chip's flash size, then where the file is */
+		text = g_strdup_printf(_("Partial backup: only the first %s of %s saved and verified, not the whole chip: %s"),
+				       size, whole, data->path);
+		/* Translators: the size read, then the chip's flash size */
+		toast = g_strdup_printf(_("Partial backup saved: first %s of %s"), size, whole);
+		fk_job_panel_set_result(self->job_panel, FALSE, text, folder);
+		_fk_window_toast(self, toast);
+		_fk_window_log(self, _("Saved the first %s of %s to %s (MD5 checked against the chip)"), size, whole,
+			      data->path);
+	} else {
+		/* Translators: the size, then where the file is */
+		text = g_strdup_printf(_("Backup of %s saved and verified: %s"), size, data->path);
+		fk_job_panel_set_result(self->job_panel, TRUE, text, folder);
+		_fk_window_toast(self, _("Backup saved and verified"));
+		_fk_window_log(self, _("Saved %s (MD5 checked against the chip)"), data->path);
+	}
+	g_settings_set_string(self->settings, "last-folder", folder);
+}
+
+static void
+fk_window_show_restore_result(FkWindow *self, FkJobData *data)
+{
+	g_autofree gchar *base = g_path_get_basename(data->path);
+	g_autofree gchar *text = NULL;
+
+	text = g_strdup_printf(data->verify ? _("%s written and verified") : _("%s written, not verified"), base);
+	fk_job_panel_set_result(self->job_panel, data->verify, text, NULL);
+	_fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
+	_fk_window_log(self, _("Restored %s"), data->path);
 }
 
 static void
@@ -262,25 +319,11 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		case FK_OP_IDENTIFY:
 			_fk_window_log(self, _("Identified %s (%s)"), data->chip_description, data->mac);
 			break;
-		case FK_OP_BACKUP: {
-			g_autofree gchar *folder = g_path_get_dirname(data->path);
-			g_autofree gchar *size = fk_ui_format_bytes(data->bytes);
-			/* Translators: the size, then where the file is */
-			g_autofree gchar *text = g_strdup_printf(_("Backup of %s saved and verified: %s"), size, data->path);
-			fk_job_panel_set_result(self->job_panel, TRUE, text, folder);
-			_fk_window_toast(self, _("Backup saved and verified"));
-			_fk_window_log(self, _("Saved %s (MD5 checked against the chip)"), data->path);
-			g_settings_set_string(self->settings, "last-folder", folder);
+		case FK_OP_BACKUP:
+			fk_window_show_backup_result(self, data);
 			break;
-		}
 		case FK_OP_RESTORE:
-			_fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
-			{
-				g_autofree gchar *base = g_path_get_basename(data->path);
-				g_autofree gchar *text = g_strdup_printf(data->verify ? _("%s written and verified") : _("%s written, not verified"), base);
-				fk_job_panel_set_result(self->job_panel, data->verify, text, NULL);
-			}
-			_fk_window_log(self, _("Restored %s"), data->path);
+			fk_window_show_restore_result(self, data);
 			break;
 		case FK_OP_ERASE:
 			_fk_window_toast(self, _("Flash erased"));
@@ -310,13 +353,18 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			break;
 		case FK_OP_BACKUP:
 			fk_job_panel_set_result(self->job_panel, FALSE, _("The backup failed: no file was written"), NULL);
-			fk_window_show_error(self, error, _("The backup failed"));
+			/* a backup that does not fit speaks of the size chosen and what to choose instead */
+			if (g_error_matches(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH))
+				fk_window_show_error(self, error, _("The backup failed"),
+						     _("The chosen size is larger than the chip’s flash"), error->message);
+			else
+				fk_window_show_error(self, error, _("The backup failed"), NULL, NULL);
 			break;
 		case FK_OP_RESTORE:
-			fk_window_show_error(self, error, _("The restore failed"));
+			fk_window_show_error(self, error, _("The restore failed"), NULL, NULL);
 			break;
 		case FK_OP_ERASE:
-			fk_window_show_error(self, error, _("Erasing failed"));
+			fk_window_show_error(self, error, _("Erasing failed"), NULL, NULL);
 			break;
 		case FK_OP_NONE:
 		default:
@@ -398,7 +446,7 @@ fk_window_propose_backup_name(FkWindow *self, const gchar *folder)
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	FkJobData *d = self->identified;
 	return fk_ui_backup_name(d != NULL && d->chip != NULL ? d->chip->name : "esp", d != NULL ? d->mac : NULL,
-				 fk_window_selected_size(self), now);
+				 fk_window_selected_size(self), d != NULL ? d->flash_size : 0, now);
 }
 
 static void
@@ -453,7 +501,7 @@ fk_window_restore_file(FkWindow *self, const gchar *path)
 	FkRestoreConfirm *dialog;
 
 	if (bytes == NULL) {
-		fk_window_show_error(self, error, _("The image cannot be used"));
+		fk_window_show_error(self, error, _("The image cannot be used"), NULL, NULL);
 		return;
 	}
 	dialog = fk_restore_confirm_new(GTK_WINDOW(self), path, bytes,

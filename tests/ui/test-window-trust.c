@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Widget tests for what the window tells a person about sizes, stops and results: a partial
+ * backup is never shown as a full one, a size the chip cannot give is refused, stopping a write
+ * is asked first, a restored file that cannot boot is not a success, and results, names and
+ * questions speak of the board and the operation they belong to. In-process against the
+ * simulator, under Xvfb (tests/ui/meson.build), with the helpers of fk-window-test-util. */
+#include "config.h"
+
+#include <locale.h>
+#include <string.h>
+
+#include "fk-application.h"
+#include "fk-test-util.h"
+#include "fk-window-test-util.h"
+
+#define PORT_ESP32 "sim:esp32@4MB,paced,latency=2"
+#define SIZE_512KB_INDEX 2 /* positions in Flash Size: Detected, 256 KB, 512 KB, 1 MB, 2 MB, 4 MB */
+#define SIZE_4MB_INDEX 5
+
+/* ---- what the window shows ---- */
+
+static AdwComboRow *
+size_row(Fixture *f)
+{
+	return ADW_COMBO_ROW(template_child(f->win, "size_row"));
+}
+
+static const gchar *
+result_text(Fixture *f)
+{
+	GtkWidget *box = template_child(f->win, "result_box");
+	if (!gtk_widget_get_visible(box))
+		return NULL;
+	return gtk_label_get_label(GTK_LABEL(template_child(f->win, "result_label")));
+}
+
+/* the result line's icon is styled as a warning, not as a success */
+static void
+assert_result_is_warning(Fixture *f)
+{
+	GtkWidget *icon = template_child(f->win, "result_icon");
+	g_assert_true(gtk_widget_has_css_class(icon, "warning"));
+	g_assert_false(gtk_widget_has_css_class(icon, "success"));
+	g_assert_cmpstr(gtk_image_get_icon_name(GTK_IMAGE(icon)), !=, "emblem-ok-symbolic");
+}
+
+static void
+select_port(Fixture *f, const gchar *port)
+{
+	g_assert_true(fk_window_select_port(f->win, port));
+	g_assert_true(spin_until(cond_identified, f, 60000));
+}
+
+/* the window closed and opened again, as after a restart of the application */
+static void
+reopen_window(Fixture *f)
+{
+	gtk_window_destroy(GTK_WINDOW(f->win));
+	drain_main_context();
+	g_assert_finalize_object(f->win);
+	f->win = g_object_ref(fk_window_new(ADW_APPLICATION(fk_window_test_app)));
+	gtk_window_present(GTK_WINDOW(f->win));
+	g_assert_true(spin_until(cond_identified, f, 60000));
+}
+
+/* ---- sizes ---- */
+
+static void
+test_partial_backup(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	g_autofree gchar *name = NULL;
+	g_autoptr(GBytes) first_half = g_bytes_new_from_bytes(f->initial, 0, FLASH_1MB / 2);
+	const gchar *text;
+
+	adw_combo_row_set_selected(size_row(f), SIZE_512KB_INDEX);
+	name = fk_window_propose_backup_name(f->win, f->dir);
+	g_test_message("proposed: %s", name);
+	g_assert_nonnull(strstr(name, "-first-512KB-of-1MB-"));
+	g_assert_true(g_str_has_suffix(name, ".bin"));
+
+	start_backup(f, path);
+	wait_job_done(f);
+	g_assert_true(cond_no_dialog(f->win));
+	assert_file_is(path, first_half);
+	text = result_text(f);
+	g_test_message("result: %s", text);
+	g_assert_nonnull(text);
+	g_assert_nonnull(strstr(text, "first 512 KB of 1 MB"));
+	assert_result_is_warning(f);
+	g_assert_true(wait_for_label(f->win, "Partial backup saved: first 512 KB of 1 MB"));
+	g_assert_false(has_label(GTK_WIDGET(f->win), "Backup saved and verified"));
+	screenshot(GTK_WIDGET(f->win), "partial-backup");
+
+	/* the smaller size was for that backup only */
+	g_assert_cmpuint(adw_combo_row_get_selected(size_row(f)), ==, 0);
+}
+
+static void
+test_size_not_remembered(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *name = NULL;
+
+	/* another chip starts from its own size */
+	adw_combo_row_set_selected(size_row(f), SIZE_512KB_INDEX);
+	select_port(f, PORT_ESP32);
+	g_assert_cmpuint(adw_combo_row_get_selected(size_row(f)), ==, 0);
+	name = fk_window_propose_backup_name(f->win, f->dir);
+	g_test_message("proposed for the ESP32: %s", name);
+	g_assert_nonnull(strstr(name, "-4MB-"));
+	g_assert_null(strstr(name, "first"));
+
+	/* and so does the next start of the application */
+	select_port(f, PORT_ESP8266);
+	adw_combo_row_set_selected(size_row(f), SIZE_512KB_INDEX);
+	reopen_window(f);
+	g_assert_cmpstr(fk_window_get_port(f->win), ==, PORT_ESP8266);
+	g_assert_cmpuint(adw_combo_row_get_selected(size_row(f)), ==, 0);
+}
+
+static void
+test_size_larger_refused(Fixture *f, gconstpointer data)
+{
+	const gchar *subtitle;
+
+	adw_combo_row_set_selected(size_row(f), SIZE_4MB_INDEX);
+	g_assert_cmpuint(adw_combo_row_get_selected(size_row(f)), ==, 0);
+	subtitle = adw_action_row_get_subtitle(ADW_ACTION_ROW(size_row(f)));
+	g_test_message("Flash Size says: %s", subtitle);
+	g_assert_cmpstr(subtitle, ==, "This chip has 1 MB of flash; a 4 MB backup cannot be read from it");
+	screenshot(GTK_WIDGET(f->win), "size-refused");
+
+	/* a size that fits is taken, and the message goes */
+	adw_combo_row_set_selected(size_row(f), SIZE_512KB_INDEX);
+	g_assert_cmpuint(adw_combo_row_get_selected(size_row(f)), ==, SIZE_512KB_INDEX);
+	subtitle = adw_action_row_get_subtitle(ADW_ACTION_ROW(size_row(f)));
+	g_assert_true(subtitle == NULL || subtitle[0] == '\0');
+}
+
+static void
+test_size_larger_unidentified(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	g_autofree gchar *listing = NULL;
+	g_autoptr(GError) error = NULL;
+	AdwMessageDialog *dialog;
+	const gchar *body;
+
+	/* the board does not answer the identification, so its flash size is not known yet */
+	g_assert_true(fk_sim_device_add_faults_from_string(f->dev, "close:1", &error));
+	g_assert_no_error(error);
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.identify", NULL);
+	wait_job_done(f);
+	g_assert_false(cond_identified(f));
+	fk_sim_device_clear_faults(f->dev);
+
+	adw_combo_row_set_selected(size_row(f), SIZE_4MB_INDEX);
+	g_assert_cmpuint(adw_combo_row_get_selected(size_row(f)), ==, SIZE_4MB_INDEX);
+	start_backup(f, path);
+	wait_job_done(f);
+	dialog = wait_for_dialog(f->win);
+	body = adw_message_dialog_get_body(dialog);
+	g_test_message("error: %s / %s", adw_message_dialog_get_heading(dialog), body);
+	g_assert_nonnull(strstr(body, "This chip has 1 MB of flash; a 4 MB backup cannot be read from it"));
+	g_assert_nonnull(strstr(body, "Detected"));
+	g_assert_null(strstr(body, "image"));
+	g_assert_null(strstr(body, "0x"));
+	listing = fk_test_dir_listing(f->dir);
+	g_assert_cmpstr(listing, ==, "");
+	respond(f->win, dialog, "close");
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *state = NULL;
+	int rc;
+
+	setlocale(LC_ALL, "");
+	/* this run's simulated flashes are saved in a state directory of its own */
+	state = g_dir_make_tmp("fk-ui-state-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_setenv("XDG_STATE_HOME", state, TRUE);
+
+	gtk_test_init(&argc, &argv, NULL);
+
+	fk_window_test_app = g_object_new(FK_TYPE_APPLICATION,
+					  "application-id", APP_ID ".UiTrustTest",
+					  "flags", G_APPLICATION_NON_UNIQUE,
+					  "resource-base-path", "/io/github/flashkeep/Flashkeep",
+					  NULL);
+	g_assert_true(g_application_register(G_APPLICATION(fk_window_test_app), NULL, &error));
+	g_assert_no_error(error);
+	g_application_hold(G_APPLICATION(fk_window_test_app));
+
+#define ADD(name, func) \
+	g_test_add("/fk/window-trust/" name, Fixture, PORT_ESP8266, fixture_setup, func, fixture_teardown)
+	ADD("partial-backup", test_partial_backup);
+	ADD("size-not-remembered", test_size_not_remembered);
+	ADD("size-larger-refused", test_size_larger_refused);
+	ADD("size-larger-unidentified", test_size_larger_unidentified);
+#undef ADD
+
+	rc = g_test_run();
+
+	g_application_release(G_APPLICATION(fk_window_test_app));
+	g_clear_object(&fk_window_test_app);
+	fk_test_rm_rf(state);
+	return rc;
+}
