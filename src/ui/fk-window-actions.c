@@ -265,9 +265,20 @@ fk_window_show_restore_result(FkWindow *self, FkJobData *data)
 	g_autofree gchar *base = g_path_get_basename(data->path);
 	g_autofree gchar *text = NULL;
 
-	text = g_strdup_printf(data->verify ? _("%s written and verified") : _("%s written, not verified"), base);
-	fk_job_panel_set_result(self->job_panel, data->verify, text, NULL);
-	_fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
+	if (data->not_firmware) {
+		/* written as asked, but nothing the board can start from */
+		text = g_strdup_printf(data->verify ? _("%s written and verified — but it is not a firmware image; the "
+							"board will not start")
+						    : _("%s written, not verified — but it is not a firmware image; "
+							"the board will not start"),
+				       base);
+		fk_job_panel_set_result(self->job_panel, FALSE, text, NULL);
+		_fk_window_toast(self, _("Written, but not a firmware image: the board will not start"));
+	} else {
+		text = g_strdup_printf(data->verify ? _("%s written and verified") : _("%s written, not verified"), base);
+		fk_job_panel_set_result(self->job_panel, data->verify, text, NULL);
+		_fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
+	}
 	_fk_window_log(self, _("Restored %s"), data->path);
 }
 
@@ -489,6 +500,7 @@ fk_window_restore_confirm_cb(AdwMessageDialog *dialog, const gchar *response, Fk
 	if (g_strcmp0(response, "restore") == 0) {
 		FkJobData *data = _fk_window_job_data_new(self, FK_OP_RESTORE);
 		data->path = g_strdup(fk_restore_confirm_get_path(FK_RESTORE_CONFIRM(dialog)));
+		data->not_firmware = !fk_restore_confirm_is_firmware(FK_RESTORE_CONFIRM(dialog));
 		fk_window_start_job(self, data);
 	}
 }

@@ -29,6 +29,7 @@ typedef struct {
 	gchar *spi_connection;
 	gchar *path;
 	gsize size; /* 0 = detected */
+	gboolean not_firmware; /* a restore of a file with no boot image, chosen deliberately */
 	/* results */
 	gchar *chip_description;
 	const FkChipInfo *chip;

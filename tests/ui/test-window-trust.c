@@ -63,6 +63,20 @@ reopen_window(Fixture *f)
 	g_assert_true(spin_until(cond_identified, f, 60000));
 }
 
+/* an image of this chip with new contents after its boot header, written to @name */
+static gchar *
+write_restore_image(Fixture *f, const gchar *name)
+{
+	gchar *path = g_build_filename(f->dir, name, NULL);
+	guint8 *buf = g_memdup2(g_bytes_get_data(f->initial, NULL), FLASH_1MB);
+	g_autoptr(GBytes) image = NULL;
+	for (gsize i = 0x1000; i < FLASH_1MB; i++)
+		buf[i] = (guint8)(i * 7 + 3);
+	image = g_bytes_new_take(buf, FLASH_1MB);
+	write_file(path, image);
+	return path;
+}
+
 /* ---- sizes ---- */
 
 static void
@@ -170,6 +184,47 @@ test_size_larger_unidentified(Fixture *f, gconstpointer data)
 	respond(f->win, dialog, "close");
 }
 
+/* ---- results ---- */
+
+static void
+test_restore_not_firmware(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "notes.bin", NULL);
+	g_autofree gchar *good = write_restore_image(f, "image.bin");
+	GString *text = g_string_new(NULL);
+	g_autoptr(GBytes) bytes = NULL;
+	AdwMessageDialog *dialog;
+	const gchar *result;
+
+	/* a real image of this chip: the button that overwrites the flash is styled as destructive */
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.restore-file", "s", good);
+	dialog = wait_for_dialog(f->win);
+	g_assert_cmpstr(adw_message_dialog_get_response_label(dialog, "restore"), ==, "_Restore");
+	g_assert_cmpint(adw_message_dialog_get_response_appearance(dialog, "restore"), ==, ADW_RESPONSE_DESTRUCTIVE);
+	respond(f->win, dialog, "cancel");
+
+	while (text->len < 8192)
+		g_string_append(text, "wifi ssid=home; mqtt=192.168.1.5; these are my notes\n");
+	bytes = g_string_free_to_bytes(text);
+	write_file(path, bytes);
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.restore-file", "s", path);
+	dialog = wait_for_dialog(f->win);
+	g_assert_nonnull(strstr(adw_message_dialog_get_body(dialog), "No boot image found"));
+	g_assert_cmpstr(adw_message_dialog_get_response_label(dialog, "restore"), ==, "_Restore Anyway");
+	respond(f->win, dialog, "restore");
+	wait_job_done(f);
+	g_assert_true(cond_no_dialog(f->win));
+
+	result = result_text(f);
+	g_test_message("result: %s", result);
+	g_assert_nonnull(result);
+	g_assert_nonnull(strstr(result, "not a firmware image; the board will not start"));
+	assert_result_is_warning(f);
+	g_assert_true(wait_for_label(f->win, "Written, but not a firmware image"));
+	g_assert_false(has_label(GTK_WIDGET(f->win), "Image restored and verified"));
+	screenshot(GTK_WIDGET(f->win), "restored-not-firmware");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -200,6 +255,7 @@ main(int argc, char **argv)
 	ADD("size-not-remembered", test_size_not_remembered);
 	ADD("size-larger-refused", test_size_larger_refused);
 	ADD("size-larger-unidentified", test_size_larger_unidentified);
+	ADD("restore-not-firmware", test_restore_not_firmware);
 #undef ADD
 
 	rc = g_test_run();
