@@ -295,6 +295,7 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 	g_clear_object(&self->job);
 	self->job_op = FK_OP_NONE;
+	_fk_window_forget_stop_request(self);
 	fk_chip_card_set_busy(self->chip_card, FALSE);
 	fk_job_panel_stop(self->job_panel);
 
@@ -350,8 +351,16 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		_fk_window_log(self, "%s", _("Cancelled"));
 		if (op == FK_OP_BACKUP)
 			fk_job_panel_set_result(self->job_panel, FALSE, _("Backup cancelled: no file was written"), NULL);
-		else if (op == FK_OP_RESTORE || op == FK_OP_ERASE)
-			fk_job_panel_set_result(self->job_panel, FALSE, _("Cancelled: the flash may be incomplete until it is restored"), NULL);
+		else if (op == FK_OP_RESTORE)
+			fk_job_panel_set_result(self->job_panel, FALSE,
+						_("Restore stopped: the flash is incomplete and the board may not start "
+						  "until a restore completes"),
+						NULL);
+		else if (op == FK_OP_ERASE)
+			fk_job_panel_set_result(self->job_panel, FALSE,
+						_("Erase stopped: part of the flash is erased and the board may not start "
+						  "until a backup is restored"),
+						NULL);
 		else if (op != FK_OP_IDENTIFY)
 			_fk_window_toast(self, _("Cancelled"));
 	} else {
@@ -620,12 +629,8 @@ fk_window_erase_action(GtkWidget *widget, const gchar *action_name, GVariant *pa
 static void
 fk_window_cancel_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
 {
-	FkWindow *self = FK_WINDOW(widget);
-	if (self->job != NULL) {
-		_fk_window_log(self, "%s", _("Cancelling…"));
-		fk_job_panel_show_cancelling(self->job_panel);
-		fk_job_cancel(self->job);
-	}
+	/* Cancel and Escape: a restore or an erase asks first */
+	_fk_window_request_stop(FK_WINDOW(widget), FALSE);
 }
 
 static void

@@ -77,6 +77,16 @@ write_restore_image(Fixture *f, const gchar *name)
 	return path;
 }
 
+static void
+start_restore(Fixture *f, const gchar *path)
+{
+	AdwMessageDialog *dialog;
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.restore-file", "s", path);
+	dialog = wait_for_dialog(f->win);
+	respond(f->win, dialog, "restore");
+	g_assert_true(fk_window_is_busy(f->win));
+}
+
 /* ---- sizes ---- */
 
 static void
@@ -184,6 +194,121 @@ test_size_larger_unidentified(Fixture *f, gconstpointer data)
 	respond(f->win, dialog, "close");
 }
 
+/* ---- stopping ---- */
+
+static void
+test_cancel_restore_asks(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = write_restore_image(f, "image.bin");
+	AdwMessageDialog *dialog;
+	const gchar *text;
+
+	fk_sim_device_set_timing(f->dev, TRUE, PORT_LATENCY_US);
+	start_restore(f, path);
+	wait_fraction(f, 0.2);
+
+	/* Escape and Cancel run win.cancel: one press asks, it does not stop */
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.cancel", NULL);
+	dialog = wait_for_dialog(f->win);
+	g_test_message("question: %s / %s", adw_message_dialog_get_heading(dialog), adw_message_dialog_get_body(dialog));
+	g_assert_cmpstr(adw_message_dialog_get_heading(dialog), ==, "Stop Writing?");
+	g_assert_nonnull(strstr(adw_message_dialog_get_body(dialog), "may not start until a restore completes"));
+	g_assert_cmpstr(adw_message_dialog_get_response_label(dialog, "stop"), ==, "_Stop Writing");
+	g_assert_cmpstr(adw_message_dialog_get_response_label(dialog, "continue"), ==, "_Keep Going");
+	g_assert_cmpint(adw_message_dialog_get_response_appearance(dialog, "stop"), ==, ADW_RESPONSE_DESTRUCTIVE);
+	g_assert_cmpstr(adw_message_dialog_get_default_response(dialog), ==, "continue");
+	g_assert_true(fk_window_is_busy(f->win));
+	/* a second press while it asks does not stack a second question */
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.cancel", NULL);
+	drain_main_context();
+	g_assert_true(dialog == wait_for_dialog(f->win));
+	screenshot(GTK_WIDGET(dialog), "stop-writing");
+
+	respond(f->win, dialog, "continue");
+	g_assert_true(fk_window_is_busy(f->win));
+
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.cancel", NULL);
+	dialog = wait_for_dialog(f->win);
+	respond(f->win, dialog, "stop");
+	wait_job_done(f);
+	g_assert_true(cond_no_dialog(f->win));
+	text = result_text(f);
+	g_test_message("result: %s", text);
+	g_assert_nonnull(text);
+	g_assert_nonnull(strstr(text, "may not start until a restore completes"));
+	assert_result_is_warning(f);
+	screenshot(GTK_WIDGET(f->win), "restore-stopped");
+}
+
+static void
+test_cancel_backup_no_question(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	g_autofree gchar *listing = NULL;
+
+	fk_sim_device_set_timing(f->dev, TRUE, PORT_LATENCY_US);
+	start_backup(f, path);
+	wait_fraction(f, 0.1);
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.cancel", NULL);
+	drain_main_context();
+	g_assert_true(cond_no_dialog(f->win));
+	wait_job_done(f);
+	g_assert_true(cond_no_dialog(f->win));
+	listing = fk_test_dir_listing(f->dir);
+	g_assert_cmpstr(listing, ==, "");
+}
+
+static void
+test_close_during_backup(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+	AdwMessageDialog *dialog;
+	const gchar *body;
+
+	fk_sim_device_set_timing(f->dev, TRUE, PORT_LATENCY_US);
+	start_backup(f, path);
+	wait_fraction(f, 0.1);
+	gtk_window_close(GTK_WINDOW(f->win));
+	dialog = wait_for_dialog(f->win);
+	body = adw_message_dialog_get_body(dialog);
+	g_test_message("question: %s / %s", adw_message_dialog_get_heading(dialog), body);
+	/* only the backup in progress is at stake */
+	g_assert_nonnull(strstr(adw_message_dialog_get_heading(dialog), "Backup"));
+	g_assert_nonnull(strstr(body, "no file is saved"));
+	g_assert_null(strstr(body, "restore"));
+	g_assert_null(strstr(body, "erase"));
+	respond(f->win, dialog, "continue");
+	g_assert_true(fk_window_is_busy(f->win));
+	wait_job_done(f);
+	assert_file_is(path, f->initial);
+}
+
+static void
+test_close_during_restore(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = write_restore_image(f, "image.bin");
+	AdwMessageDialog *dialog;
+	const gchar *body;
+
+	fk_sim_device_set_timing(f->dev, TRUE, PORT_LATENCY_US);
+	start_restore(f, path);
+	wait_fraction(f, 0.1);
+	gtk_window_close(GTK_WINDOW(f->win));
+	dialog = wait_for_dialog(f->win);
+	body = adw_message_dialog_get_body(dialog);
+	g_test_message("question: %s / %s", adw_message_dialog_get_heading(dialog), body);
+	g_assert_cmpstr(adw_message_dialog_get_heading(dialog), ==, "Stop Writing and Close?");
+	g_assert_nonnull(strstr(body, "may not start"));
+	respond(f->win, dialog, "continue");
+	g_assert_true(fk_window_is_busy(f->win));
+
+	/* stopped from the window instead: asked, then stopped */
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.cancel", NULL);
+	dialog = wait_for_dialog(f->win);
+	respond(f->win, dialog, "stop");
+	wait_job_done(f);
+}
+
 /* ---- results ---- */
 
 static void
@@ -255,6 +380,10 @@ main(int argc, char **argv)
 	ADD("size-not-remembered", test_size_not_remembered);
 	ADD("size-larger-refused", test_size_larger_refused);
 	ADD("size-larger-unidentified", test_size_larger_unidentified);
+	ADD("cancel-restore-asks", test_cancel_restore_asks);
+	ADD("cancel-backup-no-question", test_cancel_backup_no_question);
+	ADD("close-during-backup", test_close_during_backup);
+	ADD("close-during-restore", test_close_during_restore);
 	ADD("restore-not-firmware", test_restore_not_firmware);
 #undef ADD
 
