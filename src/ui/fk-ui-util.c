@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "fk-error.h"
 #include "fk-ui-util.h"
@@ -74,6 +75,22 @@ fk_ui_backup_name(const gchar *chip, const gchar *mac, gsize size, gsize flash_s
 	}
 	g_string_append_printf(name, "-%s.bin", date);
 	return g_string_free(name, FALSE);
+}
+
+gchar *
+fk_ui_unused_name(const gchar *folder, const gchar *name)
+{
+	g_autofree gchar *stem = g_str_has_suffix(name, ".bin") ? g_strndup(name, strlen(name) - 4) : g_strdup(name);
+	const gchar *ext = g_str_has_suffix(name, ".bin") ? ".bin" : "";
+	gchar *candidate = g_strdup(name);
+	for (guint n = 2; folder != NULL && n < 1000; n++) {
+		g_autofree gchar *path = g_build_filename(folder, candidate, NULL);
+		if (!g_file_test(path, G_FILE_TEST_EXISTS))
+			break;
+		g_free(candidate);
+		candidate = g_strdup_printf("%s-%u%s", stem, n, ext);
+	}
+	return candidate;
 }
 
 const gchar *

@@ -465,8 +465,11 @@ fk_window_propose_backup_name(FkWindow *self, const gchar *folder)
 {
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	FkJobData *d = self->identified;
-	return fk_ui_backup_name(d != NULL && d->chip != NULL ? d->chip->name : "esp", d != NULL ? d->mac : NULL,
-				 fk_window_selected_size(self), d != NULL ? d->flash_size : 0, now);
+	g_autofree gchar *name = fk_ui_backup_name(d != NULL && d->chip != NULL ? d->chip->name : "esp",
+						   d != NULL ? d->mac : NULL, fk_window_selected_size(self),
+						   d != NULL ? d->flash_size : 0, now);
+	/* a second backup on the same day gets a name of its own rather than a "Replace?" */
+	return fk_ui_unused_name(folder, name);
 }
 
 static void

@@ -66,6 +66,8 @@ on_port_picker_port_gone_cb(FkPortPicker *picker, const gchar *port, FkWindow *s
 static void
 on_port_picker_notify_port_cb(FkPortPicker *picker, GParamSpec *pspec, FkWindow *self)
 {
+	/* the last result spoke of the board on the other port */
+	fk_job_panel_set_result(self->job_panel, TRUE, NULL, NULL);
 	_fk_window_start_identify(self);
 }
 

@@ -350,6 +350,48 @@ test_restore_not_firmware(Fixture *f, gconstpointer data)
 	screenshot(GTK_WIDGET(f->win), "restored-not-firmware");
 }
 
+static void
+test_result_cleared_on_port_change(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
+
+	start_backup(f, path);
+	wait_job_done(f);
+	g_assert_nonnull(result_text(f));
+	g_assert_true(fk_window_select_port(f->win, PORT_ESP32));
+	/* the ESP8266's result is gone as soon as another board is chosen */
+	g_assert_null(result_text(f));
+	g_assert_true(spin_until(cond_identified, f, 60000));
+	g_assert_null(result_text(f));
+	select_port(f, PORT_ESP8266);
+}
+
+static void
+test_unused_name(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GBytes) empty = g_bytes_new_static("", 0);
+	g_autofree gchar *first = fk_window_propose_backup_name(f->win, f->dir);
+	g_autofree gchar *first_path = g_build_filename(f->dir, first, NULL);
+	g_autofree gchar *second = NULL;
+	g_autofree gchar *second_path = NULL;
+	g_autofree gchar *third = NULL;
+	g_autofree gchar *stem = g_strndup(first, strlen(first) - strlen(".bin"));
+	g_autofree gchar *want2 = g_strdup_printf("%s-2.bin", stem);
+	g_autofree gchar *want3 = g_strdup_printf("%s-3.bin", stem);
+
+	g_test_message("first: %s", first);
+	g_assert_true(g_str_has_suffix(first, ".bin"));
+	g_assert_nonnull(strstr(first, "-1MB-"));
+	/* a second backup on the same day: a name not yet taken, so no "Replace?" */
+	write_file(first_path, empty);
+	second = fk_window_propose_backup_name(f->win, f->dir);
+	g_assert_cmpstr(second, ==, want2);
+	second_path = g_build_filename(f->dir, second, NULL);
+	write_file(second_path, empty);
+	third = fk_window_propose_backup_name(f->win, f->dir);
+	g_assert_cmpstr(third, ==, want3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -385,6 +427,8 @@ main(int argc, char **argv)
 	ADD("close-during-backup", test_close_during_backup);
 	ADD("close-during-restore", test_close_during_restore);
 	ADD("restore-not-firmware", test_restore_not_firmware);
+	ADD("result-cleared-on-port-change", test_result_cleared_on_port_change);
+	ADD("unused-name", test_unused_name);
 #undef ADD
 
 	rc = g_test_run();
