@@ -241,6 +241,32 @@ test_cancel_restore_asks(Fixture *f, gconstpointer data)
 }
 
 static void
+test_cancel_erase_asks(Fixture *f, gconstpointer data)
+{
+	AdwMessageDialog *dialog;
+	g_autoptr(GPtrArray) left = NULL;
+
+	fk_sim_device_set_timing(f->dev, TRUE, PORT_LATENCY_US);
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.erase", NULL);
+	dialog = wait_for_dialog(f->win);
+	respond(f->win, dialog, "erase");
+	g_assert_true(fk_window_is_busy(f->win));
+
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.cancel", NULL);
+	dialog = wait_for_dialog(f->win);
+	g_test_message("question: %s / %s", adw_message_dialog_get_heading(dialog), adw_message_dialog_get_body(dialog));
+	g_assert_cmpstr(adw_message_dialog_get_heading(dialog), ==, "Stop Erasing?");
+	g_assert_nonnull(strstr(adw_message_dialog_get_body(dialog), "may not start"));
+	g_assert_cmpint(adw_message_dialog_get_response_appearance(dialog, "stop"), ==, ADW_RESPONSE_DESTRUCTIVE);
+	/* unanswered while the erase ends: the question no longer applies and goes away */
+	wait_job_done(f);
+	drain_main_context();
+	left = list_message_dialogs(f->win);
+	g_assert_cmpuint(left->len, ==, 0);
+	g_assert_true(wait_for_label(f->win, "The flash was erased"));
+}
+
+static void
 test_cancel_backup_no_question(Fixture *f, gconstpointer data)
 {
 	g_autofree gchar *path = g_build_filename(f->dir, "backup.bin", NULL);
@@ -423,6 +449,7 @@ main(int argc, char **argv)
 	ADD("size-larger-refused", test_size_larger_refused);
 	ADD("size-larger-unidentified", test_size_larger_unidentified);
 	ADD("cancel-restore-asks", test_cancel_restore_asks);
+	ADD("cancel-erase-asks", test_cancel_erase_asks);
 	ADD("cancel-backup-no-question", test_cancel_backup_no_question);
 	ADD("close-during-backup", test_close_during_backup);
 	ADD("close-during-restore", test_close_during_restore);
