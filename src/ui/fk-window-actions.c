@@ -202,10 +202,13 @@ fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation
 			g_string_append(body, "\n");
 		g_string_append(body, m);
 	}
-	if (body->len > 0)
-		g_string_append(body, "\n\n");
-	/* Translators: the technical detail of an error, shown small */
-	g_string_append_printf(body, _("<small>Details: %s</small>"), detail);
+	/* an error whose own words are the hint needs no technical detail repeating them */
+	if (g_strcmp0(hint, error->message) != 0) {
+		if (body->len > 0)
+			g_string_append(body, "\n\n");
+		/* Translators: the technical detail of an error, shown small */
+		g_string_append_printf(body, _("<small>Details: %s</small>"), detail);
+	}
 	dialog = adw_message_dialog_new(GTK_WINDOW(self), operation_failed, NULL);
 	adw_message_dialog_set_body_use_markup(ADW_MESSAGE_DIALOG(dialog), TRUE);
 	adw_message_dialog_set_body(ADW_MESSAGE_DIALOG(dialog), body->str);

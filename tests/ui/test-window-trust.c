@@ -189,8 +189,11 @@ test_size_larger_unidentified(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(body, "Detected"));
 	g_assert_null(strstr(body, "image"));
 	g_assert_null(strstr(body, "0x"));
+	/* said once, in plain words, not again as a technical detail */
+	g_assert_null(strstr(body, "Details:"));
 	listing = fk_test_dir_listing(f->dir);
 	g_assert_cmpstr(listing, ==, "");
+	screenshot(GTK_WIDGET(dialog), "size-error");
 	respond(f->win, dialog, "close");
 }
 
@@ -303,6 +306,7 @@ test_close_during_backup(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(body, "no file is saved"));
 	g_assert_null(strstr(body, "restore"));
 	g_assert_null(strstr(body, "erase"));
+	screenshot(GTK_WIDGET(dialog), "close-during-backup");
 	respond(f->win, dialog, "continue");
 	g_assert_true(fk_window_is_busy(f->win));
 	wait_job_done(f);
