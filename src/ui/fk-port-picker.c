@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Owns the Board group: the port list (polled, selection kept and remembered) and Flash Size.
+/* Owns the Board group: the port list (polled, selection kept and remembered) and Flash Size
+ * (Detected for every chip identified; another size is for the next operation only).
  * May call the engine's port registry (fk_port_list), GSettings and the UI helpers; no jobs. */
 #include "config.h"
 
@@ -32,6 +33,7 @@ struct _FkPortPicker {
 	GPtrArray *ports; /* port names, parallel to port_model */
 	guint poll_id;
 	gboolean updating;
+	gsize detected; /* the identified chip's flash, 0 when unknown */
 	gboolean busy;
 };
 
@@ -166,21 +168,33 @@ fk_port_picker_set_detected_size(FkPortPicker *self, gsize detected)
 		label = g_strdup(_("Detected"));
 	}
 	{
+		/* every chip starts from its own size: a smaller or larger one chosen for another
+		 * chip would silently give a partial backup, or one that cannot be read */
 		const gchar *items[] = {label, NULL};
-		guint selected = adw_combo_row_get_selected(self->size_row);
+		self->detected = detected;
 		gtk_string_list_splice(self->size_model, 0, 1, items);
-		adw_combo_row_set_selected(self->size_row, selected);
+		adw_combo_row_set_selected(self->size_row, 0);
+		adw_action_row_set_subtitle(ADW_ACTION_ROW(self->size_row), "");
 	}
 }
 
 static void
 on_size_row_notify_selected_cb(AdwComboRow *row, GParamSpec *pspec, FkPortPicker *self)
 {
-	guint idx = adw_combo_row_get_selected(row);
-	g_autofree gchar *text = idx > 0 && idx < G_N_ELEMENTS(flash_sizes)
-				     ? g_strdup_printf("%" G_GSIZE_FORMAT, flash_sizes[idx])
-				     : g_strdup("detect");
-	g_settings_set_string(self->settings, "flash-size", text);
+	gsize chosen = fk_port_picker_get_flash_size(self);
+	if (self->detected > 0 && chosen > self->detected) {
+		/* refused where it is chosen rather than after connecting; the message stays with
+		 * Detected until another size is chosen or another chip identified */
+		g_autofree gchar *flash = fk_ui_format_bytes(self->detected);
+		g_autofree gchar *size = fk_ui_format_bytes(chosen);
+		/* Translators: the chip's flash size, then the size that was chosen */
+		g_autofree gchar *message = g_strdup_printf(_("This chip has %s of flash; a %s backup cannot be read from it"),
+							    flash, size);
+		adw_action_row_set_subtitle(ADW_ACTION_ROW(row), message);
+		adw_combo_row_set_selected(row, 0);
+	} else if (chosen > 0) {
+		adw_action_row_set_subtitle(ADW_ACTION_ROW(row), "");
+	}
 }
 
 void
@@ -227,8 +241,6 @@ fk_port_picker_finalize(GObject *object)
 static void
 fk_port_picker_init(FkPortPicker *self)
 {
-	g_autofree gchar *size = NULL;
-
 	gtk_widget_init_template(GTK_WIDGET(self));
 	self->settings = g_settings_new(APP_ID);
 	self->ports = g_ptr_array_new_with_free_func(g_free);
@@ -244,12 +256,7 @@ fk_port_picker_init(FkPortPicker *self)
 		g_ptr_array_set_free_func(items, g_free);
 		g_ptr_array_unref(items);
 	}
-	size = g_settings_get_string(self->settings, "flash-size");
-	for (guint i = 1; i < G_N_ELEMENTS(flash_sizes); i++) {
-		g_autofree gchar *text = g_strdup_printf("%" G_GSIZE_FORMAT, flash_sizes[i]);
-		if (g_strcmp0(text, size) == 0)
-			adw_combo_row_set_selected(self->size_row, i);
-	}
+	/* Flash Size is not remembered: each start, like each chip, begins with Detected */
 	g_signal_connect(self->size_row, "notify::selected", G_CALLBACK(on_size_row_notify_selected_cb), self);
 
 	fk_port_picker_refresh(self);

@@ -12,6 +12,7 @@
 struct _FkRestoreConfirm {
 	AdwMessageDialog parent_instance;
 	gchar *path;
+	gboolean firmware;
 };
 
 G_DEFINE_FINAL_TYPE(FkRestoreConfirm, fk_restore_confirm, ADW_TYPE_MESSAGE_DIALOG)
@@ -21,6 +22,13 @@ fk_restore_confirm_get_path(FkRestoreConfirm *self)
 {
 	g_return_val_if_fail(FK_IS_RESTORE_CONFIRM(self), NULL);
 	return self->path;
+}
+
+gboolean
+fk_restore_confirm_is_firmware(FkRestoreConfirm *self)
+{
+	g_return_val_if_fail(FK_IS_RESTORE_CONFIRM(self), FALSE);
+	return self->firmware;
 }
 
 FkRestoreConfirm *
@@ -43,6 +51,7 @@ fk_restore_confirm_new(GtkWindow *parent,
 				    &warnings, &blocking);
 	self = g_object_new(FK_TYPE_RESTORE_CONFIRM, "transient-for", parent, "heading", _("Restore This Image?"), NULL);
 	self->path = g_strdup(path);
+	self->firmware = info.found;
 	dialog = ADW_MESSAGE_DIALOG(self);
 	adw_message_dialog_set_body_use_markup(dialog, TRUE);
 	if (chip_description == NULL) {
@@ -54,8 +63,8 @@ fk_restore_confirm_new(GtkWindow *parent,
 	}
 	adw_message_dialog_add_responses(dialog, "cancel", _("_Cancel"), "restore",
 					 warnings ? _("_Restore Anyway") : _("_Restore"), NULL);
-	adw_message_dialog_set_response_appearance(dialog, "restore",
-						   warnings ? ADW_RESPONSE_DESTRUCTIVE : ADW_RESPONSE_SUGGESTED);
+	/* it overwrites the whole flash, like an erase: never the inviting suggested style */
+	adw_message_dialog_set_response_appearance(dialog, "restore", ADW_RESPONSE_DESTRUCTIVE);
 	adw_message_dialog_set_response_enabled(dialog, "restore", !blocking);
 	adw_message_dialog_set_default_response(dialog, "cancel");
 	adw_message_dialog_set_close_response(dialog, "cancel");

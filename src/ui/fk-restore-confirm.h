@@ -22,5 +22,8 @@ fk_restore_confirm_new(GtkWindow *parent,
 		       gsize flash_size);
 const gchar *
 fk_restore_confirm_get_path(FkRestoreConfirm *self);
+/* whether the image starts with a boot image: without one the board will not start */
+gboolean
+fk_restore_confirm_is_firmware(FkRestoreConfirm *self);
 
 G_END_DECLS

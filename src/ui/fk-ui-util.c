@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "fk-error.h"
 #include "fk-ui-util.h"
@@ -36,8 +37,17 @@ fk_ui_format_rate(guint64 done, guint64 total, gdouble seconds)
 	return g_strdup_printf(_("%.1f KB/s · about %u s left"), rate / 1024, left);
 }
 
+static void
+fk_ui_append_size(GString *name, gsize size)
+{
+	if (size >= 1024 * 1024 && size % (1024 * 1024) == 0)
+		g_string_append_printf(name, "%" G_GSIZE_FORMAT "MB", size / (1024 * 1024));
+	else
+		g_string_append_printf(name, "%" G_GSIZE_FORMAT "KB", size / 1024);
+}
+
 gchar *
-fk_ui_backup_name(const gchar *chip, const gchar *mac, gsize size, GDateTime *when)
+fk_ui_backup_name(const gchar *chip, const gchar *mac, gsize size, gsize flash_size, GDateTime *when)
 {
 	g_autofree gchar *date = g_date_time_format(when, "%Y-%m-%d");
 	g_autofree gchar *chip_lower = g_ascii_strdown(chip != NULL ? chip : "esp", -1);
@@ -53,12 +63,34 @@ fk_ui_backup_name(const gchar *chip, const gchar *mac, gsize size, GDateTime *wh
 				g_string_append_c(name, *p);
 		}
 	}
-	if (size >= 1024 * 1024)
-		g_string_append_printf(name, "-%" G_GSIZE_FORMAT "MB", size / (1024 * 1024));
-	else if (size > 0)
-		g_string_append_printf(name, "-%" G_GSIZE_FORMAT "KB", size / 1024);
+	if (size > 0 && flash_size > size) {
+		/* the name says it is not the whole chip, wherever the file is copied to */
+		g_string_append(name, "-first-");
+		fk_ui_append_size(name, size);
+		g_string_append(name, "-of-");
+		fk_ui_append_size(name, flash_size);
+	} else if (size > 0) {
+		g_string_append_c(name, '-');
+		fk_ui_append_size(name, size);
+	}
 	g_string_append_printf(name, "-%s.bin", date);
 	return g_string_free(name, FALSE);
+}
+
+gchar *
+fk_ui_unused_name(const gchar *folder, const gchar *name)
+{
+	g_autofree gchar *stem = g_str_has_suffix(name, ".bin") ? g_strndup(name, strlen(name) - 4) : g_strdup(name);
+	const gchar *ext = g_str_has_suffix(name, ".bin") ? ".bin" : "";
+	gchar *candidate = g_strdup(name);
+	for (guint n = 2; folder != NULL && n < 1000; n++) {
+		g_autofree gchar *path = g_build_filename(folder, candidate, NULL);
+		if (!g_file_test(path, G_FILE_TEST_EXISTS))
+			break;
+		g_free(candidate);
+		candidate = g_strdup_printf("%s-%u%s", stem, n, ext);
+	}
+	return candidate;
 }
 
 const gchar *

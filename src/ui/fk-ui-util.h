@@ -14,9 +14,13 @@ fk_ui_format_bytes(guint64 bytes);
 /* "86 KB/s · about 12 s left" */
 gchar *
 fk_ui_format_rate(guint64 done, guint64 total, gdouble seconds);
-/* a file name for a backup: esp8266-5ccf7f4c35a5-1MB-2026-11-24.bin */
+/* a file name for a backup: esp8266-5ccf7f4c35a5-1MB-2026-11-24.bin, or for one of less than the
+ * chip's @flash_size (0 when unknown) esp8266-5ccf7f4c35a5-first-512KB-of-1MB-2026-11-24.bin */
 gchar *
-fk_ui_backup_name(const gchar *chip, const gchar *mac, gsize size, GDateTime *when);
+fk_ui_backup_name(const gchar *chip, const gchar *mac, gsize size, gsize flash_size, GDateTime *when);
+/* @name, or when @folder already has a file of that name, name-2.bin, name-3.bin, … */
+gchar *
+fk_ui_unused_name(const gchar *folder, const gchar *name);
 /* a short translated summary for an error of an operation, e.g. "The chip did not answer" */
 const gchar *
 fk_ui_error_summary(const GError *error, const gchar *operation_failed);

@@ -67,6 +67,17 @@ fk_window_job_run(FkJob *job, FkJobData *data, FkDevice *device, FkProgress *pro
 	}
 	case FK_OP_BACKUP: {
 		gsize size = data->size > 0 ? data->size : data->flash_size;
+		if (data->size > 0 && data->flash_size > 0 && data->size > data->flash_size) {
+			/* chosen before the chip was identified; the window refuses it once it is */
+			g_autofree gchar *flash = fk_ui_format_bytes(data->flash_size);
+			g_autofree gchar *chosen = fk_ui_format_bytes(data->size);
+			g_set_error(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
+				    /* Translators: the chip's flash size, then the size chosen under Flash Size */
+				    _("This chip has %s of flash; a %s backup cannot be read from it. Choose “Detected” "
+				      "under Flash Size to back up the whole chip."),
+				    flash, chosen);
+			return FALSE;
+		}
 		if (size == 0) {
 			g_set_error_literal(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH,
 					    _("The flash size could not be detected: choose it under Flash Size"));
@@ -167,16 +178,20 @@ _fk_window_show_device(FkWindow *self)
 	fk_port_picker_set_detected_size(self->port_picker, d->flash_size);
 }
 
+/* @summary and @hint NULL: the ones that fit the error */
 static void
-fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation_failed)
+fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation_failed, const gchar *summary,
+		     const gchar *hint)
 {
 	GtkWidget *dialog;
-	const gchar *summary = fk_ui_error_summary(error, NULL);
-	const gchar *hint = fk_ui_error_hint(error);
 	g_autofree gchar *detail = g_markup_escape_text(error->message, -1);
 	GString *body = g_string_new(NULL);
 
 	/* the heading says what failed, the body why, what to do, and the technical detail */
+	if (summary == NULL)
+		summary = fk_ui_error_summary(error, NULL);
+	if (hint == NULL)
+		hint = fk_ui_error_hint(error);
 	if (summary != NULL) {
 		g_autofree gchar *m = g_markup_escape_text(summary, -1);
 		g_string_append_printf(body, "<b>%s</b>", m);
@@ -187,10 +202,13 @@ fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation
 			g_string_append(body, "\n");
 		g_string_append(body, m);
 	}
-	if (body->len > 0)
-		g_string_append(body, "\n\n");
-	/* Translators: the technical detail of an error, shown small */
-	g_string_append_printf(body, _("<small>Details: %s</small>"), detail);
+	/* an error whose own words are the hint needs no technical detail repeating them */
+	if (g_strcmp0(hint, error->message) != 0) {
+		if (body->len > 0)
+			g_string_append(body, "\n\n");
+		/* Translators: the technical detail of an error, shown small */
+		g_string_append_printf(body, _("<small>Details: %s</small>"), detail);
+	}
 	dialog = adw_message_dialog_new(GTK_WINDOW(self), operation_failed, NULL);
 	adw_message_dialog_set_body_use_markup(ADW_MESSAGE_DIALOG(dialog), TRUE);
 	adw_message_dialog_set_body(ADW_MESSAGE_DIALOG(dialog), body->str);
@@ -215,6 +233,59 @@ fk_window_open_folder_action(GtkWidget *widget, const gchar *action_name, GVaria
 }
 
 static void
+fk_window_show_backup_result(FkWindow *self, FkJobData *data)
+{
+	g_autofree gchar *folder = g_path_get_dirname(data->path);
+	g_autofree gchar *size = fk_ui_format_bytes(data->bytes);
+	g_autofree gchar *text = NULL;
+
+	if (data->flash_size > 0 && data->bytes < data->flash_size) {
+		/* a file that looks like a backup but lacks the end of the flash: say so everywhere */
+		g_autofree gchar *whole = fk_ui_format_bytes(data->flash_size);
+		g_autofree gchar *toast = NULL;
+		/* Translators: the size read, the chip's flash size, then where the file is */
+		text = g_strdup_printf(_("Partial backup: only the first %s of %s saved and verified, not the whole chip: %s"),
+				       size, whole, data->path);
+		/* Translators: the size read, then the chip's flash size */
+		toast = g_strdup_printf(_("Partial backup saved: first %s of %s"), size, whole);
+		fk_job_panel_set_result(self->job_panel, FALSE, text, folder);
+		_fk_window_toast(self, toast);
+		_fk_window_log(self, _("Saved the first %s of %s to %s (MD5 checked against the chip)"), size, whole,
+			      data->path);
+	} else {
+		/* Translators: the size, then where the file is */
+		text = g_strdup_printf(_("Backup of %s saved and verified: %s"), size, data->path);
+		fk_job_panel_set_result(self->job_panel, TRUE, text, folder);
+		_fk_window_toast(self, _("Backup saved and verified"));
+		_fk_window_log(self, _("Saved %s (MD5 checked against the chip)"), data->path);
+	}
+	g_settings_set_string(self->settings, "last-folder", folder);
+}
+
+static void
+fk_window_show_restore_result(FkWindow *self, FkJobData *data)
+{
+	g_autofree gchar *base = g_path_get_basename(data->path);
+	g_autofree gchar *text = NULL;
+
+	if (data->not_firmware) {
+		/* written as asked, but nothing the board can start from */
+		text = g_strdup_printf(data->verify ? _("%s written and verified — but it is not a firmware image; the "
+							"board will not start")
+						    : _("%s written, not verified — but it is not a firmware image; "
+							"the board will not start"),
+				       base);
+		fk_job_panel_set_result(self->job_panel, FALSE, text, NULL);
+		_fk_window_toast(self, _("Written, but not a firmware image: the board will not start"));
+	} else {
+		text = g_strdup_printf(data->verify ? _("%s written and verified") : _("%s written, not verified"), base);
+		fk_job_panel_set_result(self->job_panel, data->verify, text, NULL);
+		_fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
+	}
+	_fk_window_log(self, _("Restored %s"), data->path);
+}
+
+static void
 fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	FkWindow *self = FK_WINDOW(user_data);
@@ -227,6 +298,7 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 	g_clear_object(&self->job);
 	self->job_op = FK_OP_NONE;
+	_fk_window_forget_stop_request(self);
 	fk_chip_card_set_busy(self->chip_card, FALSE);
 	fk_job_panel_stop(self->job_panel);
 
@@ -262,25 +334,11 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		case FK_OP_IDENTIFY:
 			_fk_window_log(self, _("Identified %s (%s)"), data->chip_description, data->mac);
 			break;
-		case FK_OP_BACKUP: {
-			g_autofree gchar *folder = g_path_get_dirname(data->path);
-			g_autofree gchar *size = fk_ui_format_bytes(data->bytes);
-			/* Translators: the size, then where the file is */
-			g_autofree gchar *text = g_strdup_printf(_("Backup of %s saved and verified: %s"), size, data->path);
-			fk_job_panel_set_result(self->job_panel, TRUE, text, folder);
-			_fk_window_toast(self, _("Backup saved and verified"));
-			_fk_window_log(self, _("Saved %s (MD5 checked against the chip)"), data->path);
-			g_settings_set_string(self->settings, "last-folder", folder);
+		case FK_OP_BACKUP:
+			fk_window_show_backup_result(self, data);
 			break;
-		}
 		case FK_OP_RESTORE:
-			_fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
-			{
-				g_autofree gchar *base = g_path_get_basename(data->path);
-				g_autofree gchar *text = g_strdup_printf(data->verify ? _("%s written and verified") : _("%s written, not verified"), base);
-				fk_job_panel_set_result(self->job_panel, data->verify, text, NULL);
-			}
-			_fk_window_log(self, _("Restored %s"), data->path);
+			fk_window_show_restore_result(self, data);
 			break;
 		case FK_OP_ERASE:
 			_fk_window_toast(self, _("Flash erased"));
@@ -296,8 +354,16 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		_fk_window_log(self, "%s", _("Cancelled"));
 		if (op == FK_OP_BACKUP)
 			fk_job_panel_set_result(self->job_panel, FALSE, _("Backup cancelled: no file was written"), NULL);
-		else if (op == FK_OP_RESTORE || op == FK_OP_ERASE)
-			fk_job_panel_set_result(self->job_panel, FALSE, _("Cancelled: the flash may be incomplete until it is restored"), NULL);
+		else if (op == FK_OP_RESTORE)
+			fk_job_panel_set_result(self->job_panel, FALSE,
+						_("Restore stopped: the flash is incomplete and the board may not start "
+						  "until a restore completes"),
+						NULL);
+		else if (op == FK_OP_ERASE)
+			fk_job_panel_set_result(self->job_panel, FALSE,
+						_("Erase stopped: part of the flash is erased and the board may not start "
+						  "until a backup is restored"),
+						NULL);
 		else if (op != FK_OP_IDENTIFY)
 			_fk_window_toast(self, _("Cancelled"));
 	} else {
@@ -310,13 +376,18 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			break;
 		case FK_OP_BACKUP:
 			fk_job_panel_set_result(self->job_panel, FALSE, _("The backup failed: no file was written"), NULL);
-			fk_window_show_error(self, error, _("The backup failed"));
+			/* a backup that does not fit speaks of the size chosen and what to choose instead */
+			if (g_error_matches(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH))
+				fk_window_show_error(self, error, _("The backup failed"),
+						     _("The chosen size is larger than the chip’s flash"), error->message);
+			else
+				fk_window_show_error(self, error, _("The backup failed"), NULL, NULL);
 			break;
 		case FK_OP_RESTORE:
-			fk_window_show_error(self, error, _("The restore failed"));
+			fk_window_show_error(self, error, _("The restore failed"), NULL, NULL);
 			break;
 		case FK_OP_ERASE:
-			fk_window_show_error(self, error, _("Erasing failed"));
+			fk_window_show_error(self, error, _("Erasing failed"), NULL, NULL);
 			break;
 		case FK_OP_NONE:
 		default:
@@ -392,11 +463,22 @@ fk_window_selected_size(FkWindow *self)
 	return self->identified != NULL ? self->identified->flash_size : 0;
 }
 
+gchar *
+fk_window_propose_backup_name(FkWindow *self, const gchar *folder)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	FkJobData *d = self->identified;
+	g_autofree gchar *name = fk_ui_backup_name(d != NULL && d->chip != NULL ? d->chip->name : "esp",
+						   d != NULL ? d->mac : NULL, fk_window_selected_size(self),
+						   d != NULL ? d->flash_size : 0, now);
+	/* a second backup on the same day gets a name of its own rather than a "Replace?" */
+	return fk_ui_unused_name(folder, name);
+}
+
 static void
 fk_window_backup_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
 {
 	FkWindow *self = FK_WINDOW(widget);
-	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	g_autofree gchar *name = NULL;
 	g_autofree gchar *folder = g_settings_get_string(self->settings, "last-folder");
 	GtkFileChooserNative *chooser;
@@ -408,16 +490,14 @@ fk_window_backup_action(GtkWidget *widget, const gchar *action_name, GVariant *p
 	}
 	chooser = gtk_file_chooser_native_new(_("Save Backup"), GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE,
 					      _("_Save"), _("_Cancel"));
-	name = fk_ui_backup_name(self->identified != NULL && self->identified->chip != NULL ? self->identified->chip->name : "esp",
-				 self->identified != NULL ? self->identified->mac : NULL,
-				 fk_window_selected_size(self), now);
-	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), name);
 	if (folder[0] == '\0' || !g_file_test(folder, G_FILE_TEST_IS_DIR)) {
 		g_free(folder);
 		folder = g_strdup(g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS));
 		if (folder == NULL)
 			folder = g_strdup(g_get_home_dir());
 	}
+	name = fk_window_propose_backup_name(self, folder);
+	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), name);
 	{
 		g_autoptr(GFile) dir = g_file_new_for_path(folder);
 		gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(chooser), dir, NULL);
@@ -435,6 +515,7 @@ fk_window_restore_confirm_cb(AdwMessageDialog *dialog, const gchar *response, Fk
 	if (g_strcmp0(response, "restore") == 0) {
 		FkJobData *data = _fk_window_job_data_new(self, FK_OP_RESTORE);
 		data->path = g_strdup(fk_restore_confirm_get_path(FK_RESTORE_CONFIRM(dialog)));
+		data->not_firmware = !fk_restore_confirm_is_firmware(FK_RESTORE_CONFIRM(dialog));
 		fk_window_start_job(self, data);
 	}
 }
@@ -447,7 +528,7 @@ fk_window_restore_file(FkWindow *self, const gchar *path)
 	FkRestoreConfirm *dialog;
 
 	if (bytes == NULL) {
-		fk_window_show_error(self, error, _("The image cannot be used"));
+		fk_window_show_error(self, error, _("The image cannot be used"), NULL, NULL);
 		return;
 	}
 	dialog = fk_restore_confirm_new(GTK_WINDOW(self), path, bytes,
@@ -554,12 +635,8 @@ fk_window_erase_action(GtkWidget *widget, const gchar *action_name, GVariant *pa
 static void
 fk_window_cancel_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
 {
-	FkWindow *self = FK_WINDOW(widget);
-	if (self->job != NULL) {
-		_fk_window_log(self, "%s", _("Cancelling…"));
-		fk_job_panel_show_cancelling(self->job_panel);
-		fk_job_cancel(self->job);
-	}
+	/* Cancel and Escape: a restore or an erase asks first */
+	_fk_window_request_stop(FK_WINDOW(widget), FALSE);
 }
 
 static void

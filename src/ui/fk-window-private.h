@@ -29,6 +29,7 @@ typedef struct {
 	gchar *spi_connection;
 	gchar *path;
 	gsize size; /* 0 = detected */
+	gboolean not_firmware; /* a restore of a file with no boot image, chosen deliberately */
 	/* results */
 	gchar *chip_description;
 	const FkChipInfo *chip;
@@ -65,6 +66,8 @@ struct _FkWindow {
 	GtkNativeDialog *chooser;
 	/* what identification found for the selected port */
 	FkJobData *identified;
+	/* the open "stop the operation?" question, or NULL */
+	GtkWidget *stop_dialog;
 };
 
 /* fk-window.c: the log, toasts and the settings of the Advanced group */
@@ -88,5 +91,13 @@ void
 _fk_window_show_device(FkWindow *self);
 void
 _fk_window_start_identify(FkWindow *self);
+
+/* fk-window-stop.c: stopping a running operation (Cancel, Escape, closing the window); asks
+ * first when stopping changes what the chip is left with, or when the window would close */
+void
+_fk_window_request_stop(FkWindow *self, gboolean closing);
+/* the operation ended: a question about stopping it no longer applies */
+void
+_fk_window_forget_stop_request(FkWindow *self);
 
 G_END_DECLS

@@ -66,6 +66,8 @@ on_port_picker_port_gone_cb(FkPortPicker *picker, const gchar *port, FkWindow *s
 static void
 on_port_picker_notify_port_cb(FkPortPicker *picker, GParamSpec *pspec, FkWindow *self)
 {
+	/* the last result spoke of the board on the other port */
+	fk_job_panel_set_result(self->job_panel, TRUE, NULL, NULL);
 	_fk_window_start_identify(self);
 }
 
@@ -100,20 +102,10 @@ _fk_window_job_data_new(FkWindow *self, FkOp op)
 
 /* ---- closing ---- */
 
-static void
-fk_window_close_confirm_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
-{
-	if (g_strcmp0(response, "stop") == 0 && self->job != NULL) {
-		self->close_after_job = TRUE;
-		fk_job_cancel(self->job);
-	}
-}
-
 static gboolean
 fk_window_close_request(GtkWindow *window)
 {
 	FkWindow *self = FK_WINDOW(window);
-	GtkWidget *dialog;
 	gint width, height;
 
 	if (self->job == NULL || self->job_op == FK_OP_IDENTIFY) {
@@ -132,15 +124,8 @@ fk_window_close_request(GtkWindow *window)
 	}
 	if (self->close_after_job)
 		return TRUE;
-	dialog = adw_message_dialog_new(GTK_WINDOW(self), _("Stop the Running Operation?"),
-					_("Stopping a restore or an erase half-way leaves the flash incomplete; "
-					  "the board may not start until it is restored."));
-	adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "continue", _("_Keep Running"), "stop",
-					 _("_Stop and Close"), NULL);
-	adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(dialog), "stop", ADW_RESPONSE_DESTRUCTIVE);
-	adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "continue");
-	g_signal_connect(dialog, "response", G_CALLBACK(fk_window_close_confirm_cb), self);
-	gtk_window_present(GTK_WINDOW(dialog));
+	/* what stopping costs depends on the operation: ask in its words */
+	_fk_window_request_stop(self, TRUE);
 	return TRUE;
 }
 
@@ -193,6 +178,7 @@ fk_window_dispose(GObject *object)
 	FkWindow *self = FK_WINDOW(object);
 	if (self->job != NULL)
 		fk_job_cancel(self->job);
+	_fk_window_forget_stop_request(self);
 	g_clear_object(&self->chooser);
 	gtk_widget_dispose_template(GTK_WIDGET(self), FK_TYPE_WINDOW);
 	G_OBJECT_CLASS(fk_window_parent_class)->dispose(object);

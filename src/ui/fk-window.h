@@ -18,5 +18,9 @@ gboolean
 fk_window_select_port(FkWindow *self, const gchar *port);
 gboolean
 fk_window_is_busy(FkWindow *self);
+/* the file name Backup proposes in @folder: it says how much of which chip it holds, and is
+ * not yet taken there */
+gchar *
+fk_window_propose_backup_name(FkWindow *self, const gchar *folder);
 
 G_END_DECLS
