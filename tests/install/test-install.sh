@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # What a person gets from `meson install` and from `meson devenv`, checked as they would use it:
-#   test-install.sh install BUILD_ROOT PREFIX BINDIR DATADIR LOCALEDIR CHECK_PROGRAM
+#   test-install.sh install BUILD_ROOT BINDIR DATADIR LOCALEDIR CHECK_PROGRAM   (absolute, with the prefix)
 #     installs this build with --destdir into a temporary folder and checks every piece landed;
 #     then runs the installed programs with only that tree (no build-tree environment)
 #   test-install.sh devenv BUILD_ROOT SOURCE_ROOT CHECK_PROGRAM
@@ -62,11 +62,10 @@ if [ "$mode" = devenv ]; then
 	exit $fail
 fi
 
-prefix=$3
-bindir=$4
-datadir=$5
-localedir=$6
-checker=$7
+bindir=$3
+datadir=$4
+localedir=$5
+checker=$6
 dest="$tmp/dest"
 check "meson install --destdir succeeds" meson install -C "$build" --no-rebuild --quiet --destdir "$dest"
 bin="$dest$bindir"
