@@ -92,6 +92,13 @@ check "a client right after one that hung up is served (turned away: $turned_awa
 	test "$turned_away" = 0
 check "... and the CLI then talks to the chip" \
 	"$cli" --port socket://127.0.0.1:$port --baud 115200 chip_id
+# a network port has no RTS line: the CLI says what really happens instead of a reset
+"$cli" --port socket://127.0.0.1:$port chip_id >tcp-after.txt 2>&1
+check "over socket:// the chip is left as it is, and the CLI says so" \
+	grep -q "Leaving the chip as it is: a network port cannot reset it" tcp-after.txt
+check "... and no reset via RTS is claimed" bash -c "! grep -qi 'resetting via RTS' tcp-after.txt"
+check "... the connection step names the bridge's rate, not a baud it does not use" \
+	grep -q "connecting at the bridge's baud rate" tcp-after.txt
 stop_sim
 # flash that holds the words a server says when it turns a client away (lwIP's error strings
 # do) is backed up like any other
@@ -319,6 +326,41 @@ else
 	ok "a port that answers with noise # SKIP no python3"
 	ok "... gives up by itself # SKIP"
 fi
+
+# --- what the command line says on the way ---
+"$cli" --version >version.txt 2>&1
+version_status=$?
+check "--version prints the name and version, as esptool does" \
+	bash -c "test $version_status = 0 && grep -qx 'flashkeep-cli [0-9][0-9.]*' version.txt"
+"$cli" --port /dev/ttyUSB9 chip_id >missing-port.txt 2>&1
+check "a missing port gives each piece of advice once" test "$(grep -o brltty missing-port.txt | wc -l)" = 1
+check "... and points to list_ports" grep -q "flashkeep-cli list_ports" missing-port.txt
+check "verify_flash -h offers --flash-mode, which verify_flash takes" \
+	bash -c "'$cli' verify_flash -h | grep -q -- --flash-mode"
+cp sonoff-backup.bin header.bin # a firmware with a boot header
+"$cli" --port sim:esp8266@1MB write_flash -fm dout -fs 1MB -ff 20m 0 header.bin >/dev/null 2>&1
+expect_fail "verify_flash after write_flash -fm says the boot header differs, and how" \
+	"differs from header.bin only in the boot header's flash mode/size/frequency (bytes 2–3), which write_flash set to dout/1 MB/20m; pass the same -fm/-fs/-ff" \
+	"$cli" --port sim:esp8266@1MB verify_flash 0 header.bin
+check "verify_flash -fm dout -fs 1MB -ff 20m (esptool's meaning) matches" \
+	"$cli" --port sim:esp8266@1MB verify_flash -fm dout -fs 1MB -ff 20m 0 header.bin
+check "... also spelled --flash_mode/--flash_size/--flash_freq" \
+	"$cli" --port sim:esp8266@1MB verify_flash --flash_mode dout --flash_size 1MB --flash_freq 20m 0 header.bin
+printf 'Z' | dd of=header.bin bs=1 seek=100 conv=notrunc 2>/dev/null
+expect_fail "a difference past the header is still just a difference" "differs from header.bin$" \
+	"$cli" --port sim:esp8266@1MB verify_flash 0 header.bin
+expect_fail "verify_flash -fm bogus is refused before connecting" "Unknown flash mode .bogus." \
+	"$cli" --port sim:esp8266@1MB --trace verify_flash -fm bogus 0 header.bin
+check "... and nothing was sent to the chip" nothing_sent
+expect_fail "read_flash into a folder that does not exist" "The folder $tmp/no-such-folder does not exist" \
+	"$cli" --port sim:esp8266@1MB --trace read_flash 0 0x1000 "$tmp/no-such-folder/x.bin"
+check "... is refused before the port opens" nothing_sent
+"$cli" --port sim:esp32@4MB -b 921600 chip_id >baud.txt 2>&1
+check "the connection step names the baud rate in use (115200)" grep -q "connecting at 115200 baud" baud.txt
+check "... and the change to 921600 comes after it" \
+	bash -c "grep -n 'connecting at 115200 baud\|changing the baud rate to 921600' baud.txt | cut -d: -f2 | tr '\n' '|' | grep -q '^connecting at 115200 baud|changing the baud rate to 921600|$'"
+check "... and nothing says 921600 before the change" \
+	bash -c "! sed '/changing the baud rate/,\$d' baud.txt | grep -q 921600"
 
 echo "1..$n"
 exit $fail

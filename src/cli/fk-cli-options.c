@@ -4,7 +4,10 @@
  * fk-port and the chip table */
 #include "config.h"
 
+#include <errno.h>
+#include <glib/gi18n.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fk-cli-private.h"
 #include "fk-error.h"
@@ -203,6 +206,36 @@ fk_cli_check_overlaps(gchar **argv, const guint32 *offsets, GPtrArray *images, G
 				return FALSE;
 			}
 		}
+	}
+	return TRUE;
+}
+
+/* the folder a backup goes into: missing, not a folder or not writable is found before the chip
+ * is touched, not after a connection (and a stub upload) that then writes nothing */
+gboolean
+fk_cli_check_backup_folder(const gchar *target, GError **error)
+{
+	g_autofree gchar *dir = g_path_get_dirname(target);
+	if (!g_file_test(dir, G_FILE_TEST_EXISTS)) {
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+			    _("The folder %s does not exist: create it (mkdir -p %s) or save the backup "
+			      "elsewhere (nothing was read)"),
+			    dir, dir);
+		return FALSE;
+	}
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+			    _("%s is not a folder, so %s cannot be saved in it: choose another name "
+			      "(nothing was read)"),
+			    dir, target);
+		return FALSE;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		g_set_error(error, FK_ERROR, FK_ERROR_FILE,
+			    _("The folder %s cannot be written to (%s): save the backup elsewhere "
+			      "(nothing was read)"),
+			    dir, g_strerror(errno));
+		return FALSE;
 	}
 	return TRUE;
 }

@@ -53,6 +53,24 @@ fk_cli_check_global_options(FkCli *self, GError **error);
 gboolean
 fk_cli_parse_pairs(gchar **argv, guint32 **offsets, GPtrArray **images, const gchar *nothing, GError **error);
 gboolean
+fk_cli_check_backup_folder(const gchar *target, GError **error);
+gboolean
 fk_cli_check_overlaps(gchar **argv, const guint32 *offsets, GPtrArray *images, GError **error);
+
+/* fk-cli-verify.c */
+gboolean
+fk_cli_cmd_verify_flash(FkCli *self, gchar **argv, GError **error);
+
+/* fk-cli-session.c */
+FkProgress *
+fk_cli_progress_new(FkCli *self);
+void
+fk_cli_progress_end(FkCli *self);
+FkDevice *
+fk_cli_connect(FkCli *self, GError **error);
+gboolean
+fk_cli_finish(FkCli *self, FkDevice *device, GError **error);
+void
+fk_cli_report_error(const GError *error);
 
 G_END_DECLS

@@ -35,132 +35,6 @@ fk_cli_free(FkCli *self)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FkCli, fk_cli_free)
 
-static void
-fk_cli_trace_cb(gchar dir, const guint8 *data, gsize len, gpointer user_data)
-{
-	g_autoptr(GString) str = g_string_new(NULL);
-	gint64 now = g_get_monotonic_time();
-	for (gsize i = 0; i < len; i++)
-		g_string_append_printf(str, "%02x", data[i]);
-	g_printerr("TRACE +%.3f %s %" G_GSIZE_FORMAT " bytes: %s\n",
-		   (gdouble)(now % 1000000000) / 1e6,
-		   dir == '>' ? "Write" : "Read",
-		   len,
-		   str->str);
-}
-
-static void
-fk_cli_log_cb(const gchar *message, gpointer user_data)
-{
-	g_print("%s\n", message);
-}
-
-static void
-fk_cli_progress_cb(FkProgress *progress, FkCli *self)
-{
-	gint64 now = g_get_monotonic_time();
-	guint64 done = fk_progress_get_bytes_done(progress);
-	guint64 total = fk_progress_get_bytes_total(progress);
-	gdouble fraction = fk_progress_get_fraction(progress);
-	gdouble elapsed;
-
-	if (self->no_progress)
-		return;
-	if (self->progress_start == 0)
-		self->progress_start = now;
-	/* a few updates a second are enough for a terminal */
-	if (fraction < 1.0 && now - self->progress_last < 200000)
-		return;
-	self->progress_last = now;
-	elapsed = (now - self->progress_start) / 1e6;
-	if (total > 0 && elapsed > 0) {
-		g_print("%s%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes (%.0f %%), %.1f kbit/s%s",
-			isatty(STDOUT_FILENO) ? "\r" : "",
-			fk_progress_get_status(progress) != NULL ? fk_progress_get_status(progress) : "Working",
-			done,
-			total,
-			fraction * 100,
-			done * 8 / elapsed / 1000,
-			isatty(STDOUT_FILENO) ? "" : "\n");
-	} else {
-		g_print("%s%s (%.0f %%)%s",
-			isatty(STDOUT_FILENO) ? "\r" : "",
-			fk_progress_get_status(progress) != NULL ? fk_progress_get_status(progress) : "Working",
-			fraction * 100,
-			isatty(STDOUT_FILENO) ? "" : "\n");
-	}
-	fflush(stdout);
-}
-
-static FkProgress *
-fk_cli_progress_new(FkCli *self)
-{
-	FkProgress *progress = fk_progress_new();
-	self->progress_start = 0;
-	self->progress_last = 0;
-	g_signal_connect(progress, "changed", G_CALLBACK(fk_cli_progress_cb), self);
-	return progress;
-}
-
-static void
-fk_cli_progress_end(FkCli *self)
-{
-	if (!self->no_progress && isatty(STDOUT_FILENO))
-		g_print("\n");
-}
-
-static FkDevice *
-fk_cli_connect(FkCli *self, GError **error)
-{
-	g_autoptr(FkTransport) transport = NULL;
-	g_autoptr(FkDevice) device = NULL;
-
-	if (self->port == NULL) {
-		self->port = fk_cli_default_port(error);
-		if (self->port == NULL)
-			return NULL;
-	}
-	transport = fk_transport_open(self->port, error);
-	if (transport == NULL)
-		return NULL;
-	if (self->trace)
-		fk_transport_set_trace_func(transport, fk_cli_trace_cb, self);
-	device = fk_device_new(transport);
-	fk_device_set_log_func(device, fk_cli_log_cb, self);
-	fk_device_set_reset_mode(device, self->before_mode);
-	fk_device_set_baud(device, (guint)self->baud);
-	fk_device_set_use_stub(device, !self->no_stub);
-	if (self->expected_chip != NULL)
-		fk_device_set_expected_chip(device, self->expected_chip->family);
-	if (self->spi_connection != NULL)
-		fk_device_set_spi_connection(device, self->spi_value);
-	g_print("Serial port %s\nConnecting...\n", self->port);
-	if (!fk_device_connect(device, self->cancellable, error))
-		return NULL;
-	{
-		g_autofree gchar *mac = fk_device_get_mac_string(device);
-		g_print("Chip is %s\n", fk_device_get_chip_description(device));
-		if (fk_device_get_crystal_mhz(device) != 0)
-			g_print("Crystal is %uMHz\n", fk_device_get_crystal_mhz(device));
-		g_print("MAC: %s\n", mac);
-		g_print("%s\n", fk_device_is_stub_running(device) ? "Stub flasher running." : "Using the ROM loader (no stub).");
-	}
-	return g_steal_pointer(&device);
-}
-
-static gboolean
-fk_cli_finish(FkCli *self, FkDevice *device, GError **error)
-{
-	FkAfterMode after = self->after_mode;
-	if (fk_device_get_recoveries(device) > 0)
-		g_print("Note: the link failed %u time(s) on the way; each part was done again and checked. "
-			"If this happens often, try a lower baud rate (-b) or a shorter cable.\n",
-			fk_device_get_recoveries(device));
-	if (after == FK_AFTER_HARD_RESET)
-		g_print("Hard resetting via RTS pin...\n");
-	return fk_device_finish(device, after, self->cancellable, error);
-}
-
 /* ---- commands ---- */
 
 static gboolean
@@ -232,10 +106,11 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 		if (!fk_cli_check_address_space(offset, size, "read", error))
 			return FALSE;
 	}
-	/* a name that cannot take the backup is refused before the port is opened */
+	/* a name that cannot take the backup, or a folder that is not there, is refused before the
+	 * port is opened */
 	{
 		g_autofree gchar *target = fk_backup_file_check_target(argv[2], error);
-		if (target == NULL)
+		if (target == NULL || !fk_cli_check_backup_folder(target, error))
 			return FALSE;
 	}
 	device = fk_cli_connect(self, error);
@@ -359,26 +234,6 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 		secs = (g_get_monotonic_time() - start) / 1e6;
 		g_print("Wrote %s at 0x%08x in %.1f seconds%s.\n", argv[i + 1], offsets[i / 2], secs,
 			self->no_verify ? " (not verified)" : "; hash of data verified");
-	}
-	return fk_cli_finish(self, device, error);
-}
-
-static gboolean
-fk_cli_cmd_verify_flash(FkCli *self, gchar **argv, GError **error)
-{
-	g_autoptr(FkDevice) device = NULL;
-	g_autofree guint32 *offsets = NULL;
-	guint n = g_strv_length(argv);
-	if (!fk_cli_parse_pairs(argv, &offsets, NULL, "verified", error))
-		return FALSE;
-	device = fk_cli_connect(self, error);
-	if (device == NULL)
-		return FALSE;
-	for (guint i = 0; i < n; i += 2) {
-		g_print("Verifying %s at 0x%08x...\n", argv[i + 1], offsets[i / 2]);
-		if (!fk_flash_verify(device, offsets[i / 2], argv[i + 1], self->cancellable, error))
-			return FALSE;
-		g_print("-- verify OK (digest matched)\n");
 	}
 	return fk_cli_finish(self, device, error);
 }
@@ -529,6 +384,16 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
 	    {"no-progress", 'p', 0, G_OPTION_ARG_NONE, &self->no_progress, "Suppress the progress output", NULL},
 	    {NULL}};
+	GOptionEntry verify_entries[] = {
+	    {"flash-size", 0, 0, G_OPTION_ARG_STRING, &self->flash_size,
+	     "Flash size in the boot header to compare: keep (default), detect, 1MB, 4MB, …", "SIZE"},
+	    {"flash-mode", 0, 0, G_OPTION_ARG_STRING, &self->flash_mode,
+	     "Flash mode in the boot header to compare: keep (default), qio, qout, dio, dout", "MODE"},
+	    {"flash-freq", 0, 0, G_OPTION_ARG_STRING, &self->flash_freq,
+	     "Flash frequency in the boot header to compare: keep (default), 40m, 26m, 20m, 80m", "FREQ"},
+	    {"spi-connection", 's', 0, G_OPTION_ARG_STRING, &self->spi_connection,
+	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
+	    {NULL}};
 	GOptionEntry plain_entries[] = {
 	    {"spi-connection", 's', 0, G_OPTION_ARG_STRING, &self->spi_connection,
 	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
@@ -536,14 +401,20 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 	g_autofree gchar *usage = g_strdup_printf("%s %s", cmd->name, cmd->args);
 	GOptionContext *ctx = g_option_context_new(usage);
 	g_option_context_set_summary(ctx, cmd->summary);
+	/* only the spellings of options this command takes */
 	g_option_context_set_description(ctx,
-					 "esptool's spellings work too: -sc (--spi-connection), -fs, -fm, -ff, "
-					 "and underscores in option names.");
+					 g_strcmp0(cmd->name, "write_flash") == 0 || g_strcmp0(cmd->name, "verify_flash") == 0
+					     ? "esptool's spellings work too: -sc (--spi-connection), -fs, -fm, -ff, "
+					       "and underscores in option names."
+					     : "esptool's spellings work too: -sc (--spi-connection), and underscores "
+					       "in option names.");
 	if (g_strcmp0(cmd->name, "read_flash") == 0 || g_strcmp0(cmd->name, "erase_flash") == 0 ||
 	    g_strcmp0(cmd->name, "erase_region") == 0)
 		g_option_context_add_main_entries(ctx, read_entries, NULL);
 	else if (g_strcmp0(cmd->name, "write_flash") == 0)
 		g_option_context_add_main_entries(ctx, write_entries, NULL);
+	else if (g_strcmp0(cmd->name, "verify_flash") == 0)
+		g_option_context_add_main_entries(ctx, verify_entries, NULL);
 	else
 		g_option_context_add_main_entries(ctx, plain_entries, NULL);
 	return ctx;
@@ -613,6 +484,7 @@ main(int argc, char **argv)
 	g_auto(GStrv) cmd_args = NULL;
 	const FkCliCommand *cmd = NULL;
 	gint split = argc;
+	gboolean version = FALSE;
 	GOptionEntry entries[] = {
 	    {"port", 'p', 0, G_OPTION_ARG_STRING, &self->port, "Serial port, socket://HOST:PORT or sim:CHIP[@SIZE]", "PORT"},
 	    {"baud", 'b', 0, G_OPTION_ARG_INT, &self->baud, "Baud rate for the transfer (default 115200)", "BAUD"},
@@ -623,9 +495,13 @@ main(int argc, char **argv)
 	     "What to do when done: hard_reset, soft_reset, no_reset, no_reset_stub", "ACTION"},
 	    {"no-stub", 0, 0, G_OPTION_ARG_NONE, &self->no_stub, "Use only the ROM loader", NULL},
 	    {"trace", 't', 0, G_OPTION_ARG_NONE, &self->trace, "Print every byte on the wire", NULL},
+	    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
 	    {NULL}};
 
 	setlocale(LC_ALL, "");
+	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	textdomain(GETTEXT_PACKAGE);
 	self->baud = 115200;
 	self->cancellable = g_cancellable_new();
 
@@ -653,6 +529,11 @@ main(int argc, char **argv)
 	if (!g_option_context_parse_strv(ctx, &global_args, &error)) {
 		g_printerr("%s\n", error->message);
 		return EXIT_USAGE;
+	}
+	if (version) {
+		/* as esptool prints its own */
+		g_print("flashkeep-cli %s\n", PACKAGE_VERSION);
+		return EXIT_SUCCESS;
 	}
 	if (g_strv_length(global_args) > 1) {
 		g_printerr("Unknown command “%s”. Run %s --help for the list.\n", global_args[1], argv[0]);
@@ -692,13 +573,7 @@ main(int argc, char **argv)
 			g_propagate_error(&error, run.error);
 	}
 	if (error != NULL) {
-		const gchar *hint = fk_error_hint(error);
-		g_printerr("\nA fatal error occurred: %s\n", error->message);
-		if (g_error_matches(error, FK_ERROR, FK_ERROR_STUB_INVALID))
-			g_printerr("Remove or replace that stub file (see the README), or run with --no-stub "
-				   "to use the ROM loader.\n");
-		else if (hint != NULL)
-			g_printerr("%s\n", hint);
+		fk_cli_report_error(error);
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;

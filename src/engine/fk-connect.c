@@ -44,6 +44,7 @@ _fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error
 		if (f_rom != 0)
 			new_value = (guint32)((guint64)self->target_baud * f_rom / f_valid);
 	}
+	fk_loader_log(self->loader, "changing the baud rate to %u", self->target_baud);
 	fk_memwrite_u32le(buf, new_value);
 	fk_memwrite_u32le(buf + 4, fk_loader_get_kind(self->loader) == FK_LOADER_STUB ? self->current_baud : 0);
 	if (!fk_loader_command(self->loader, FK_OP_CHANGE_BAUDRATE, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, &error_local)) {
@@ -143,6 +144,11 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 	if (!fk_transport_set_baud(fk_loader_get_transport(self->loader), initial_baud, error))
 		return FALSE;
 	self->current_baud = initial_baud;
+	/* the rate really in use: the faster one is asked for only once the loader runs */
+	if (fk_transport_get_kind(fk_loader_get_transport(self->loader)) == FK_TRANSPORT_KIND_TCP)
+		fk_loader_log(self->loader, "connecting at the bridge's baud rate");
+	else
+		fk_loader_log(self->loader, "connecting at %u baud", initial_baud);
 
 	if (self->reset_mode != FK_RESET_NONE_NO_SYNC) {
 		if (!fk_reset_and_sync(self->loader, self->reset_mode, &stub_detected, cancellable, error))
