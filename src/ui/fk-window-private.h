@@ -47,6 +47,7 @@ struct _FkWindow {
 
 	/* template widgets */
 	AdwToastOverlay *toast_overlay;
+	GtkWidget *backup_button;
 	FkPortPicker *port_picker;
 	FkChipCard *chip_card;
 	FkJobPanel *job_panel;
@@ -63,6 +64,7 @@ struct _FkWindow {
 	FkOp job_op;
 	gboolean close_after_job;
 	GtkNativeDialog *chooser;
+	gboolean installing_stubs;
 	/* what identification found for the selected port */
 	FkJobData *identified;
 };
@@ -88,5 +90,16 @@ void
 _fk_window_show_device(FkWindow *self);
 void
 _fk_window_start_identify(FkWindow *self);
+
+/* fk-window-chip.c: what is offered for the identified chip: Backup's dependence on the flasher
+ * stub, win.install-stubs, the SPI connection option */
+const gchar *
+_fk_window_backup_blocked_reason(FkWindow *self);
+void
+_fk_window_update_backup_action(FkWindow *self, gboolean possible);
+void
+_fk_window_chip_refresh(FkWindow *self);
+void
+_fk_window_class_chip_init(GtkWidgetClass *widget_class);
 
 G_END_DECLS

@@ -93,7 +93,10 @@ _fk_window_job_data_new(FkWindow *self, FkOp op)
 	}
 	data->after = adw_combo_row_get_selected(self->after_row) == 1 ? FK_AFTER_NO_RESET : FK_AFTER_HARD_RESET;
 	data->verify = gtk_switch_get_active(self->verify_switch);
-	data->spi_connection = spi != NULL && spi[0] != '\0' ? g_strdup(spi) : NULL;
+	/* hidden for a chip that has no such option: then it does not apply */
+	data->spi_connection = spi != NULL && spi[0] != '\0' && gtk_widget_get_visible(GTK_WIDGET(self->spi_row))
+				   ? g_strdup(spi)
+				   : NULL;
 	data->size = fk_port_picker_get_flash_size(self->port_picker);
 	return data;
 }
@@ -240,6 +243,7 @@ fk_window_class_init(FkWindowClass *klass)
 	g_type_ensure(FK_TYPE_JOB_PANEL);
 	gtk_widget_class_set_template_from_resource(widget_class, "/io/github/flashkeep/Flashkeep/fk-window.ui");
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, toast_overlay);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, backup_button);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, port_picker);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, chip_card);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, job_panel);
@@ -251,6 +255,7 @@ fk_window_class_init(FkWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, log_view);
 
 	_fk_window_class_actions_init(widget_class);
+	_fk_window_class_chip_init(widget_class);
 }
 
 FkWindow *
