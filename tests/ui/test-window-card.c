@@ -392,6 +392,60 @@ test_spi_option_esp32(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(row_subtitle(f->win, "status_row"), ==, "Ready to back up");
 }
 
+static GtkWidget *
+find_popover(GtkWidget *widget)
+{
+	if (GTK_IS_POPOVER(widget))
+		return widget;
+	for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL; c = gtk_widget_get_next_sibling(c)) {
+		GtkWidget *found = find_popover(c);
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+static gboolean
+cond_mapped(gpointer data)
+{
+	return gtk_widget_get_mapped(GTK_WIDGET(data));
+}
+
+static gboolean
+cond_unmapped(gpointer data)
+{
+	return !gtk_widget_get_mapped(GTK_WIDGET(data));
+}
+
+static gboolean
+cond_not_ellipsized(gpointer data)
+{
+	return !pango_layout_is_ellipsized(gtk_label_get_layout(GTK_LABEL(data)));
+}
+
+/* the names in the port list keep their end, which tells the boards apart */
+static void
+test_port_names(Fixture *f, gconstpointer data)
+{
+	GtkWidget *row = template_child(f->win, "port_row");
+	GtkWidget *popover = NULL;
+	const gchar *names[] = {"Simulated ESP8266, 1 MB", "Simulated ESP8266, 4 MB", "Simulated ESP32-S3, 8 MB"};
+
+	g_signal_emit_by_name(row, "activate");
+	popover = find_popover(row);
+	g_assert_nonnull(popover);
+	g_assert_true(spin_until(cond_mapped, popover, 10000));
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		GtkLabel *label = wait_for_label(popover, names[i]);
+		/* once laid out: the first frames may still have another width */
+		g_assert_true(spin_until(cond_not_ellipsized, label, 10000));
+		g_assert_cmpstr(gtk_widget_get_tooltip_text(GTK_WIDGET(label)), ==, names[i]);
+	}
+	screenshot("port-list");
+	gtk_popover_popdown(GTK_POPOVER(popover));
+	g_assert_true(spin_until(cond_unmapped, popover, 10000));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -431,6 +485,8 @@ main(int argc, char **argv)
 	g_test_add("/fk/window-card/spi-option-esp8266", Fixture, PORT_ESP8266, fixture_setup_stubs,
 		   test_spi_option_esp8266, fixture_teardown);
 	g_test_add("/fk/window-card/spi-option-esp32", Fixture, PORT_ESP32, fixture_setup_stubs, test_spi_option_esp32,
+		   fixture_teardown);
+	g_test_add("/fk/window-card/port-names", Fixture, PORT_ESP8266, fixture_setup_stubs, test_port_names,
 		   fixture_teardown);
 
 	rc = g_test_run();
