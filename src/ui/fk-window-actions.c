@@ -205,13 +205,8 @@ fk_window_open_folder_action(GtkWidget *widget, const gchar *action_name, GVaria
 {
 	FkWindow *self = FK_WINDOW(widget);
 	const gchar *folder = fk_job_panel_get_result_folder(self->job_panel);
-	g_autoptr(GFile) file = NULL;
-	g_autofree gchar *uri = NULL;
-	if (folder == NULL)
-		return;
-	file = g_file_new_for_path(folder);
-	uri = g_file_get_uri(file);
-	g_app_info_launch_default_for_uri_async(uri, NULL, NULL, NULL, NULL);
+	if (folder != NULL)
+		_fk_window_open_folder(self, folder);
 }
 
 static void

@@ -76,6 +76,9 @@ void
 _fk_window_toast(FkWindow *self, const gchar *title);
 FkJobData *
 _fk_window_job_data_new(FkWindow *self, FkOp op);
+/* opens @folder in the file manager; a toast tells why it could not, with the path to copy */
+void
+_fk_window_open_folder(FkWindow *self, const gchar *folder);
 
 /* fk-window-actions.c: the win.* actions, and starting and finishing jobs */
 void

@@ -446,6 +446,44 @@ test_port_names(Fixture *f, gconstpointer data)
 	g_assert_true(spin_until(cond_unmapped, popover, 10000));
 }
 
+/* a folder that cannot be opened says so, with the path to copy */
+static void
+test_open_folder_fails(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *sub = g_build_filename(f->dir, "gone", NULL);
+	g_autofree gchar *backup = g_build_filename(sub, "backup.bin", NULL);
+	GtkLabel *toast;
+	GtkLabel *copy;
+	GtkWidget *button;
+	GdkClipboard *clipboard;
+	g_auto(GValue) value = G_VALUE_INIT;
+
+	g_value_init(&value, G_TYPE_STRING);
+	if (!stubs_available())
+		return;
+	g_assert_cmpint(g_mkdir(sub, 0755), ==, 0);
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.backup-to", "s", backup);
+	g_assert_true(spin_until(cond_not_busy, f->win, JOB_TIMEOUT_MS));
+	g_assert_true(g_file_test(backup, G_FILE_TEST_IS_REGULAR));
+	/* the folder went away since, e.g. a USB stick was pulled */
+	g_assert_true(fk_test_rm_rf(sub));
+
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.open-folder", NULL);
+	toast = wait_for_label(GTK_WIDGET(f->win), "Cannot open “gone”: it no longer exists");
+	g_assert_nonnull(toast);
+	screenshot("open-folder-failed");
+	/* the whole path, to open it another way */
+	copy = find_label(GTK_WIDGET(f->win), "Copy Path");
+	g_assert_nonnull(copy);
+	button = gtk_widget_get_ancestor(GTK_WIDGET(copy), GTK_TYPE_BUTTON);
+	g_assert_nonnull(button);
+	g_signal_emit_by_name(button, "clicked");
+	clipboard = gtk_widget_get_clipboard(GTK_WIDGET(f->win));
+	g_assert_true(gdk_clipboard_is_local(clipboard));
+	g_assert_true(gdk_content_provider_get_value(gdk_clipboard_get_content(clipboard), &value, NULL));
+	g_assert_cmpstr(g_value_get_string(&value), ==, sub);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -488,6 +526,8 @@ main(int argc, char **argv)
 		   fixture_teardown);
 	g_test_add("/fk/window-card/port-names", Fixture, PORT_ESP8266, fixture_setup_stubs, test_port_names,
 		   fixture_teardown);
+	g_test_add("/fk/window-card/open-folder-fails", Fixture, PORT_ESP8266, fixture_setup_stubs,
+		   test_open_folder_fails, fixture_teardown);
 
 	rc = g_test_run();
 
