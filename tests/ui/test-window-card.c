@@ -484,6 +484,18 @@ test_open_folder_fails(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(g_value_get_string(&value), ==, sub);
 }
 
+/* usable at a phone's width */
+static void
+test_narrow(Fixture *f, gconstpointer data)
+{
+	int min = 0, nat = 0;
+	gtk_widget_measure(GTK_WIDGET(f->win), GTK_ORIENTATION_HORIZONTAL, -1, &min, &nat, NULL, NULL);
+	g_test_message("window width: minimum %d, natural %d", min, nat);
+	g_assert_cmpint(min, <=, 360);
+	gtk_window_set_default_size(GTK_WINDOW(f->win), 360, 760);
+	screenshot("narrow");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -528,6 +540,7 @@ main(int argc, char **argv)
 		   fixture_teardown);
 	g_test_add("/fk/window-card/open-folder-fails", Fixture, PORT_ESP8266, fixture_setup_stubs,
 		   test_open_folder_fails, fixture_teardown);
+	g_test_add("/fk/window-card/narrow", Fixture, PORT_ESP8266, fixture_setup_stubs, test_narrow, fixture_teardown);
 
 	rc = g_test_run();
 
