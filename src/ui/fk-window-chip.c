@@ -106,6 +106,9 @@ fk_window_install_stubs_done_cb(GObject *source, GAsyncResult *res, gpointer use
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *path = g_task_propagate_pointer(G_TASK(res), &error);
 
+	/* the window was closed meanwhile: the stubs are installed, there is nothing to show */
+	if (g_cancellable_is_cancelled(g_task_get_cancellable(G_TASK(res))))
+		return;
 	self->installing_stubs = FALSE;
 	if (path == NULL) {
 		g_autofree gchar *command = fk_stub_install_command();
@@ -134,7 +137,11 @@ fk_window_install_stubs_action(GtkWidget *widget, const gchar *action_name, GVar
 	if (self->installing_stubs || self->identified == NULL || self->identified->chip == NULL)
 		return;
 	self->installing_stubs = TRUE;
-	task = g_task_new(self, NULL, fk_window_install_stubs_done_cb, NULL);
+	if (self->closing == NULL)
+		self->closing = g_cancellable_new();
+	task = g_task_new(self, self->closing, fk_window_install_stubs_done_cb, NULL);
+	/* the copy is short and leaves whole files: it is not interrupted, its result dropped */
+	g_task_set_check_cancellable(task, FALSE);
 	g_task_set_source_tag(task, fk_window_install_stubs_action);
 	/* the chip table is static: the worker may keep the pointer */
 	g_task_set_task_data(task, (gpointer)self->identified->chip, NULL);

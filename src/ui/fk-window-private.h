@@ -65,6 +65,7 @@ struct _FkWindow {
 	gboolean close_after_job;
 	GtkNativeDialog *chooser;
 	gboolean installing_stubs;
+	GCancellable *closing; /* cancelled when the window goes: late results are dropped */
 	/* what identification found for the selected port */
 	FkJobData *identified;
 };

@@ -267,6 +267,9 @@ fk_window_dispose(GObject *object)
 	FkWindow *self = FK_WINDOW(object);
 	if (self->job != NULL)
 		fk_job_cancel(self->job);
+	if (self->closing != NULL)
+		g_cancellable_cancel(self->closing);
+	g_clear_object(&self->closing);
 	g_clear_object(&self->chooser);
 	gtk_widget_dispose_template(GTK_WIDGET(self), FK_TYPE_WINDOW);
 	G_OBJECT_CLASS(fk_window_parent_class)->dispose(object);

@@ -34,6 +34,7 @@ typedef struct {
 	FkWindow *win;
 	FkSimDevice *dev;
 	gchar *dir;
+	gboolean destroyed; /* the test closed the window itself */
 } Fixture;
 
 /* ---- waiting ---- */
@@ -267,9 +268,10 @@ fixture_setup_stubs(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	if (fk_window_is_busy(f->win))
+	if (!f->destroyed && fk_window_is_busy(f->win))
 		g_assert_true(spin_until(cond_not_busy, f->win, JOB_TIMEOUT_MS));
-	gtk_window_destroy(GTK_WINDOW(f->win));
+	if (!f->destroyed)
+		gtk_window_destroy(GTK_WINDOW(f->win));
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 	g_assert_finalize_object(f->win);
@@ -352,6 +354,37 @@ test_backup_needs_stub(Fixture *f, gconstpointer data)
 	g_assert_true(fk_window_is_busy(f->win));
 	g_assert_true(spin_until(cond_not_busy, f->win, JOB_TIMEOUT_MS));
 	g_assert_true(g_file_test(backup, G_FILE_TEST_IS_REGULAR));
+}
+
+static gboolean
+cond_only_test_ref(gpointer data)
+{
+	return G_OBJECT(data)->ref_count == 1;
+}
+
+/* closing the window while the stubs are copied: they are installed, and nothing is shown in
+ * the window that is gone */
+static void
+test_install_then_close(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *source = NULL;
+	g_autofree gchar *user_dir = fk_stub_user_dir();
+	g_autofree gchar *installed = g_build_filename(user_dir, "esp8266.json", NULL);
+
+	if (!stubs_available())
+		return;
+	source = g_build_filename(home, "node_modules", "esptool-js", "lib", "targets", "stub_flasher", NULL);
+	copy_stub("esp8266.json", source);
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.identify", NULL);
+	g_assert_true(spin_until(cond_install_visible, f, 60000));
+	wait_identified(f);
+
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.install-stubs", NULL);
+	gtk_window_destroy(GTK_WINDOW(f->win));
+	f->destroyed = TRUE;
+	/* the worker's result has arrived once the window is held by this test alone */
+	g_assert_true(spin_until(cond_only_test_ref, f->win, 60000));
+	g_assert_true(g_file_test(installed, G_FILE_TEST_IS_REGULAR));
 }
 
 /* the card says what a person needs; the codes are behind Technical Details, the flash chip's
@@ -530,6 +563,8 @@ main(int argc, char **argv)
 
 	g_test_add("/fk/window-card/backup-needs-stub", Fixture, PORT_ESP8266, fixture_setup,
 		   test_backup_needs_stub, fixture_teardown);
+	g_test_add("/fk/window-card/install-then-close", Fixture, PORT_ESP8266, fixture_setup,
+		   test_install_then_close, fixture_teardown);
 	g_test_add("/fk/window-card/plain-card", Fixture, PORT_ESP8266, fixture_setup_stubs, test_plain_card,
 		   fixture_teardown);
 	g_test_add("/fk/window-card/spi-option-esp8266", Fixture, PORT_ESP8266, fixture_setup_stubs,
