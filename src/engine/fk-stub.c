@@ -414,28 +414,14 @@ fk_stub_add_python_dirs(GPtrArray *dirs, const gchar *libdir, const gchar *site)
 	}
 }
 
-GPtrArray *
-fk_stub_search_dirs(void)
+void
+fk_stub_add_tool_dirs(GPtrArray *dirs)
 {
-	GPtrArray *dirs = g_ptr_array_new_with_free_func(g_free);
-	const gchar *env = g_getenv("FLASHKEEP_STUB_PATH");
-	const gchar *const *sysdirs = g_get_system_data_dirs();
 	const gchar *npm_roots[] = {"/usr/lib/node_modules", "/usr/local/lib/node_modules", NULL};
 	g_autofree gchar *user_npm = g_build_filename(g_get_home_dir(), ".npm-global", "lib",
 						      "node_modules", NULL);
 	g_autofree gchar *user_py = g_build_filename(g_get_home_dir(), ".local", "lib", NULL);
 
-	if (env != NULL) {
-		g_auto(GStrv) parts = g_strsplit(env, G_SEARCHPATH_SEPARATOR_S, -1);
-		for (guint i = 0; parts[i] != NULL; i++) {
-			if (parts[i][0] != '\0')
-				g_ptr_array_add(dirs, g_strdup(parts[i]));
-		}
-	}
-	g_ptr_array_add(dirs, g_build_filename(g_get_user_data_dir(), "flashkeep", "stubs", NULL));
-	g_ptr_array_add(dirs, g_build_filename(FK_DATADIR, "stubs", NULL));
-	for (guint i = 0; sysdirs[i] != NULL; i++)
-		g_ptr_array_add(dirs, g_build_filename(sysdirs[i], "flashkeep", "stubs", NULL));
 	fk_stub_add_python_dirs(dirs, "/usr/lib", "dist-packages");
 	fk_stub_add_python_dirs(dirs, "/usr/local/lib", "dist-packages");
 	fk_stub_add_python_dirs(dirs, "/usr/local/lib", "site-packages");
@@ -445,6 +431,33 @@ fk_stub_search_dirs(void)
 						       "stub_flasher", NULL));
 	g_ptr_array_add(dirs,
 			g_build_filename(user_npm, "esptool-js", "lib", "targets", "stub_flasher", NULL));
+}
+
+gchar *
+fk_stub_user_dir(void)
+{
+	return g_build_filename(g_get_user_data_dir(), "flashkeep", "stubs", NULL);
+}
+
+GPtrArray *
+fk_stub_search_dirs(void)
+{
+	GPtrArray *dirs = g_ptr_array_new_with_free_func(g_free);
+	const gchar *env = g_getenv("FLASHKEEP_STUB_PATH");
+	const gchar *const *sysdirs = g_get_system_data_dirs();
+
+	if (env != NULL) {
+		g_auto(GStrv) parts = g_strsplit(env, G_SEARCHPATH_SEPARATOR_S, -1);
+		for (guint i = 0; parts[i] != NULL; i++) {
+			if (parts[i][0] != '\0')
+				g_ptr_array_add(dirs, g_strdup(parts[i]));
+		}
+	}
+	g_ptr_array_add(dirs, fk_stub_user_dir());
+	g_ptr_array_add(dirs, g_build_filename(FK_DATADIR, "stubs", NULL));
+	for (guint i = 0; sysdirs[i] != NULL; i++)
+		g_ptr_array_add(dirs, g_build_filename(sysdirs[i], "flashkeep", "stubs", NULL));
+	fk_stub_add_tool_dirs(dirs);
 	return dirs;
 }
 

@@ -36,6 +36,13 @@ fk_stub_check_chip(const FkStub *stub, const FkChipInfo *chip, GError **error) G
  * esptool and esptool-js installations */
 GPtrArray *
 fk_stub_search_dirs(void);
+/* the user's own stub directory, $XDG_DATA_HOME/flashkeep/stubs: searched first after
+ * $FLASHKEEP_STUB_PATH, and where fk_stub_install_from() copies stubs to */
+gchar *
+fk_stub_user_dir(void);
+/* appends the esptool and esptool-js installation directories fk_stub_search_dirs() ends with */
+void
+fk_stub_add_tool_dirs(GPtrArray *dirs);
 /* finds and loads the stub for @chip; FK_ERROR_STUB_MISSING when none is installed,
  * FK_ERROR_STUB_INVALID when the one found is damaged or is not for @chip */
 FkStub *

@@ -13,7 +13,8 @@ G_DECLARE_FINAL_TYPE(FkChipCard, fk_chip_card, FK, CHIP_CARD, AdwPreferencesGrou
 /* a dash in every row: nothing known */
 void
 fk_chip_card_clear(FkChipCard *self);
-/* what identification found; @flash_size 0 and @crystal_mhz 0 when unknown */
+/* what identification found; @flash_size 0 and @crystal_mhz 0 when unknown, @stub_path NULL when
+ * no flasher stub is installed for the chip */
 void
 fk_chip_card_show_device(FkChipCard *self,
 			 const FkChipInfo *chip,
@@ -22,7 +23,15 @@ fk_chip_card_show_device(FkChipCard *self,
 			 guint32 flash_id,
 			 gsize flash_size,
 			 guint crystal_mhz,
-			 gboolean stub_installed);
+			 const gchar *stub_path);
+/* whether a backup can be made: @blocked_reason NULL for "ready"; otherwise the reason, with an
+ * Install button (win.install-stubs) when @can_install, else @command to run, selectable */
+void
+fk_chip_card_set_backup_state(FkChipCard *self, const gchar *blocked_reason, gboolean can_install,
+			      const gchar *command);
+/* the flash chip's JEDEC id as esptool shows it: "Manufacturer C8 (GigaDevice), device 4014" */
+gchar *
+fk_chip_card_format_flash_id(guint32 flash_id);
 void
 fk_chip_card_show_identifying(FkChipCard *self);
 /* why identification failed, and what to do about it */

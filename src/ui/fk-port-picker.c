@@ -124,6 +124,28 @@ fk_port_picker_refresh(FkPortPicker *self)
 	}
 }
 
+/* the list's labels: a port's name tells boards apart at its end ("…, 1 MB", "/dev/ttyUSB1"), so
+ * a long one loses its middle, never its end; the tooltip has it whole */
+static void
+fk_port_picker_setup_item_cb(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+	GtkWidget *label = gtk_label_new(NULL);
+	gtk_label_set_xalign(GTK_LABEL(label), 0);
+	gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_MIDDLE);
+	gtk_label_set_width_chars(GTK_LABEL(label), 12);
+	gtk_label_set_max_width_chars(GTK_LABEL(label), 48);
+	gtk_list_item_set_child(item, label);
+}
+
+static void
+fk_port_picker_bind_item_cb(GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+	GtkWidget *label = gtk_list_item_get_child(item);
+	const gchar *text = gtk_string_object_get_string(GTK_STRING_OBJECT(gtk_list_item_get_item(item)));
+	gtk_label_set_label(GTK_LABEL(label), text);
+	gtk_widget_set_tooltip_text(label, text);
+}
+
 static gboolean
 fk_port_picker_poll_cb(gpointer user_data)
 {
@@ -244,6 +266,13 @@ fk_port_picker_init(FkPortPicker *self)
 	gtk_widget_init_template(GTK_WIDGET(self));
 	self->settings = g_settings_new(APP_ID);
 	self->ports = g_ptr_array_new_with_free_func(g_free);
+
+	{
+		g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new();
+		g_signal_connect(factory, "setup", G_CALLBACK(fk_port_picker_setup_item_cb), NULL);
+		g_signal_connect(factory, "bind", G_CALLBACK(fk_port_picker_bind_item_cb), NULL);
+		adw_combo_row_set_factory(self->port_row, factory);
+	}
 
 	{
 		/* the first entry is replaced with "Detected (…)" once the chip is known */

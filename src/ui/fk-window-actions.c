@@ -149,8 +149,7 @@ _fk_window_update_actions(FkWindow *self)
 	gboolean busy = self->job != NULL;
 	gboolean have_port = fk_window_get_port(self) != NULL;
 	gboolean identified = self->identified != NULL;
-	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.backup", !busy && have_port);
-	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.backup-to", !busy && have_port);
+	_fk_window_update_backup_action(self, !busy && have_port);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore", !busy && have_port);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore-file", !busy && have_port);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.erase", !busy && have_port && identified);
@@ -174,8 +173,9 @@ _fk_window_show_device(FkWindow *self)
 		return;
 	}
 	fk_chip_card_show_device(self->chip_card, d->chip, d->chip_description, d->mac, d->flash_id, d->flash_size,
-				 d->crystal, d->stub_path != NULL);
+				 d->crystal, d->stub_path);
 	fk_port_picker_set_detected_size(self->port_picker, d->flash_size);
+	_fk_window_chip_refresh(self);
 }
 
 /* @summary and @hint NULL: the ones that fit the error */
@@ -222,14 +222,9 @@ static void
 fk_window_open_folder_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
 {
 	FkWindow *self = FK_WINDOW(widget);
-	g_autoptr(GFile) file = NULL;
-	g_autofree gchar *uri = NULL;
 	const gchar *folder = fk_job_panel_get_result_folder(self->job_panel);
-	if (folder == NULL)
-		return;
-	file = g_file_new_for_path(folder);
-	uri = g_file_get_uri(file);
-	g_app_info_launch_default_for_uri_async(uri, NULL, NULL, NULL, NULL);
+	if (folder != NULL)
+		_fk_window_open_folder(self, folder);
 }
 
 static void

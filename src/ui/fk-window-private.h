@@ -48,6 +48,7 @@ struct _FkWindow {
 
 	/* template widgets */
 	AdwToastOverlay *toast_overlay;
+	GtkWidget *backup_button;
 	FkPortPicker *port_picker;
 	FkChipCard *chip_card;
 	FkJobPanel *job_panel;
@@ -64,6 +65,8 @@ struct _FkWindow {
 	FkOp job_op;
 	gboolean close_after_job;
 	GtkNativeDialog *chooser;
+	gboolean installing_stubs;
+	GCancellable *closing; /* cancelled when the window goes: late results are dropped */
 	/* what identification found for the selected port */
 	FkJobData *identified;
 	/* the open "stop the operation?" question, or NULL */
@@ -77,6 +80,9 @@ void
 _fk_window_toast(FkWindow *self, const gchar *title);
 FkJobData *
 _fk_window_job_data_new(FkWindow *self, FkOp op);
+/* opens @folder in the file manager; a toast tells why it could not, with the path to copy */
+void
+_fk_window_open_folder(FkWindow *self, const gchar *folder);
 
 /* fk-window-actions.c: the win.* actions, and starting and finishing jobs */
 void
@@ -99,5 +105,15 @@ _fk_window_request_stop(FkWindow *self, gboolean closing);
 /* the operation ended: a question about stopping it no longer applies */
 void
 _fk_window_forget_stop_request(FkWindow *self);
+/* fk-window-chip.c: what is offered for the identified chip: Backup's dependence on the flasher
+ * stub, win.install-stubs, the SPI connection option */
+const gchar *
+_fk_window_backup_blocked_reason(FkWindow *self);
+void
+_fk_window_update_backup_action(FkWindow *self, gboolean possible);
+void
+_fk_window_chip_refresh(FkWindow *self);
+void
+_fk_window_class_chip_init(GtkWidgetClass *widget_class);
 
 G_END_DECLS

@@ -37,6 +37,77 @@ _fk_window_toast(FkWindow *self, const gchar *title)
 	adw_toast_overlay_add_toast(self->toast_overlay, adw_toast_new(title));
 }
 
+/* ---- the folder of a result ---- */
+
+static void
+fk_window_copy_path_cb(AdwToast *toast, FkWindow *self)
+{
+	const gchar *path = g_object_get_data(G_OBJECT(toast), "fk-path");
+	gdk_clipboard_set_text(gtk_widget_get_clipboard(GTK_WIDGET(self)), path);
+}
+
+typedef struct {
+	FkWindow *self; /* a reference */
+	gchar *folder;
+} FkOpenFolder;
+
+static void
+fk_open_folder_free(FkOpenFolder *of)
+{
+	g_object_unref(of->self);
+	g_free(of->folder);
+	g_free(of);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FkOpenFolder, fk_open_folder_free)
+
+static void
+fk_window_open_folder_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(FkOpenFolder) of = user_data;
+	FkWindow *self = of->self;
+	const gchar *folder = of->folder;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *title = NULL;
+	g_autofree gchar *markup = NULL;
+	const gchar *reason;
+	AdwToast *toast;
+
+	if (g_app_info_launch_default_for_uri_finish(res, &error))
+		return;
+	_fk_window_log(self, _("Cannot open the folder %s: %s"), folder, error->message);
+	/* a toast has one line: GIO's messages repeat the whole path, which the button copies */
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+		reason = _("it no longer exists");
+	else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED) ||
+		 g_error_matches(error, G_IO_ERROR, G_IO_ERROR_FAILED))
+		reason = _("no file manager is set up to open it");
+	else
+		reason = error->message;
+	name = g_path_get_basename(folder);
+	/* Translators: the folder's name, then why it could not be opened */
+	title = g_strdup_printf(_("Cannot open “%s”: %s"), name, reason);
+	markup = g_markup_escape_text(title, -1);
+	toast = adw_toast_new(markup);
+	/* the path stays on screen until dismissed, and can be copied to open it another way */
+	adw_toast_set_timeout(toast, 0);
+	adw_toast_set_button_label(toast, _("_Copy Path"));
+	g_object_set_data_full(G_OBJECT(toast), "fk-path", g_strdup(folder), g_free);
+	g_signal_connect_object(toast, "button-clicked", G_CALLBACK(fk_window_copy_path_cb), self, 0);
+	adw_toast_overlay_add_toast(self->toast_overlay, toast);
+}
+
+void
+_fk_window_open_folder(FkWindow *self, const gchar *folder)
+{
+	g_autoptr(GFile) file = g_file_new_for_path(folder);
+	g_autofree gchar *uri = g_file_get_uri(file);
+	FkOpenFolder *of = g_new0(FkOpenFolder, 1);
+	of->self = g_object_ref(self);
+	of->folder = g_strdup(folder);
+	g_app_info_launch_default_for_uri_async(uri, NULL, NULL, fk_window_open_folder_done_cb, of);
+}
+
 /* ---- ports ---- */
 
 const gchar *
@@ -95,7 +166,10 @@ _fk_window_job_data_new(FkWindow *self, FkOp op)
 	}
 	data->after = adw_combo_row_get_selected(self->after_row) == 1 ? FK_AFTER_NO_RESET : FK_AFTER_HARD_RESET;
 	data->verify = gtk_switch_get_active(self->verify_switch);
-	data->spi_connection = spi != NULL && spi[0] != '\0' ? g_strdup(spi) : NULL;
+	/* hidden for a chip that has no such option: then it does not apply */
+	data->spi_connection = spi != NULL && spi[0] != '\0' && gtk_widget_get_visible(GTK_WIDGET(self->spi_row))
+				   ? g_strdup(spi)
+				   : NULL;
 	data->size = fk_port_picker_get_flash_size(self->port_picker);
 	return data;
 }
@@ -179,6 +253,9 @@ fk_window_dispose(GObject *object)
 	if (self->job != NULL)
 		fk_job_cancel(self->job);
 	_fk_window_forget_stop_request(self);
+	if (self->closing != NULL)
+		g_cancellable_cancel(self->closing);
+	g_clear_object(&self->closing);
 	g_clear_object(&self->chooser);
 	gtk_widget_dispose_template(GTK_WIDGET(self), FK_TYPE_WINDOW);
 	G_OBJECT_CLASS(fk_window_parent_class)->dispose(object);
@@ -226,6 +303,7 @@ fk_window_class_init(FkWindowClass *klass)
 	g_type_ensure(FK_TYPE_JOB_PANEL);
 	gtk_widget_class_set_template_from_resource(widget_class, "/io/github/flashkeep/Flashkeep/fk-window.ui");
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, toast_overlay);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, backup_button);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, port_picker);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, chip_card);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, job_panel);
@@ -237,6 +315,7 @@ fk_window_class_init(FkWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, log_view);
 
 	_fk_window_class_actions_init(widget_class);
+	_fk_window_class_chip_init(widget_class);
 }
 
 FkWindow *
