@@ -21,8 +21,11 @@
 #include "fk-test-util.h"
 #include "fk-stub.h"
 
-/* a connect that fails takes a few seconds of retries; one that takes longer than this hangs */
-#define CONNECT_BOUND_S 30
+/* a connect that gets no reply gives up after a fixed number of tries, however long each took on
+ * a loaded machine: seven resets (fk-reset.c), each followed by up to five SYNC frames
+ * (fk-loader.c); the tries are counted, not timed */
+#define CONNECT_RESETS 7
+#define CONNECT_SYNCS  (CONNECT_RESETS * 5)
 
 /* ---- a simulated chip, with every command the host sends recorded ---- */
 
@@ -738,6 +741,7 @@ struct _FkNoiseTransport {
 	FkTransport parent_instance;
 	GRand *rand;
 	guint64 bytes_sent;
+	guint syncs; /* SYNC command frames the host wrote */
 };
 
 G_DEFINE_FINAL_TYPE(FkNoiseTransport, fk_noise_transport, FK_TYPE_TRANSPORT)
@@ -745,6 +749,10 @@ G_DEFINE_FINAL_TYPE(FkNoiseTransport, fk_noise_transport, FK_TYPE_TRANSPORT)
 static gboolean
 fk_noise_transport_write(FkTransport *transport, const guint8 *data, gsize len, GCancellable *cancellable, GError **error)
 {
+	FkNoiseTransport *self = FK_NOISE_TRANSPORT(transport);
+	/* one SLIP frame per write: C0, direction 00, the opcode */
+	if (len >= 3 && data[0] == 0xC0 && data[1] == 0x00 && data[2] == FK_OP_SYNC)
+		self->syncs++;
 	return TRUE;
 }
 
@@ -787,16 +795,31 @@ fk_noise_transport_init(FkNoiseTransport *self)
 	fk_transport_set_has_modem_lines(FK_TRANSPORT(self), TRUE);
 }
 
+/* counts the engine's "no reply to SYNC (attempt N of M)" lines */
 static void
-assert_no_sync(const GError *error, gint64 start)
+count_sync_attempts_cb(const gchar *message, gpointer user_data)
 {
-	gdouble secs = (g_get_monotonic_time() - start) / 1e6;
-	g_test_message("failed after %.1f s: %s", secs, error != NULL ? error->message : "(no error)");
+	guint *attempts = user_data;
+	if (g_str_has_prefix(message, "no reply to SYNC"))
+		(*attempts)++;
+}
+
+/* the connect gave up, with an error a person can act on, after the fixed number of resets and
+ * no more SYNC frames than those allow */
+static void
+assert_no_sync(const GError *error, guint attempts, guint syncs)
+{
+	g_test_message("gave up after %u attempts, %u SYNC frames: %s",
+		       attempts,
+		       syncs,
+		       error != NULL ? error->message : "(no error)");
 	g_assert_error(error, FK_ERROR, FK_ERROR_NO_SYNC);
 	assert_message_has(error, "No reply from the chip");
 	assert_message_has(error, "baud rate");
 	g_assert_nonnull(fk_error_hint(error));
-	g_assert_cmpfloat(secs, <, CONNECT_BOUND_S);
+	g_assert_cmpuint(attempts, ==, CONNECT_RESETS);
+	g_assert_cmpuint(syncs, >=, CONNECT_RESETS);
+	g_assert_cmpuint(syncs, <=, CONNECT_SYNCS);
 }
 
 static void
@@ -805,10 +828,11 @@ test_link_noise(void)
 	g_autoptr(FkTransport) transport = g_object_new(FK_TYPE_NOISE_TRANSPORT, NULL);
 	g_autoptr(FkDevice) device = fk_device_new(transport);
 	g_autoptr(GError) error = NULL;
-	gint64 start = g_get_monotonic_time();
+	guint attempts = 0;
 
+	fk_device_set_log_func(device, count_sync_attempts_cb, &attempts);
 	g_assert_false(fk_device_connect(device, NULL, &error));
-	assert_no_sync(error, start);
+	assert_no_sync(error, attempts, FK_NOISE_TRANSPORT(transport)->syncs);
 	g_assert_cmpuint(FK_NOISE_TRANSPORT(transport)->bytes_sent, >, 10000);
 	g_assert_false(fk_device_is_connected(device));
 }
@@ -822,7 +846,8 @@ test_link_wrong_baud(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(FkDevice) again = NULL;
 	FkSimStats st;
-	gint64 start;
+	guint attempts = 0;
+	guint syncs = 0;
 
 	fixture_open(&fx, "esp32", 0);
 	fk_device_set_baud(fx.device, 921600);
@@ -837,9 +862,12 @@ test_link_wrong_baud(void)
 	again = fk_device_new(fx.transport);
 	fk_device_set_reset_mode(again, FK_RESET_NONE);
 	fk_device_set_baud(again, 115200);
-	start = g_get_monotonic_time();
+	fk_device_set_log_func(again, count_sync_attempts_cb, &attempts);
+	g_array_set_size(fx.ops, 0);
 	g_assert_false(fk_device_connect(again, NULL, &error));
-	assert_no_sync(error, start);
+	for (guint i = 0; i < fx.ops->len; i++)
+		syncs += g_array_index(fx.ops, guint8, i) == FK_OP_SYNC;
+	assert_no_sync(error, attempts, syncs);
 	fixture_close(&fx);
 }
 

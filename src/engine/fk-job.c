@@ -3,7 +3,7 @@
  * progress and log lines to the main thread; calls the FkDevice facade and FkProgress */
 #include "config.h"
 
-#include "fk-job.h"
+#include "fk-job-private.h"
 
 struct _FkJob {
 	GObject parent_instance;
@@ -22,6 +22,8 @@ struct _FkJob {
 	guint64 pending_total;
 	GPtrArray *pending_log;
 	gboolean update_queued;
+	guint updates_posted;  /* idle updates attached to the main context */
+	guint updates_pending; /* of those, not run yet */
 
 	/* main-context copies */
 	gdouble fraction;
@@ -91,6 +93,17 @@ fk_job_update_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* main context: the update the worker posted */
+static gboolean
+fk_job_update_idle_cb(gpointer user_data)
+{
+	FkJob *self = FK_JOB(user_data);
+	g_mutex_lock(&self->mutex);
+	self->updates_pending--;
+	g_mutex_unlock(&self->mutex);
+	return fk_job_update_cb(self);
+}
+
 /* worker: called with the mutex held; at most one idle pending */
 static void
 fk_job_queue_update_locked(FkJob *self)
@@ -101,10 +114,24 @@ fk_job_queue_update_locked(FkJob *self)
 	self->update_queued = TRUE;
 	source = g_idle_source_new();
 	g_source_set_priority(source, G_PRIORITY_DEFAULT_IDLE);
-	g_source_set_callback(source, fk_job_update_cb, g_object_ref(self), g_object_unref);
+	g_source_set_callback(source, fk_job_update_idle_cb, g_object_ref(self), g_object_unref);
 	g_source_set_static_name(source, "[flashkeep] job progress");
 	g_source_attach(source, g_task_get_context(self->task));
 	g_source_unref(source);
+	self->updates_posted++;
+	self->updates_pending++;
+}
+
+void
+_fk_job_get_update_counts(FkJob *self, guint *posted, guint *pending)
+{
+	g_return_if_fail(FK_IS_JOB(self));
+	g_mutex_lock(&self->mutex);
+	if (posted != NULL)
+		*posted = self->updates_posted;
+	if (pending != NULL)
+		*pending = self->updates_pending;
+	g_mutex_unlock(&self->mutex);
 }
 
 static void

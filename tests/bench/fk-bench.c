@@ -3,13 +3,18 @@
  *   fk-bench [--runs N] [--chip esp32] [--sizes 1,4] [--bauds 115200,921600] [--latency-ms 2]
  *   [--ops backup,restore,erase] [--flash-mb 4] (a chip larger than the case, for the flash map's cost)
  * Prints, per case, the median wall time of N runs, bytes/s and the share of the line rate
- * (baud/10 bytes/s). */
+ * (baud/10 bytes/s).
+ *   fk-bench --main-loop [--runs N] [--chip esp32] [--sizes 1] [--bauds 921600] (first size, last baud)
+ * Prints instead how long the main loop went without running while FkJob backed up the chip in
+ * its worker (fk-bench-main-loop.c): per run and the median over the runs. A figure, not a test:
+ * it depends on the machine and its load. */
 #include "config.h"
 
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fk-bench.h"
 #include "fk-device.h"
 #include "fk-flash.h"
 #include "fk-sim-device.h"
@@ -22,8 +27,8 @@ cmp_double(gconstpointer a, gconstpointer b)
 	return x < y ? -1 : x > y;
 }
 
-static gdouble
-median(GArray *values)
+gdouble
+fk_bench_median(GArray *values)
 {
 	g_array_sort(values, cmp_double);
 	if (values->len % 2 == 1)
@@ -68,6 +73,30 @@ run_once(const gchar *chip, gsize size, gsize flash_size, guint baud, guint late
 	return TRUE;
 }
 
+/* the longest main-loop gap during a paced backup run by FkJob, per run and over the runs */
+static gboolean
+run_main_loop(const gchar *chip, gsize size, guint baud, guint latency_us, gint runs, const gchar *path, GError **error)
+{
+	g_autoptr(GArray) longest = g_array_new(FALSE, FALSE, sizeof(gdouble));
+	g_autoptr(GArray) medians = g_array_new(FALSE, FALSE, sizeof(gdouble));
+
+	g_print("main loop during a backup of %" G_GSIZE_FORMAT " KiB at %u baud run by FkJob, a 1 ms tick\n",
+		size / 1024, baud);
+	g_print("%-5s %16s %15s %8s\n", "run", "longest gap ms", "median gap ms", "updates");
+	for (gint r = 0; r < runs; r++) {
+		gdouble max_ms = 0, median_ms = 0;
+		guint updates = 0;
+		if (!fk_bench_main_loop_gaps(chip, size, baud, latency_us, path, &max_ms, &median_ms, &updates, error))
+			return FALSE;
+		g_unlink(path);
+		g_array_append_val(longest, max_ms);
+		g_array_append_val(medians, median_ms);
+		g_print("%-5d %16.2f %15.2f %8u\n", r + 1, max_ms, median_ms, updates);
+	}
+	g_print("%-5s %16.2f %15.2f\n", "median", fk_bench_median(longest), fk_bench_median(medians));
+	return TRUE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -78,6 +107,7 @@ main(int argc, char **argv)
 	g_autofree gchar *bauds_arg = g_strdup("115200,921600");
 	g_autofree gchar *ops_arg = g_strdup("backup,restore");
 	gint flash_mb = 0;
+	gboolean main_loop = FALSE;
 	g_autofree gchar *flash_desc = NULL;
 	g_autoptr(GOptionContext) ctx = g_option_context_new("");
 	g_autoptr(GError) error = NULL;
@@ -92,6 +122,8 @@ main(int argc, char **argv)
 	    {"latency-ms", 'l', 0, G_OPTION_ARG_INT, &latency_ms, "USB adapter latency per direction", "MS"},
 	    {"flash-mb", 'f', 0, G_OPTION_ARG_INT, &flash_mb, "Flash size of the chip in MiB (default: the case's size)", "MIB"},
 	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore and/or erase", "LIST"},
+	    {"main-loop", 'm', 0, G_OPTION_ARG_NONE, &main_loop,
+	     "Measure the main loop's gaps during a backup run by FkJob instead (first size, last baud)", NULL},
 	    {NULL}};
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -102,6 +134,18 @@ main(int argc, char **argv)
 	sizes = g_strsplit(sizes_arg, ",", -1);
 	bauds = g_strsplit(bauds_arg, ",", -1);
 	tmpdir = g_dir_make_tmp("fk-bench-XXXXXX", NULL);
+	if (main_loop) {
+		g_autofree gchar *path = g_build_filename(tmpdir, "backup.bin", NULL);
+		gsize size = (gsize)g_ascii_strtoull(sizes[0], NULL, 10) * 1024 * 1024;
+		guint baud = (guint)g_ascii_strtoull(bauds[g_strv_length(bauds) - 1], NULL, 10);
+		gboolean ok = run_main_loop(chip, size, baud, (guint)latency_ms * 1000, runs, path, &error);
+		g_rmdir(tmpdir);
+		if (!ok) {
+			g_printerr("%s\n", error->message);
+			return 1;
+		}
+		return 0;
+	}
 	flash_desc = flash_mb > 0 ? g_strdup_printf("%d MiB", flash_mb) : g_strdup("the case's size");
 	g_print("chip %s (flash: %s), %d run(s) per case, %d ms adapter latency each way, stub in use\n", chip,
 		flash_desc, runs, latency_ms);
@@ -135,7 +179,7 @@ main(int argc, char **argv)
 					}
 					g_array_append_val(times, secs);
 				}
-				med = median(times);
+				med = fk_bench_median(times);
 				rate = size / med;
 				g_print("%-8s %-5s %8u %10.2f %12.0f %7.1f%%\n", op_name,
 					sizes[s], baud, med, rate, 100.0 * rate / (baud / 10.0));

@@ -21,7 +21,14 @@
 /*
  * The libserialport backend on a pseudo-terminal: the test holds the master side, the
  * transport opens the slave (/dev/pts/N) exactly as it would open /dev/ttyUSB0.
+ *
+ * No check here bounds how long anything took: a loaded machine makes everything slower. What
+ * the backend guarantees is checked instead (what a read returned, which error, what happened
+ * first); waits that must end on their own get a deadline far past the test's own time limit,
+ * so a wait that does not end shows as a hung test, never as a slow pass.
  */
+
+#define FK_TEST_NO_DEADLINE_MS (10 * 60 * 1000)
 
 typedef struct {
 	gboolean dtr;
@@ -121,18 +128,15 @@ fk_pty_master_write_all(FkPtyFixture *fx, const guint8 *data, gsize len)
 	}
 }
 
-/* reads exactly @len bytes from the master or fails the test after @timeout_ms */
+/* reads exactly @len bytes from the master (bytes that never come hang the test) */
 static void
-fk_pty_master_read_exact(FkPtyFixture *fx, guint8 *buf, gsize len, guint timeout_ms)
+fk_pty_master_read_exact(FkPtyFixture *fx, guint8 *buf, gsize len)
 {
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 	gsize done = 0;
 	while (done < len) {
 		struct pollfd pfd = {.fd = fx->master, .events = POLLIN};
-		gint64 remaining = (deadline - g_get_monotonic_time()) / 1000;
 		ssize_t n;
-		g_assert_cmpint(remaining, >, 0);
-		if (poll(&pfd, 1, (int)remaining) <= 0)
+		if (poll(&pfd, 1, -1) <= 0)
 			continue;
 		n = read(fx->master, buf + done, len - done);
 		if (n < 0 && errno == EINTR)
@@ -142,19 +146,22 @@ fk_pty_master_read_exact(FkPtyFixture *fx, guint8 *buf, gsize len, guint timeout
 	}
 }
 
-/* reads exactly @len bytes through the transport */
+/* reads exactly @len bytes through the transport, in reads that each end at the first bytes */
 static void
-fk_pty_transport_read_exact(FkTransport *transport, guint8 *buf, gsize len, guint timeout_ms)
+fk_pty_transport_read_exact(FkTransport *transport, guint8 *buf, gsize len)
 {
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 	gsize done = 0;
 	while (done < len) {
 		g_autoptr(GError) error = NULL;
-		gssize n = fk_transport_read(transport, buf + done, len - done, 100, NULL, &error);
+		gssize n = fk_transport_read(transport,
+					     buf + done,
+					     len - done,
+					     FK_TEST_NO_DEADLINE_MS,
+					     NULL,
+					     &error);
 		g_assert_no_error(error);
-		g_assert_cmpint(n, >=, 0);
+		g_assert_cmpint(n, >, 0);
 		done += (gsize)n;
-		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
 	}
 }
 
@@ -175,6 +182,22 @@ fk_pty_fixture_open_slave_peek(FkPtyFixture *fx)
 	gint fd = open(fx->slave_path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	g_assert_cmpint(fd, >=, 0);
 	return fd;
+}
+
+/* waits until @len bytes written to the master can be read on the slave: the kernel hands them
+ * over in a worker of its own, later on a loaded machine */
+static void
+fk_pty_wait_input(FkPtyFixture *fx, gint len)
+{
+	gint fd = fk_pty_fixture_open_slave_peek(fx);
+	gint waiting = 0;
+	for (;;) {
+		g_assert_cmpint(ioctl(fd, FIONREAD, &waiting), ==, 0);
+		if (waiting >= len)
+			break;
+		g_usleep(1000);
+	}
+	close(fd);
 }
 
 static void
@@ -238,13 +261,13 @@ test_serial_bytes(FkPtyFixture *fx, gconstpointer user_data)
 	g_assert_true(fk_transport_write(transport, all, sizeof(all), NULL, &error));
 	g_assert_no_error(error);
 	memset(got, 0, sizeof(got));
-	fk_pty_master_read_exact(fx, got, sizeof(got), 2000);
+	fk_pty_master_read_exact(fx, got, sizeof(got));
 	g_assert_cmpmem(got, sizeof(got), all, sizeof(all));
 
 	/* device to host */
 	fk_pty_master_write_all(fx, all, sizeof(all));
 	memset(got, 0, sizeof(got));
-	fk_pty_transport_read_exact(transport, got, sizeof(got), 2000);
+	fk_pty_transport_read_exact(transport, got, sizeof(got));
 	g_assert_cmpmem(got, sizeof(got), all, sizeof(all));
 
 	/* nothing extra arrived either way */
@@ -263,7 +286,7 @@ fk_bulk_reader_thread(gpointer user_data)
 {
 	FkBulkReader *reader = user_data;
 	guint8 *buf = g_malloc(reader->len);
-	fk_pty_master_read_exact(reader->fx, buf, reader->len, 10000);
+	fk_pty_master_read_exact(reader->fx, buf, reader->len);
 	reader->received = g_bytes_new_take(buf, reader->len);
 	return NULL;
 }
@@ -367,38 +390,37 @@ test_serial_timeout(FkPtyFixture *fx, gconstpointer user_data)
 	gint64 elapsed;
 	gssize n;
 
+	/* nothing comes: a short read of no bytes and no error, and not before the deadline (load
+	 * only makes the wait longer) */
 	start = g_get_monotonic_time();
 	n = fk_transport_read(transport, buf, sizeof(buf), 250, NULL, &error);
 	elapsed = g_get_monotonic_time() - start;
 	g_assert_no_error(error);
 	g_assert_cmpint(n, ==, 0);
 	g_assert_cmpint(elapsed, >=, 249 * 1000);
-	g_assert_cmpint(elapsed, <, 450 * 1000);
 
-	/* timeout 0 is a poll, never "forever" */
-	start = g_get_monotonic_time();
+	/* timeout 0 is a poll, never "forever": it returns, with nothing */
 	n = fk_transport_read(transport, buf, sizeof(buf), 0, NULL, &error);
-	elapsed = g_get_monotonic_time() - start;
 	g_assert_no_error(error);
 	g_assert_cmpint(n, ==, 0);
-	g_assert_cmpint(elapsed, <, 50 * 1000);
 
-	/* a byte already waiting is returned at once even with timeout 0 */
+	/* a byte waiting on the port is returned by a poll: once the kernel has passed it to the
+	 * slave side, the very next poll has it */
 	fk_pty_master_write_all(fx, (const guint8 *)"\xc0", 1);
-	g_usleep(10 * 1000);
+	fk_pty_wait_input(fx, 1);
 	n = fk_transport_read(transport, buf, sizeof(buf), 0, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpint(n, ==, 1);
 	g_assert_cmpuint(buf[0], ==, 0xc0);
 
-	/* data arriving part-way ends the wait early */
-	start = g_get_monotonic_time();
+	/* data ends the wait: the read returns the bytes that came, short of the buffer, and does
+	 * not wait for a deadline that the test would not outlive */
 	fk_pty_master_write_all(fx, (const guint8 *)"ok", 2);
-	n = fk_transport_read(transport, buf, sizeof(buf), 2000, NULL, &error);
-	elapsed = g_get_monotonic_time() - start;
+	n = fk_transport_read(transport, buf, sizeof(buf), FK_TEST_NO_DEADLINE_MS, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpint(n, >=, 1);
-	g_assert_cmpint(elapsed, <, 500 * 1000);
+	g_assert_cmpint(n, <=, 2);
+	g_assert_cmpmem(buf, n, "ok", n);
 }
 
 static void
@@ -409,7 +431,7 @@ test_serial_flush(FkPtyFixture *fx, gconstpointer user_data)
 	guint8 buf[64];
 
 	fk_pty_master_write_all(fx, (const guint8 *)"boot log garbage", 16);
-	g_usleep(20 * 1000);
+	fk_pty_wait_input(fx, 16);
 	g_assert_true(fk_transport_flush_input(transport, &error));
 	g_assert_no_error(error);
 	g_assert_cmpint(fk_transport_read(transport, buf, sizeof(buf), 50, NULL, &error), ==, 0);
@@ -438,16 +460,16 @@ test_serial_cancel(FkPtyFixture *fx, gconstpointer user_data)
 	gint64 elapsed;
 	gssize n;
 
-	/* cancelled while waiting: returns long before the 5 s deadline */
+	/* cancelled while waiting: the cancel ends a wait whose deadline the test would not
+	 * outlive, and the read did not return before the cancel came */
 	thread = g_thread_new("cancel", fk_cancel_later_thread, cancellable);
 	start = g_get_monotonic_time();
-	n = fk_transport_read(transport, buf, sizeof(buf), 5000, cancellable, &error);
+	n = fk_transport_read(transport, buf, sizeof(buf), FK_TEST_NO_DEADLINE_MS, cancellable, &error);
 	elapsed = g_get_monotonic_time() - start;
 	g_thread_join(thread);
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 	g_assert_cmpint(n, ==, -1);
 	g_assert_cmpint(elapsed, >=, 90 * 1000);
-	g_assert_cmpint(elapsed, <, 1000 * 1000);
 	g_clear_error(&error);
 
 	/* already cancelled: nothing is read or written */
@@ -462,7 +484,7 @@ test_serial_cancel(FkPtyFixture *fx, gconstpointer user_data)
 	g_clear_error(&error);
 
 	/* the port is still usable, and the byte is still there */
-	n = fk_transport_read(transport, buf, sizeof(buf), 1000, NULL, &error);
+	n = fk_transport_read(transport, buf, sizeof(buf), FK_TEST_NO_DEADLINE_MS, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpint(n, ==, 1);
 	g_assert_cmpuint(buf[0], ==, 'x');
@@ -489,24 +511,23 @@ test_serial_gone(FkPtyFixture *fx, gconstpointer user_data)
 	gint64 elapsed;
 	gssize n;
 
-	/* the other side goes away while a read waits */
+	/* the other side goes away while a read waits: the read ends with that, not at a deadline
+	 * the test would not outlive, and not before the other side went */
 	thread = g_thread_new("close-master", fk_close_master_later_thread, fx);
 	start = g_get_monotonic_time();
-	n = fk_transport_read(transport, buf, sizeof(buf), 5000, NULL, &error);
+	n = fk_transport_read(transport, buf, sizeof(buf), FK_TEST_NO_DEADLINE_MS, NULL, &error);
 	elapsed = g_get_monotonic_time() - start;
 	g_thread_join(thread);
 	g_assert_error(error, FK_ERROR, FK_ERROR_PORT_GONE);
 	g_assert_nonnull(strstr(error->message, fx->slave_path));
 	g_assert_cmpint(n, ==, -1);
-	g_assert_cmpint(elapsed, <, 1000 * 1000);
+	g_assert_cmpint(elapsed, >=, 90 * 1000);
 	g_clear_error(&error);
 
-	/* and every later use says so at once */
-	start = g_get_monotonic_time();
-	n = fk_transport_read(transport, buf, sizeof(buf), 5000, NULL, &error);
+	/* and every later use says so, without waiting out its deadline */
+	n = fk_transport_read(transport, buf, sizeof(buf), FK_TEST_NO_DEADLINE_MS, NULL, &error);
 	g_assert_error(error, FK_ERROR, FK_ERROR_PORT_GONE);
 	g_assert_cmpint(n, ==, -1);
-	g_assert_cmpint(g_get_monotonic_time() - start, <, 500 * 1000);
 	g_clear_error(&error);
 	g_assert_false(fk_transport_write(transport, buf, sizeof(buf), NULL, &error));
 	g_assert_error(error, FK_ERROR, FK_ERROR_PORT_GONE);
@@ -524,14 +545,17 @@ test_serial_gone_before_read(FkPtyFixture *fx, gconstpointer user_data)
 	g_autoptr(FkTransport) transport = fk_pty_fixture_open(fx);
 	g_autoptr(GError) error = NULL;
 	guint8 buf[16];
-	gint64 start;
 
 	close(fx->master);
 	fx->master = -1;
-	start = g_get_monotonic_time();
+	/* a poll, and a wait whose deadline the test would not outlive, both say so */
 	g_assert_cmpint(fk_transport_read(transport, buf, sizeof(buf), 0, NULL, &error), ==, -1);
 	g_assert_error(error, FK_ERROR, FK_ERROR_PORT_GONE);
-	g_assert_cmpint(g_get_monotonic_time() - start, <, 200 * 1000);
+	g_clear_error(&error);
+	g_assert_cmpint(fk_transport_read(transport, buf, sizeof(buf), FK_TEST_NO_DEADLINE_MS, NULL, &error),
+			==,
+			-1);
+	g_assert_error(error, FK_ERROR, FK_ERROR_PORT_GONE);
 }
 
 static void
@@ -632,7 +656,9 @@ test_serial_names(FkPtyFixture *fx, gconstpointer user_data)
 	g_assert_no_error(error);
 	g_assert_cmpstr(fk_transport_get_name(transport), ==, link);
 	fk_pty_master_write_all(fx, (const guint8 *)"a", 1);
-	g_assert_cmpint(fk_transport_read(transport, buf, sizeof(buf), 1000, NULL, &error), ==, 1);
+	g_assert_cmpint(fk_transport_read(transport, buf, sizeof(buf), FK_TEST_NO_DEADLINE_MS, NULL, &error),
+			==,
+			1);
 	g_assert_no_error(error);
 	g_clear_object(&transport);
 	g_unlink(link);

@@ -10,12 +10,17 @@
 #include "fk-sim-transport.h"
 #include "fk-slip.h"
 
+/* No check here bounds how long anything took: a loaded machine makes everything slower. Waits
+ * that must end on their own get a deadline far past the test's own time limit, so a wait that
+ * does not end shows as a hung test, never as a slow pass. */
+#define FK_TEST_NO_DEADLINE_MS (10 * 60 * 1000)
+
+/* the next frame from the chip (one that never comes hangs the test) */
 static GByteArray *
-fk_test_read_frame(FkTransport *t, guint timeout_ms, GError **error)
+fk_test_read_frame(FkTransport *t, GError **error)
 {
 	g_autoptr(FkSlipDecoder) dec = fk_slip_decoder_new(0x10000);
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-	while (g_get_monotonic_time() < deadline) {
+	for (;;) {
 		guint8 b;
 		gsize consumed = 0;
 		gssize rc = fk_transport_read(t, &b, 1, 50, NULL, error);
@@ -48,7 +53,7 @@ fk_test_sync(FkTransport *t)
 	g_assert_true(fk_transport_flush_input(t, &error));
 	g_assert_true(fk_test_send(t, FK_OP_SYNC, payload, sizeof(payload), &error));
 	g_assert_no_error(error);
-	f = fk_test_read_frame(t, 1000, &error);
+	f = fk_test_read_frame(t, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(f);
 	g_assert_cmpuint(f->data[1], ==, FK_OP_SYNC);
@@ -156,10 +161,10 @@ fk_test_transport_link_dead(void)
 		memset(payload + 4, 0x55, 32);
 		g_assert_true(fk_test_send(t, FK_OP_SYNC, payload, sizeof(payload), &error));
 	}
-	rc = fk_transport_read(t, buf, sizeof(buf), 200, NULL, &error);
+	rc = fk_transport_read(t, buf, sizeof(buf), FK_TEST_NO_DEADLINE_MS, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpint(rc, ==, 30);
-	rc = fk_transport_read(t, buf, sizeof(buf), 200, NULL, &error);
+	rc = fk_transport_read(t, buf, sizeof(buf), FK_TEST_NO_DEADLINE_MS, NULL, &error);
 	g_assert_cmpint(rc, ==, -1);
 	g_assert_error(error, FK_ERROR, FK_ERROR_PORT_GONE);
 }
@@ -171,17 +176,16 @@ fk_test_transport_cancel(void)
 	g_autoptr(FkTransport) t = NULL;
 	g_autoptr(GCancellable) c = g_cancellable_new();
 	guint8 buf[16];
-	gint64 t0;
 
 	fk_sim_register();
 	t = fk_transport_open("sim:esp32s3,download,fresh", &error);
 	g_assert_no_error(error);
 	g_assert_true(fk_transport_flush_input(t, &error));
+	/* already cancelled: the read says so instead of waiting out a deadline the test would not
+	 * outlive */
 	g_cancellable_cancel(c);
-	t0 = g_get_monotonic_time();
-	g_assert_cmpint(fk_transport_read(t, buf, sizeof(buf), 2000, c, &error), ==, -1);
+	g_assert_cmpint(fk_transport_read(t, buf, sizeof(buf), FK_TEST_NO_DEADLINE_MS, c, &error), ==, -1);
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-	g_assert_cmpint(g_get_monotonic_time() - t0, <, 500000);
 	g_clear_error(&error);
 	/* a plain timeout returns 0 */
 	g_assert_cmpint(fk_transport_read(t, buf, sizeof(buf), 100, NULL, &error), ==, 0);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* the median of @values (sorts them) */
+gdouble
+fk_bench_median(GArray *values);
+
+/* one paced backup of @size bytes run by FkJob in its worker while the main loop ticks every
+ * millisecond: the longest and the median gap between ticks, and the progress updates seen */
+gboolean
+fk_bench_main_loop_gaps(const gchar *chip,
+			gsize size,
+			guint baud,
+			guint latency_us,
+			const gchar *path,
+			gdouble *longest_ms,
+			gdouble *median_ms,
+			guint *updates,
+			GError **error);
+
+G_END_DECLS
