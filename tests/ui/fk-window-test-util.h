@@ -14,8 +14,6 @@ G_BEGIN_DECLS
 #define PORT_ESP8266 "sim:esp8266@1MB,paced,latency=2"
 #define PORT_LATENCY_US 2000
 #define FLASH_1MB (1024 * 1024)
-/* generous: a paced 1 MiB read at 921600 baud takes about 12 s, longer under sanitizers */
-#define JOB_TIMEOUT_MS 180000
 
 /* set by the test program's main() before the tests run */
 extern FkApplication *fk_window_test_app;
@@ -30,7 +28,7 @@ typedef struct {
 typedef gboolean (*Cond)(gpointer data);
 
 gboolean
-spin_until(Cond cond, gpointer data, guint timeout_ms);
+spin_until(Cond cond, gpointer data);
 void
 drain_main_context(void);
 gboolean
