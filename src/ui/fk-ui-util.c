@@ -159,9 +159,9 @@ fk_ui_error_hint(const GError *error)
 		case FK_ERROR_OUTSIDE_CHANGED:
 			return _("Restore a backup of this board to put the named ranges back, at a lower baud rate.");
 		case FK_ERROR_STUB_MISSING:
-			return _("Run flashkeep-fetch-stubs once to install Espressif’s flasher stubs.");
+			return _("Use Install in the chip’s card to copy Espressif’s flasher program from an esptool or esptool-js on this computer, or run the command shown there.");
 		case FK_ERROR_STUB_INVALID:
-			return _("Run flashkeep-fetch-stubs to install Espressif’s flasher stubs again, or remove the damaged file.");
+			return _("Remove the damaged file named above, then use Install in the chip’s card to copy Espressif’s flasher program again.");
 		case FK_ERROR_VERIFY_FAILED:
 			return _("What the chip holds does not match its checksum. Try again, perhaps at a lower baud rate.");
 		default:
