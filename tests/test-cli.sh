@@ -16,21 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 export XDG_STATE_HOME="$tmp/state"
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
-# runs a command quietly; its output is shown, as TAP comments, only when it fails
-check() {
-	local name=$1
-	shift
-	if "$@" >"$tmp/check.out" 2>&1; then
-		ok "$name"
-	else
-		not_ok "$name"
-		sed 's/^/# /' "$tmp/check.out"
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$(dirname "$0")/tap.sh"
 MiB=1048576
 all_ff() { cmp -s "$1" <(head -c "$2" /dev/zero | tr '\0' '\377'); }
 

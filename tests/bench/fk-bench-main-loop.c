@@ -7,8 +7,6 @@
 #include "fk-bench.h"
 #include "fk-flash.h"
 #include "fk-job.h"
-#include "fk-sim-device.h"
-#include "fk-sim-transport.h"
 
 typedef struct {
 	GMainLoop *loop;
@@ -71,21 +69,14 @@ fk_bench_main_loop_gaps(const gchar *chip,
 			guint *updates,
 			GError **error)
 {
-	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, error);
-	g_autoptr(FkTransport) transport = NULL;
-	g_autoptr(FkDevice) device = NULL;
+	g_autoptr(FkDevice) device = fk_bench_paced_device(chip, size, baud, latency_us, error);
 	g_autoptr(FkJob) job = NULL;
 	g_autoptr(GArray) gaps = g_array_new(FALSE, FALSE, sizeof(gdouble));
 	FkBenchGapRun run = {.gaps = gaps, .path = path, .size = size};
 	GSource *tick;
 
-	if (sim == NULL)
+	if (device == NULL)
 		return FALSE;
-	fk_sim_device_set_timing(sim, TRUE, latency_us);
-	fk_sim_device_set_boot_mode(sim, FK_SIM_BOOT_APP);
-	transport = fk_sim_transport_new(sim);
-	device = fk_device_new(transport);
-	fk_device_set_baud(device, baud);
 	job = fk_job_new(device, fk_bench_backup_func, &run, NULL);
 	g_signal_connect(job, "notify::fraction", G_CALLBACK(fk_bench_notify_cb), &run);
 
@@ -99,7 +90,7 @@ fk_bench_main_loop_gaps(const gchar *chip,
 	g_source_destroy(tick);
 	g_source_unref(tick);
 	g_main_loop_unref(run.loop);
-	fk_transport_close(transport);
+	fk_transport_close(fk_device_get_transport(device));
 
 	if (!run.ok) {
 		g_propagate_error(error, run.error);

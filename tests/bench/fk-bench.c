@@ -37,22 +37,32 @@ fk_bench_median(GArray *values)
 		g_array_index(values, gdouble, values->len / 2)) / 2;
 }
 
-static gboolean
-run_once(const gchar *chip, gsize size, gsize flash_size, guint baud, guint latency_us, guint op,
-	 const gchar *path, gdouble *secs, GError **error)
+FkDevice *
+fk_bench_paced_device(const gchar *chip, gsize size, guint baud, guint latency_us, GError **error)
 {
-	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, MAX(size, flash_size), 1, error);
+	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, error);
 	g_autoptr(FkTransport) transport = NULL;
-	g_autoptr(FkDevice) device = NULL;
-	gint64 start;
+	FkDevice *device;
 
 	if (sim == NULL)
-		return FALSE;
+		return NULL;
 	fk_sim_device_set_timing(sim, TRUE, latency_us);
 	fk_sim_device_set_boot_mode(sim, FK_SIM_BOOT_APP);
 	transport = fk_sim_transport_new(sim);
 	device = fk_device_new(transport);
 	fk_device_set_baud(device, baud);
+	return device;
+}
+
+static gboolean
+run_once(const gchar *chip, gsize size, gsize flash_size, guint baud, guint latency_us, guint op,
+	 const gchar *path, gdouble *secs, GError **error)
+{
+	g_autoptr(FkDevice) device = fk_bench_paced_device(chip, MAX(size, flash_size), baud, latency_us, error);
+	gint64 start;
+
+	if (device == NULL)
+		return FALSE;
 	/* the whole session counts, as a person waits for all of it */
 	start = g_get_monotonic_time();
 	if (!fk_device_connect(device, NULL, error))
@@ -69,7 +79,7 @@ run_once(const gchar *chip, gsize size, gsize flash_size, guint baud, guint late
 			return FALSE;
 	}
 	*secs = (g_get_monotonic_time() - start) / 1e6;
-	fk_transport_close(transport);
+	fk_transport_close(fk_device_get_transport(device));
 	return TRUE;
 }
 

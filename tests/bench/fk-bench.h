@@ -3,11 +3,19 @@
 
 #include <glib.h>
 
+#include "fk-device.h"
+
 G_BEGIN_DECLS
 
 /* the median of @values (sorts them) */
 gdouble
 fk_bench_median(GArray *values);
+
+/* a device on a simulated @chip with @size bytes of flash, paced as real wire and flash timing
+ * with @latency_us each way, started in its firmware so a connect resets it as a board's
+ * auto-reset circuit does; the device's transport owns the simulated chip */
+FkDevice *
+fk_bench_paced_device(const gchar *chip, gsize size, guint baud, guint latency_us, GError **error);
 
 /* one paced backup of @size bytes run by FkJob in its worker while the main loop ticks every
  * millisecond: the longest and the median gap between ticks, and the progress updates seen */

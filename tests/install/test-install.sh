@@ -18,20 +18,8 @@ cleanup() {
 }
 trap cleanup EXIT
 app_id=io.github.flashkeep.Flashkeep
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
-check() { # name command…: its output is shown, as TAP comments, only when it fails
-	local name=$1
-	shift
-	if "$@" >"$tmp/check.out" 2>&1; then
-		ok "$name"
-	else
-		not_ok "$name"
-		sed 's/^/# /' "$tmp/check.out"
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$(dirname "$0")/../tap.sh"
 # a clean environment: nothing from the build tree or the test setup, only the display and where
 # the flasher stubs are (which a person installs with flashkeep-fetch-stubs)
 clean_env() {
