@@ -111,6 +111,13 @@ template_child(FkWindow *win, const gchar *name)
 	g_assert_not_reached();
 }
 
+/* the subtitle of the AdwActionRow named @row in the templates (see template_child()) */
+const gchar *
+row_subtitle(FkWindow *win, const gchar *row)
+{
+	return adw_action_row_get_subtitle(ADW_ACTION_ROW(template_child(win, row)));
+}
+
 /* the first widget of @type under @widget, depth first */
 GtkWidget *
 find_of_type(GtkWidget *widget, GType type)
@@ -140,18 +147,24 @@ find_action_button(GtkWidget *widget, const gchar *action_name)
 	return NULL;
 }
 
+/* the window's button wired to @action_name; there must be one */
+GtkWidget *
+action_button(FkWindow *win, const gchar *action_name)
+{
+	GtkWidget *button = find_action_button(GTK_WIDGET(win), action_name);
+	g_assert_nonnull(button);
+	return button;
+}
+
 /* whether @action (with @target, for actions with a parameter) is enabled: what a button wired
  * to it would show. GTK has no getter for a widget class action's state, so a hidden probe
  * button is put next to the window's Backup button for a moment. */
 gboolean
 action_enabled(FkWindow *win, const gchar *action, GVariant *target)
 {
-	GtkWidget *anchor = find_action_button(GTK_WIDGET(win), "win.backup");
-	GtkWidget *box;
+	GtkWidget *box = gtk_widget_get_parent(action_button(win, "win.backup"));
 	GtkWidget *probe = gtk_button_new();
 	gboolean enabled;
-	g_assert_nonnull(anchor);
-	box = gtk_widget_get_parent(anchor);
 	g_assert_true(GTK_IS_BOX(box));
 	gtk_widget_set_visible(probe, FALSE);
 	gtk_actionable_set_action_name(GTK_ACTIONABLE(probe), action);
@@ -166,27 +179,26 @@ action_enabled(FkWindow *win, const gchar *action, GVariant *target)
 gboolean
 action_button_sensitive(FkWindow *win, const gchar *action_name)
 {
-	GtkWidget *button = find_action_button(GTK_WIDGET(win), action_name);
-	g_assert_nonnull(button);
-	return gtk_widget_get_sensitive(button);
+	return gtk_widget_get_sensitive(action_button(win, action_name));
 }
 
-/* a mapped label anywhere under @widget whose text contains @needle (toasts are labels) */
-gboolean
-has_label(GtkWidget *widget, const gchar *needle)
+/* the first mapped label under @widget whose text contains @needle (toasts are labels), or NULL */
+GtkLabel *
+find_label(GtkWidget *widget, const gchar *needle)
 {
 	if (GTK_IS_LABEL(widget) && gtk_widget_get_mapped(widget) &&
 	    strstr(gtk_label_get_label(GTK_LABEL(widget)), needle) != NULL)
-		return TRUE;
+		return GTK_LABEL(widget);
 	for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL; c = gtk_widget_get_next_sibling(c)) {
-		if (has_label(c, needle))
-			return TRUE;
+		GtkLabel *found = find_label(c, needle);
+		if (found != NULL)
+			return found;
 	}
-	return FALSE;
+	return NULL;
 }
 
 typedef struct {
-	FkWindow *win;
+	GtkWidget *widget;
 	const gchar *needle;
 } LabelWait;
 
@@ -194,14 +206,19 @@ static gboolean
 cond_label(gpointer data)
 {
 	LabelWait *lw = data;
-	return has_label(GTK_WIDGET(lw->win), lw->needle);
+	return find_label(lw->widget, lw->needle) != NULL;
 }
 
-gboolean
-wait_for_label(FkWindow *win, const gchar *needle)
+/* waits until a label under @widget (the window, or e.g. a popover of it) shows @needle */
+GtkLabel *
+wait_for_label(GtkWidget *widget, const gchar *needle)
 {
-	LabelWait lw = {win, needle};
-	return spin_until(cond_label, &lw);
+	LabelWait lw = {widget, needle};
+	GtkLabel *label;
+	g_assert_true(spin_until(cond_label, &lw));
+	label = find_label(widget, needle);
+	g_assert_nonnull(label);
+	return label;
 }
 
 /* the visible AdwMessageDialogs on top of @win */
@@ -373,7 +390,33 @@ reset_settings(const gchar *port)
 	g_settings_set_string(settings, "last-port", port);
 }
 
-/* ---- fixture ---- */
+/* ---- the application and the fixture ---- */
+
+/* the application the fixture's windows belong to: it sets up libadwaita and its style sheet and
+ * registers "sim:" ports. It is registered (startup) but never run: the tests spin the main
+ * context themselves. */
+void
+start_app(const gchar *app_id)
+{
+	g_autoptr(GError) error = NULL;
+	g_assert_null(fk_window_test_app);
+	fk_window_test_app = g_object_new(FK_TYPE_APPLICATION,
+					  "application-id", app_id,
+					  "flags", G_APPLICATION_NON_UNIQUE,
+					  "resource-base-path", "/io/github/flashkeep/Flashkeep",
+					  NULL);
+	g_assert_true(g_application_register(G_APPLICATION(fk_window_test_app), NULL, &error));
+	g_assert_no_error(error);
+	/* keep the application alive with no window between tests */
+	g_application_hold(G_APPLICATION(fk_window_test_app));
+}
+
+void
+stop_app(void)
+{
+	g_application_release(G_APPLICATION(fk_window_test_app));
+	g_clear_object(&fk_window_test_app);
+}
 
 gboolean
 cond_identified(gpointer data)
@@ -382,7 +425,7 @@ cond_identified(gpointer data)
 	const gchar *chip;
 	if (fk_window_is_busy(f->win))
 		return FALSE;
-	chip = adw_action_row_get_subtitle(ADW_ACTION_ROW(template_child(f->win, "chip_row")));
+	chip = row_subtitle(f->win, "chip_row");
 	return chip != NULL && strstr(chip, "ESP") != NULL;
 }
 
@@ -418,17 +461,20 @@ fixture_setup(Fixture *f, gconstpointer data)
 	g_assert_true(spin_until(cond_identified, f));
 }
 
+/* closes the window, unless the test did (Fixture.destroyed), and checks that it is finalized */
 void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GPtrArray) dialogs = list_message_dialogs(f->win);
-	for (guint i = 0; i < dialogs->len; i++)
-		gtk_window_destroy(g_ptr_array_index(dialogs, i));
-	if (fk_window_is_busy(f->win)) {
-		gtk_widget_activate_action(GTK_WIDGET(f->win), "win.cancel", NULL);
-		g_assert_true(spin_until(cond_not_busy, f->win));
+	if (!f->destroyed) {
+		g_autoptr(GPtrArray) dialogs = list_message_dialogs(f->win);
+		for (guint i = 0; i < dialogs->len; i++)
+			gtk_window_destroy(g_ptr_array_index(dialogs, i));
+		if (fk_window_is_busy(f->win)) {
+			gtk_widget_activate_action(GTK_WIDGET(f->win), "win.cancel", NULL);
+			g_assert_true(spin_until(cond_not_busy, f->win));
+		}
+		gtk_window_destroy(GTK_WINDOW(f->win));
 	}
-	gtk_window_destroy(GTK_WINDOW(f->win));
 	drain_main_context();
 	g_assert_finalize_object(f->win);
 

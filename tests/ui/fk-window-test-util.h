@@ -5,6 +5,7 @@
 
 #include <adwaita.h>
 
+#include "fk-application.h"
 #include "fk-sim-device.h"
 #include "fk-window.h"
 
@@ -15,7 +16,7 @@ G_BEGIN_DECLS
 #define PORT_LATENCY_US 2000
 #define FLASH_1MB (1024 * 1024)
 
-/* set by the test program's main() before the tests run */
+/* set by start_app(), which the test program's main() calls before the tests run */
 extern FkApplication *fk_window_test_app;
 
 typedef struct {
@@ -23,6 +24,7 @@ typedef struct {
 	FkSimDevice *dev; /* the device the window's jobs talk to */
 	gchar *dir;	  /* this test's files */
 	GBytes *initial;  /* the simulated flash at the start of the test */
+	gboolean destroyed; /* the test closed the window itself */
 } Fixture;
 
 typedef gboolean (*Cond)(gpointer data);
@@ -37,16 +39,20 @@ void
 wait_frames(GtkWidget *widget, guint n);
 GtkWidget *
 template_child(FkWindow *win, const gchar *name);
+const gchar *
+row_subtitle(FkWindow *win, const gchar *row);
 GtkWidget *
 find_of_type(GtkWidget *widget, GType type);
+GtkWidget *
+action_button(FkWindow *win, const gchar *action_name);
 gboolean
 action_enabled(FkWindow *win, const gchar *action, GVariant *target);
 gboolean
 action_button_sensitive(FkWindow *win, const gchar *action_name);
-gboolean
-has_label(GtkWidget *widget, const gchar *needle);
-gboolean
-wait_for_label(FkWindow *win, const gchar *needle);
+GtkLabel *
+find_label(GtkWidget *widget, const gchar *needle);
+GtkLabel *
+wait_for_label(GtkWidget *widget, const gchar *needle);
 GPtrArray *
 list_message_dialogs(FkWindow *win);
 gboolean
@@ -75,6 +81,10 @@ void
 reset_settings(const gchar *port);
 gboolean
 cond_identified(gpointer data);
+void
+start_app(const gchar *app_id);
+void
+stop_app(void);
 void
 fixture_setup(Fixture *f, gconstpointer data);
 void

@@ -112,8 +112,8 @@ test_partial_backup(Fixture *f, gconstpointer data)
 	g_assert_nonnull(text);
 	g_assert_nonnull(strstr(text, "first 512 KB of 1 MB"));
 	assert_result_is_warning(f);
-	g_assert_true(wait_for_label(f->win, "Partial backup saved: first 512 KB of 1 MB"));
-	g_assert_false(has_label(GTK_WIDGET(f->win), "Backup saved and verified"));
+	wait_for_label(GTK_WIDGET(f->win), "Partial backup saved: first 512 KB of 1 MB");
+	g_assert_null(find_label(GTK_WIDGET(f->win), "Backup saved and verified"));
 	screenshot(GTK_WIDGET(f->win), "partial-backup");
 
 	/* the smaller size was for that backup only */
@@ -266,7 +266,7 @@ test_cancel_erase_asks(Fixture *f, gconstpointer data)
 	drain_main_context();
 	left = list_message_dialogs(f->win);
 	g_assert_cmpuint(left->len, ==, 0);
-	g_assert_true(wait_for_label(f->win, "The flash was erased"));
+	wait_for_label(GTK_WIDGET(f->win), "The flash was erased");
 }
 
 static void
@@ -375,8 +375,8 @@ test_restore_not_firmware(Fixture *f, gconstpointer data)
 	g_assert_nonnull(result);
 	g_assert_nonnull(strstr(result, "not a firmware image; the board will not start"));
 	assert_result_is_warning(f);
-	g_assert_true(wait_for_label(f->win, "Written, but not a firmware image"));
-	g_assert_false(has_label(GTK_WIDGET(f->win), "Image restored and verified"));
+	wait_for_label(GTK_WIDGET(f->win), "Written, but not a firmware image");
+	g_assert_null(find_label(GTK_WIDGET(f->win), "Image restored and verified"));
 	screenshot(GTK_WIDGET(f->win), "restored-not-firmware");
 }
 
@@ -436,15 +436,7 @@ main(int argc, char **argv)
 	g_setenv("XDG_STATE_HOME", state, TRUE);
 
 	gtk_test_init(&argc, &argv, NULL);
-
-	fk_window_test_app = g_object_new(FK_TYPE_APPLICATION,
-					  "application-id", APP_ID ".UiTrustTest",
-					  "flags", G_APPLICATION_NON_UNIQUE,
-					  "resource-base-path", "/io/github/flashkeep/Flashkeep",
-					  NULL);
-	g_assert_true(g_application_register(G_APPLICATION(fk_window_test_app), NULL, &error));
-	g_assert_no_error(error);
-	g_application_hold(G_APPLICATION(fk_window_test_app));
+	start_app(APP_ID ".UiTrustTest");
 
 #define ADD(name, func) \
 	g_test_add("/fk/window-trust/" name, Fixture, PORT_ESP8266, fixture_setup, func, fixture_teardown)
@@ -464,8 +456,7 @@ main(int argc, char **argv)
 
 	rc = g_test_run();
 
-	g_application_release(G_APPLICATION(fk_window_test_app));
-	g_clear_object(&fk_window_test_app);
+	stop_app();
 	fk_test_rm_rf(state);
 	return rc;
 }

@@ -44,7 +44,7 @@ test_backup(Fixture *f, gconstpointer data)
 	assert_file_is(path, flash);
 	listing = fk_test_dir_listing(f->dir);
 	g_assert_cmpstr(listing, ==, "backup.bin");
-	g_assert_true(wait_for_label(f->win, "Backup saved"));
+	wait_for_label(GTK_WIDGET(f->win), "Backup saved");
 }
 
 static void
@@ -164,7 +164,7 @@ test_restore(Fixture *f, gconstpointer data)
 	g_assert_true(cond_no_dialog(f->win));
 	flash = sim_flash(f);
 	assert_bytes_equal(flash, image);
-	g_assert_true(wait_for_label(f->win, "Image restored and verified"));
+	wait_for_label(GTK_WIDGET(f->win), "Image restored and verified");
 }
 
 static void
@@ -206,7 +206,7 @@ test_erase(Fixture *f, gconstpointer data)
 			g_assert_not_reached();
 		}
 	}
-	g_assert_true(wait_for_label(f->win, "Flash erased"));
+	wait_for_label(GTK_WIDGET(f->win), "Flash erased");
 }
 
 static void
@@ -229,7 +229,7 @@ test_cancel_backup(Fixture *f, gconstpointer data)
 	g_assert_true(cond_no_dialog(f->win));
 	listing = fk_test_dir_listing(f->dir);
 	g_assert_cmpstr(listing, ==, ""); /* neither the file nor a .part left behind */
-	g_assert_true(wait_for_label(f->win, "Backup cancelled"));
+	wait_for_label(GTK_WIDGET(f->win), "Backup cancelled");
 
 	/* and the board is usable again straight away */
 	fk_sim_device_set_timing(f->dev, FALSE, 0);
@@ -265,11 +265,11 @@ run_failing_backup(Fixture *f, const gchar *faults, gboolean shot)
 	/* no file, no temporary file, no success toast */
 	listing = fk_test_dir_listing(f->dir);
 	g_assert_cmpstr(listing, ==, "");
-	g_assert_false(has_label(GTK_WIDGET(f->win), "Backup saved"));
+	g_assert_null(find_label(GTK_WIDGET(f->win), "Backup saved"));
 	if (shot)
 		screenshot(GTK_WIDGET(dialog), "error");
 	respond(f->win, dialog, "close");
-	g_assert_false(has_label(GTK_WIDGET(f->win), "Backup saved"));
+	g_assert_null(find_label(GTK_WIDGET(f->win), "Backup saved"));
 	/* the window is ready for another try */
 	g_assert_true(action_button_sensitive(f->win, "win.backup"));
 }
@@ -294,7 +294,7 @@ test_recovered_backup(Fixture *f, gconstpointer data)
 	wait_job_done(f);
 	g_assert_true(cond_no_dialog(f->win));
 	assert_file_is(path, f->initial);
-	g_assert_true(wait_for_label(f->win, "Backup saved"));
+	wait_for_label(GTK_WIDGET(f->win), "Backup saved");
 	/* and the log tells what happened */
 	{
 		GtkWidget *expander = find_of_type(GTK_WIDGET(f->win), GTK_TYPE_EXPANDER);
@@ -558,18 +558,7 @@ main(int argc, char **argv)
 	g_setenv("XDG_STATE_HOME", state, TRUE);
 
 	gtk_test_init(&argc, &argv, NULL);
-
-	/* the application sets up libadwaita and its style sheet and registers "sim:" ports; it
-	 * is registered (startup) but never run: the tests spin the main context themselves */
-	fk_window_test_app = g_object_new(FK_TYPE_APPLICATION,
-			   "application-id", APP_ID ".UiTest",
-			   "flags", G_APPLICATION_NON_UNIQUE,
-			   "resource-base-path", "/io/github/flashkeep/Flashkeep",
-			   NULL);
-	g_assert_true(g_application_register(G_APPLICATION(fk_window_test_app), NULL, &error));
-	g_assert_no_error(error);
-	/* keep the application alive with no window between tests */
-	g_application_hold(G_APPLICATION(fk_window_test_app));
+	start_app(APP_ID ".UiTest");
 
 #define ADD(name, func) \
 	g_test_add("/fk/window/" name, Fixture, PORT_ESP8266, fixture_setup, func, fixture_teardown)
@@ -590,8 +579,7 @@ main(int argc, char **argv)
 
 	rc = g_test_run();
 
-	g_application_release(G_APPLICATION(fk_window_test_app));
-	g_clear_object(&fk_window_test_app);
+	stop_app();
 	fk_test_rm_rf(state);
 	return rc;
 }
