@@ -392,6 +392,18 @@ reset_settings(const gchar *port)
 
 /* ---- the application and the fixture ---- */
 
+/* this run's simulated flashes are saved in a state directory of its own (set as
+ * XDG_STATE_HOME before GLib is asked for it); the caller removes it */
+gchar *
+use_own_state_dir(void)
+{
+	g_autoptr(GError) error = NULL;
+	gchar *state = g_dir_make_tmp("fk-ui-state-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_setenv("XDG_STATE_HOME", state, TRUE);
+	return state;
+}
+
 /* the application the fixture's windows belong to: it sets up libadwaita and its style sheet and
  * registers "sim:" ports. It is registered (startup) but never run: the tests spin the main
  * context themselves. */

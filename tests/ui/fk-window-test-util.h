@@ -81,6 +81,8 @@ void
 reset_settings(const gchar *port);
 gboolean
 cond_identified(gpointer data);
+gchar *
+use_own_state_dir(void);
 void
 start_app(const gchar *app_id);
 void

@@ -547,16 +547,11 @@ test_responsive(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	g_autofree gchar *state = NULL;
 	int rc;
 
 	setlocale(LC_ALL, "");
-	/* this run's simulated flashes are saved in a state directory of its own */
-	state = g_dir_make_tmp("fk-ui-state-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_setenv("XDG_STATE_HOME", state, TRUE);
-
+	state = use_own_state_dir();
 	gtk_test_init(&argc, &argv, NULL);
 	start_app(APP_ID ".UiTest");
 
