@@ -357,6 +357,19 @@ test_entries_past_end(void)
 	g_assert_false(part(info, 3)->image.complete);
 	g_assert_true(has_warning(info, "the app image in “tiny” is cut short"));
 	g_assert_true(has_warning(info, "overlap"));
+	g_clear_pointer(&info, fk_image_description_free);
+
+	/* a bootloader whose header names a smaller flash than the table needs */
+	{
+		Seg boot[1] = {{0x3FFF0000, 0x100, NULL, 0}};
+		put_image(flash + 0x1000, 0x7000, TRUE, TRUE, boot, 1, NULL);
+		flash[0x1000 + 3] = 0x10; /* 2 MB */
+		info = fk_image_info_describe(flash, MB);
+		g_assert_cmpuint(info->boot.flash_size, ==, 2 * MB);
+		g_assert_true(has_warning(info, "boot header at 0x1000 says the flash is 2 MB, but the dump is 1 MB"));
+		g_assert_true(has_warning(info, "“spiffs” ends past the 2 MB flash"));
+		g_assert_false(has_warning(info, "“tiny” ends past"));
+	}
 	g_free(flash);
 }
 

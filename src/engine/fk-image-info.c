@@ -454,6 +454,23 @@ fk_image_info_check_flash_size(FkImageDescription *self, const FkImageInfoImage 
 			    img->offset, said, have);
 }
 
+/* the end of the last partition is the least flash the firmware expects */
+static void
+fk_image_info_check_table_size(FkImageDescription *self)
+{
+	gsize flash_size = self->boot.flash_size;
+	g_autofree gchar *said = NULL;
+	if (!self->table.found || flash_size == 0)
+		return;
+	said = fk_format_size(flash_size);
+	for (guint i = 0; i < self->table.partitions->len; i++) {
+		const FkImageInfoPartition *p = &g_array_index(self->table.partitions, FkImageInfoPartition, i);
+		if ((guint64)p->offset + p->size > flash_size)
+			_fk_image_info_warn(self, "partition “%s” ends past the %s flash the bootloader's "
+						  "header names", p->label, said);
+	}
+}
+
 static void
 fk_image_info_boot(FkImageDescription *self, const guint8 *data, gsize len)
 {
@@ -529,6 +546,7 @@ fk_image_info_describe(const guint8 *data, gsize len)
 	if (self->boot.sha256_present && !self->boot.sha256_ok)
 		_fk_image_info_warn(self, "the boot image at 0x%x has a wrong SHA-256", self->boot.offset);
 	fk_image_info_check_flash_size(self, &self->boot);
+	fk_image_info_check_table_size(self);
 	return self;
 }
 
