@@ -414,12 +414,20 @@ test_esp8266_firmware(void)
 	static const guint8 tasmota[] = "Tasmota\0%s-%06X\0" "192.168.4.1\0" "14.2.0\0(release-tasmota)";
 	static const guint8 esphome[] = "esphome\0ESPHome version 2024.6.1 compiled on %s\0";
 	static const guint8 vendor[] = "Smart plug\0v1\0";
+	/* a version string far from the marker is not taken for the firmware's */
+	static const guint8 far[] = "Tasmota\0"
+				    "................................................................"
+				    "................................................................"
+				    "................................................................\0"
+				    "2.7.4\0";
 	g_autofree guint8 *a = make_esp8266(tasmota, sizeof(tasmota));
 	g_autofree guint8 *b = make_esp8266(esphome, sizeof(esphome));
 	g_autofree guint8 *c = make_esp8266(vendor, sizeof(vendor));
 	g_autoptr(FkImageDescription) ia = fk_image_info_describe(a, MB);
 	g_autoptr(FkImageDescription) ib = fk_image_info_describe(b, MB);
 	g_autoptr(FkImageDescription) ic = fk_image_info_describe(c, MB);
+	g_autofree guint8 *d = make_esp8266(far, sizeof(far));
+	g_autoptr(FkImageDescription) id = fk_image_info_describe(d, MB);
 	g_autofree gchar *text = fk_image_info_to_text(ia);
 
 	g_assert_cmpint(ia->kind, ==, FK_DUMP_ESP8266);
@@ -437,6 +445,8 @@ test_esp8266_firmware(void)
 	g_assert_cmpint(ib->esp8266.firmware.kind, ==, FK_FIRMWARE_ESPHOME);
 	g_assert_cmpstr(ib->esp8266.firmware.version, ==, "2024.6.1");
 	g_assert_cmpint(ic->esp8266.firmware.kind, ==, FK_FIRMWARE_NOT_RECOGNISED);
+	g_assert_cmpint(id->esp8266.firmware.kind, ==, FK_FIRMWARE_TASMOTA);
+	g_assert_cmpstr(id->esp8266.firmware.version, ==, "");
 }
 
 static void

@@ -279,14 +279,18 @@ fk_image_info_version_in(const guint8 *p, gsize n, gchar *out)
 }
 
 /* the printed version: in the marker's own string ("ESPHome version 2024.6.1"), else the
- * nearest string that is only a version ("14.2.0") within 16 KB */
+ * nearest string that is only a version ("14.2.0") among its neighbours. Only close ones: a
+ * version string further away is as likely a library's. Tasmota keeps its version as a number
+ * and prints it at run time, so a Tasmota image often has none to find. */
+#define FK_VERSION_NEIGHBOURHOOD 128
+
 static void
 fk_image_info_find_version(const guint8 *data, gsize start, gsize end, gsize at, gchar *out)
 {
 	gsize s = at, e = at;
 	gsize best = G_MAXSIZE;
-	gsize lo = at > start + 0x4000 ? at - 0x4000 : start;
-	gsize hi = MIN(end, at + 0x4000);
+	gsize lo = at > start + FK_VERSION_NEIGHBOURHOOD ? at - FK_VERSION_NEIGHBOURHOOD : start;
+	gsize hi = MIN(end, at + FK_VERSION_NEIGHBOURHOOD);
 
 	while (s > start && g_ascii_isprint(data[s - 1]))
 		s--;
