@@ -425,10 +425,19 @@ test_esp8266_firmware(void)
 	g_autofree guint8 *c = make_esp8266(vendor, sizeof(vendor));
 	g_autoptr(FkImageDescription) ia = fk_image_info_describe(a, MB);
 	g_autoptr(FkImageDescription) ib = fk_image_info_describe(b, MB);
-	g_autoptr(FkImageDescription) ic = fk_image_info_describe(c, MB);
+	g_autoptr(FkImageDescription) ic = NULL;
 	g_autofree guint8 *d = make_esp8266(far, sizeof(far));
 	g_autoptr(FkImageDescription) id = fk_image_info_describe(d, MB);
-	g_autofree gchar *text = fk_image_info_to_text(ia);
+	static const guint8 not_a_table[] = {0xAA, 0x50, 0x00, 0x00, 0x34, 0x12, 0x00, 0x00};
+	g_autofree gchar *text = NULL;
+
+	/* bytes that start with the table's magic, at a sector below 64 KB, are no table unless
+	 * they look like an entry */
+	memcpy(c + 0x5000, not_a_table, sizeof(not_a_table));
+	ic = fk_image_info_describe(c, MB);
+	g_assert_cmpint(ic->kind, ==, FK_DUMP_ESP8266);
+	g_assert_false(ic->table.found);
+	text = fk_image_info_to_text(ia);
 
 	g_assert_cmpint(ia->kind, ==, FK_DUMP_ESP8266);
 	g_assert_cmpint(ia->esp8266.layout, ==, FK_ESP8266_LAYOUT_ARDUINO);

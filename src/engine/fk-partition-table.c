@@ -56,8 +56,12 @@ fk_partition_table_find(const guint8 *data, gsize len, guint32 *offset)
 		*offset = FK_PT_OFFSET;
 		return TRUE;
 	}
-	for (guint32 off = 0; off < FK_PT_SEARCH_END && (gsize)off + 2 <= len; off += FK_IMAGE_INFO_SECTOR) {
-		if (fk_memread_u16le(data + off) == FK_PT_MAGIC) {
+	/* elsewhere the first entry must also look like one (a sector-aligned partition), so that
+	 * code that happens to start with the magic is not taken for a table */
+	for (guint32 off = 0; off < FK_PT_SEARCH_END && (gsize)off + FK_PT_ENTRY_LEN <= len;
+	     off += FK_IMAGE_INFO_SECTOR) {
+		if (fk_memread_u16le(data + off) == FK_PT_MAGIC &&
+		    fk_memread_u32le(data + off + 4) % FK_IMAGE_INFO_SECTOR == 0) {
 			*offset = off;
 			return TRUE;
 		}
