@@ -164,9 +164,9 @@ fk_text_table(GString *str, const FkImageDescription *self)
 		if (t->ota_seq[i] == G_MAXUINT32 && !t->ota_valid[i])
 			g_string_append_printf(str, " entry %u empty;", i);
 		else
-			g_string_append_printf(str, " entry %u seq %u (%s, %s);", i, t->ota_seq[i],
-					       t->ota_valid[i] ? "valid" : "not valid",
-					       fk_ota_state_to_string(t->ota_state[i]));
+			g_string_append_printf(str, " entry %u seq %u, state %s, %s;", i, t->ota_seq[i],
+					       fk_ota_state_to_string(t->ota_state[i]),
+					       t->ota_valid[i] ? "counts" : "does not count");
 	}
 	if (t->ota_slot >= 0)
 		g_string_append_printf(str, " active slot ota_%d\n", t->ota_slot);
