@@ -76,8 +76,8 @@ static void
 fk_text_image(GString *str, const gchar *indent, const FkImageInfoImage *img)
 {
 	g_autofree gchar *size = img->flash_size > 0 ? fk_format_size(img->flash_size) : g_strdup("?");
-	g_string_append_printf(str, "%s%u segments, %s, flash size %s", indent, img->n_segments,
-			       fk_flash_mode_to_string(img->header.flash_mode), size);
+	g_string_append_printf(str, "%s%u segment%s, %s, flash size %s", indent, img->n_segments,
+			       img->n_segments == 1 ? "" : "s", fk_flash_mode_to_string(img->header.flash_mode), size);
 	if (img->chip != NULL)
 		g_string_append_printf(str, ", for the %s", img->chip->name);
 	if (!img->complete)
