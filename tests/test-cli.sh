@@ -349,5 +349,21 @@ check "... and the change to 921600 comes after it" \
 check "... and nothing says 921600 before the change" \
 	bash -c "! sed '/changing the baud rate/,\$d' baud.txt | grep -q 921600"
 
+# --- image_info: what a dump holds, without a chip ---
+start_sim esp32 4MB 5 "$tmp/esp32-dump.bin" || exit 1
+stop_sim
+"$cli" image_info "$tmp/esp32-dump.bin" >info32.txt 2>&1
+check "image_info on an ESP32 dump finds the partition table and its MD5" \
+	grep -q "^Partition table at 0x8000: 4 partitions, MD5 valid" info32.txt
+check "... lists the factory app partition" grep -qE "^  factory +app +factory +0x010000" info32.txt
+check "... with the app descriptor's name and version" grep -q "app “flashkeep-demo” version 1.4.2" info32.txt
+check "... and says which app the bootloader starts" grep -qE "^  factory .*the bootloader starts this one" info32.txt
+"$cli" image-info "$tmp/initial.bin" >info8266.txt 2>&1
+check "image-info (dash spelling) on an ESP8266 dump names its layout" \
+	grep -q "^Layout: one image at 0x0 (NONOS SDK, no OTA)" info8266.txt
+check "... and the SDK's PHY init data at the end of the flash" \
+	grep -qE "^  0x0fc000 PHY init data .* present" info8266.txt
+expect_fail "image_info of a file that is not there" "cannot be read" "$cli" image_info "$tmp/no-such.bin"
+
 echo "1..$n"
 exit $fail

@@ -61,6 +61,10 @@ fk_cli_check_overlaps(gchar **argv, const guint32 *offsets, GPtrArray *images, G
 gboolean
 fk_cli_cmd_verify_flash(FkCli *self, gchar **argv, GError **error);
 
+/* fk-cli-image-info.c */
+gboolean
+fk_cli_cmd_image_info(FkCli *self, gchar **argv, GError **error);
+
 /* fk-cli-session.c */
 FkProgress *
 fk_cli_progress_new(FkCli *self);

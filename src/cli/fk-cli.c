@@ -335,6 +335,7 @@ static const FkCliCommand commands[] = {
     {"erase_flash", "", "Erase the whole flash", fk_cli_cmd_erase_flash, TRUE},
     {"erase_region", "ADDRESS SIZE", "Erase a 4 KB-aligned region", fk_cli_cmd_erase_region, TRUE},
     {"list_ports", "", "List serial ports and simulated chips", fk_cli_cmd_list_ports, FALSE},
+    {"image_info", "FILENAME", "Describe a flash backup or image: partitions, apps, firmware", fk_cli_cmd_image_info, FALSE},
 };
 
 static const FkCliCommand *

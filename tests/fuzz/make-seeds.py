@@ -10,6 +10,7 @@ import json
 import os
 import struct
 import sys
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -83,6 +84,52 @@ def stub(entry=0x4010E004, text_start=0x4010E000, text=bytes(range(64)), data=b'
     return json.dumps(obj, indent=1).encode()
 
 
+def partition_table(entries, with_md5=True):
+    """ESP-IDF partition table: 32-byte entries, the MD5 entry, the 0xFF end marker."""
+    out = bytearray()
+    for ptype, subtype, offset, size, name in entries:
+        out += struct.pack('<HBBII16sI', 0x50AA, ptype, subtype, offset, size, name.encode(), 0)
+    if with_md5:
+        out += b'\xeb\xeb' + b'\xff' * 14 + hashlib.md5(bytes(out)).digest()
+    return bytes(out) + b'\xff' * 32
+
+
+def app_image(project, version):
+    desc = bytearray(256)
+    struct.pack_into('<I', desc, 0, 0xABCD5432)
+    desc[16:16 + len(version)] = version.encode()
+    desc[48:48 + len(project)] = project.encode()
+    desc[112:118] = b'v5.3.1'
+    img = bytearray(image(chip_id=0, segments=((0x3F400020, 256), (0x40080000, 32)), with_hash=True))
+    # the descriptor opens the first segment: rebuild with it in place
+    body = bytearray(img)
+    body[32:32 + 256] = desc
+    csum = 0xEF
+    for b in bytes(desc) + bytes((i * 7 + 1) & 0xFF for i in range(32)):
+        csum ^= b
+    end = len(body) - 32
+    body[end - 1] = csum
+    body[end:] = hashlib.sha256(bytes(body[:end])).digest()
+    return bytes(body)
+
+
+def otadata_entry(seq):
+    crc = zlib.crc32(struct.pack('<I', seq), 0xFFFFFFFF)
+    return struct.pack('<I20sII', seq, b'\xff' * 20, 2, crc)
+
+
+def flash(size, parts):
+    out = bytearray(b'\xff' * size)
+    for offset, content in parts:
+        out[offset:offset + len(content)] = content
+    return bytes(out)
+
+
+# small dumps: the table, otadata at 0x9000 and an app at 0xC000 all within 64 KB
+ESP32_TABLE = partition_table([(1, 0, 0x9000, 0x2000, 'otadata'), (0, 0x10, 0xC000, 0x1000, 'ota_0'),
+                               (0, 0x11, 0xD000, 0x1000, 'ota_1'), (1, 0x82, 0xE000, 0x2000, 'spiffs')])
+
+
 SEEDS = {
     # 4 bytes seeding the chunk splits (byte 0 also picks the frame limit), then the stream
     'slip': {
@@ -110,6 +157,23 @@ SEEDS = {
         'esp8266': b'\x03\x04\x05\x00' + image(chip_id=None, mode=0, size_freq=0x40),
         'esp32-flash-dump': b'\x04\x02\x02\x01' + b'\xff' * 0x1000 +
                             image(chip_id=0, with_hash=True),
+    },
+    # the dump itself
+    'image-info': {
+        'esp32-ota': flash(0x10000, [(0x1000, image(chip_id=0, with_hash=True)), (0x8000, ESP32_TABLE),
+                                     (0x9000, otadata_entry(1)), (0xA000, otadata_entry(2)),
+                                     (0xC000, app_image('demo', '1.0.0')),
+                                     (0xD000, app_image('demo', '1.1.0'))]),
+        'table-only': ESP32_TABLE,
+        'table-no-md5': partition_table([(0, 0, 0x10000, 0x100000, 'factory')], with_md5=False),
+        'app-image': app_image('doorbell', '0.3.0'),
+        'esp8266-tasmota': flash(0x3000, [(0, image(chip_id=None, mode=0, size_freq=0x20)),
+                                          (0x1000, image(chip_id=None, mode=0, size_freq=0x20,
+                                                         segments=((0x3FFE8000, 64),))),
+                                          (0x1010, b'Tasmota\x00192.168.4.1\x0014.2.0\x00')]),
+        'esp8266-rboot': flash(0x3000, [(0, image(chip_id=None)),
+                                        (0x1000, bytes([0xE1, 1, 0, 0, 0, 1, 0, 0]) + struct.pack('<I', 0x2000)),
+                                        (0x2000, image(chip_id=None))]),
     },
     'stub': {
         'esp8266': stub(),
