@@ -22,12 +22,20 @@ MiB=1048576
 all_ff() { cmp -s "$1" <(head -c "$2" /dev/zero | tr '\0' '\377'); }
 
 start_sim() { # chip size seed dump
-	"$sim" --chip "$1" --size "$2" --port 0 --seed "$3" --dump "$4" >"$tmp/sim.out" 2>"$tmp/sim.err" &
+	run_sim --chip "$1" --size "$2" --seed "$3" --dump "$4"
+}
+# starts flashkeep-sim with these options on a free port and sets $port; the log is emptied
+# first, here, so that a port an earlier simulator reported is never read back
+run_sim() {
+	port=""
+	: >"$tmp/sim.out"
+	"$sim" "$@" --port 0 >"$tmp/sim.out" 2>"$tmp/sim.err" &
 	sim_pid=$!
-	for _ in $(seq 100); do
+	# as long as it takes (a loaded machine is slow, not broken), while the simulator runs
+	while kill -0 "$sim_pid" 2>/dev/null; do
 		port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/sim.out")
 		[ -n "$port" ] && return 0
-		sleep 0.1
+		sleep 0.05
 	done
 	echo "# flashkeep-sim did not start: $(cat "$tmp/sim.err")"
 	return 1
@@ -90,14 +98,7 @@ stop_sim
 # flash that holds the words a server says when it turns a client away (lwIP's error strings
 # do) is backed up like any other
 yes "Address already in use" | head -c $MiB >inuse.bin
-"$sim" --chip esp8266 --size 1MB --port 0 --flash inuse.bin >"$tmp/sim.out" 2>"$tmp/sim.err" &
-sim_pid=$!
-port=""
-for _ in $(seq 100); do
-	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/sim.out")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
+run_sim --chip esp8266 --size 1MB --flash inuse.bin
 check "a flash holding 'already in use' is backed up over socket://" \
 	"$cli" --port socket://127.0.0.1:$port read_flash 0 0x20000 inuse-backup.bin
 check "... byte for byte" cmp -s inuse-backup.bin <(head -c 131072 inuse.bin)
