@@ -49,6 +49,13 @@ stop_sim() {
 # what the simulated Sonoff holds before anyone touches it
 start_sim esp8266 1MB 5 "$tmp/initial.bin" || exit 1
 stop_sim
+# a simulator stopped as soon as it says where it listens still writes its --dump
+dumps=0
+for i in 1 2 3 4 5; do
+	start_sim esp8266 1MB 5 "$tmp/quick-$i.bin" && stop_sim
+	cmp -s "$tmp/quick-$i.bin" "$tmp/initial.bin" && dumps=$((dumps + 1))
+done
+check "a simulator stopped right after it starts writes its dump ($dumps of 5)" test "$dumps" = 5
 
 # --- over TCP, as with ser2net or ESP-Link ---
 start_sim esp8266 1MB 5 "$tmp/final.bin" || exit 1

@@ -345,13 +345,6 @@ main(int argc, char **argv)
 	}
 	host = g_inet_address_to_string(
 	    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(effective)));
-	g_print("listening on %s:%u\n",
-		host,
-		(guint)g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective)));
-	fflush(stdout);
-	if (trace)
-		g_printerr("simulating %s\n", fk_sim_device_get_description(device));
-
 	cancellable = g_cancellable_new();
 	loop = g_main_loop_new(NULL, FALSE);
 	server.device = device;
@@ -362,6 +355,14 @@ main(int argc, char **argv)
 	server.trace = trace;
 	g_unix_signal_add(SIGINT, fk_sim_server_signal_cb, &server);
 	g_unix_signal_add(SIGTERM, fk_sim_server_signal_cb, &server);
+	/* said only once a stop is handled: a script that stops the simulator as soon as it reads
+	 * this line still gets its --dump */
+	g_print("listening on %s:%u\n",
+		host,
+		(guint)g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective)));
+	fflush(stdout);
+	if (trace)
+		g_printerr("simulating %s\n", fk_sim_device_get_description(device));
 
 	thread = g_thread_new("flashkeep-sim", fk_sim_server_thread, &server);
 	g_main_loop_run(loop);
