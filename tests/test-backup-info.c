@@ -321,6 +321,31 @@ test_cancelled(Fixture *f, gconstpointer data)
 	g_assert_true(check_intact(after, f->path));
 }
 
+/* a backup name of 252 bytes is legal, its description's 257 bytes are not: the backup stands,
+ * and the caller is told why it has no description */
+static void
+test_name_too_long(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *n252 = g_strnfill(252, 'n');
+	g_autofree gchar *path = g_build_filename(f->dir, n252, NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) warning = NULL;
+	g_autofree gchar *listing = NULL;
+	gboolean ok;
+
+	ok = fk_flash_backup_full(f->device, PART_OFFSET, PART_SIZE, path, FK_BACKUP_FLAG_NONE, &warning, NULL, NULL,
+				  &error);
+	g_assert_no_error(error);
+	g_assert_true(ok);
+	g_assert_error(warning, FK_BACKUP_INFO_ERROR, FK_BACKUP_INFO_ERROR_FILE);
+	g_test_message("%s", warning->message);
+	g_assert_true(g_str_has_prefix(warning->message, "The backup is saved and complete, but its description "));
+	listing = fk_test_dir_listing(f->dir);
+	g_assert_cmpstr(listing, ==, n252);
+	g_assert_null(fk_backup_info_load(path, &error));
+	g_assert_error(error, FK_BACKUP_INFO_ERROR, FK_BACKUP_INFO_ERROR_NO_SIDECAR);
+}
+
 /* ---- descriptions that cannot be used ---- */
 
 static void
@@ -504,6 +529,7 @@ main(int argc, char **argv)
 	g_test_add("/backup-info/no-sidecar", Fixture, NULL, fixture_setup, test_no_sidecar, fixture_teardown);
 	g_test_add("/backup-info/replace", Fixture, NULL, fixture_setup, test_replace, fixture_teardown);
 	g_test_add("/backup-info/cancelled", Fixture, NULL, fixture_setup, test_cancelled, fixture_teardown);
+	g_test_add("/backup-info/name-too-long", Fixture, NULL, fixture_setup, test_name_too_long, fixture_teardown);
 	g_test_add("/backup-info/invalid", Fixture, NULL, fixture_setup, test_invalid, fixture_teardown);
 	g_test_add_func("/backup-info/disk-full", test_disk_full);
 	return g_test_run();
