@@ -360,7 +360,9 @@ fk_backup_info_load(const gchar *path, GError **error)
 	const gchar *what = NULL;
 
 	if (!g_file_get_contents(json_path, &data, &len, &error_local)) {
-		if (g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+		/* a backup whose name leaves no room for ".json" cannot have a description either */
+		if (g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ||
+		    g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NAMETOOLONG)) {
 			g_set_error(error, FK_BACKUP_INFO_ERROR, FK_BACKUP_INFO_ERROR_NO_SIDECAR,
 				    "%s has no description beside it (%s)", path, json_path);
 		} else {
