@@ -101,6 +101,7 @@ fk_backup_info_to_json(const FkBackupInfo *info)
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	g_autoptr(JsonNode) root = NULL;
+	g_autofree gchar *text = NULL;
 	g_autofree gchar *manufacturer = g_strdup_printf("%02x", info->flash_id & 0xFF);
 	/* esptool's "Device: 4016": the two id bytes after the manufacturer's, in the order read */
 	g_autofree gchar *device = g_strdup_printf("%02x%02x", (info->flash_id >> 8) & 0xFF, (info->flash_id >> 16) & 0xFF);
@@ -160,7 +161,8 @@ fk_backup_info_to_json(const FkBackupInfo *info)
 	json_generator_set_root(gen, root);
 	json_generator_set_pretty(gen, TRUE);
 	json_generator_set_indent(gen, 2);
-	return g_strconcat(json_generator_to_data(gen, NULL), "\n", NULL);
+	text = json_generator_to_data(gen, NULL);
+	return g_strconcat(text, "\n", NULL);
 }
 
 static void
