@@ -151,6 +151,7 @@ test_round_trip(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(info->sha256, ==, sha256);
 	g_assert_cmpstr(info->md5, ==, md5);
 	g_assert_cmpstr(info->port, ==, "sim:esp32@1MB");
+	g_assert_cmpstr(info->port_description, ==, "Simulated ESP32 — 1MB");
 	g_assert_cmpuint(info->usb_vid, ==, 0);
 	g_assert_null(info->usb_serial);
 	g_assert_cmpuint(info->baud, ==, fk_device_get_current_baud(f->device));
