@@ -50,7 +50,8 @@ typedef struct {
 	guint16 usb_pid;
 	gchar *usb_serial; /* NULL when not USB or none */
 	guint baud;
-	guint link_errors; /* transmission errors and chip resets the backup went on after */
+	guint link_errors; /* transmission errors and chip resets survived on this connection,
+			    * connecting included (fk_device_get_recoveries()) */
 } FkBackupInfo;
 
 void
