@@ -26,6 +26,7 @@ typedef struct {
 	gboolean compress;
 	gboolean no_verify;
 	gboolean force;
+	gboolean no_sidecar; /* read_flash: no description beside the backup, as esptool */
 	gint64 progress_start;
 	gint64 progress_last;
 	GCancellable *cancellable;

@@ -88,6 +88,7 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 {
 	g_autoptr(FkDevice) device = NULL;
 	g_autoptr(FkProgress) progress = NULL;
+	g_autoptr(GError) warning = NULL;
 	guint32 offset = 0;
 	gsize size = 0;
 	gint64 start;
@@ -134,7 +135,8 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 	progress = fk_cli_progress_new(self);
 	fk_progress_set_status(progress, "Reading");
 	start = g_get_monotonic_time();
-	if (!fk_flash_backup(device, offset, size, argv[2], progress, self->cancellable, error)) {
+	if (!fk_flash_backup_full(device, offset, size, argv[2], self->no_sidecar ? FK_BACKUP_FLAG_NO_SIDECAR : 0,
+				  &warning, progress, self->cancellable, error)) {
 		fk_cli_progress_end(self);
 		return FALSE;
 	}
@@ -143,6 +145,11 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 	g_print("Read %" G_GSIZE_FORMAT " bytes at 0x%08x in %.1f seconds (%.1f kbit/s), MD5 verified.\n",
 		size, offset, secs, size * 8 / secs / 1000);
 	g_print("Saved to %s\n", argv[2]);
+	/* the backup stands without its description: said, but not a failure */
+	if (warning != NULL)
+		g_printerr(_("Warning: %s\n"), warning->message);
+	else if (!self->no_sidecar)
+		g_print(_("Description saved beside it: %s.json\n"), argv[2]);
 	return fk_cli_finish(self, device, error);
 }
 
@@ -369,6 +376,10 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
 	    {"no-progress", 'p', 0, G_OPTION_ARG_NONE, &self->no_progress, "Suppress the progress output", NULL},
 	    {NULL}};
+	GOptionEntry read_flash_entries[] = {
+	    {"no-sidecar", 0, 0, G_OPTION_ARG_NONE, &self->no_sidecar,
+	     "Save no description (FILENAME.json) beside the backup, as esptool", NULL},
+	    {NULL}};
 	GOptionEntry write_entries[] = {
 	    {"flash-size", 0, 0, G_OPTION_ARG_STRING, &self->flash_size,
 	     "Flash size in the boot header: keep (default), detect, 1MB, 4MB, …", "SIZE"},
@@ -418,6 +429,8 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 		g_option_context_add_main_entries(ctx, verify_entries, NULL);
 	else
 		g_option_context_add_main_entries(ctx, plain_entries, NULL);
+	if (g_strcmp0(cmd->name, "read_flash") == 0)
+		g_option_context_add_main_entries(ctx, read_flash_entries, NULL);
 	return ctx;
 }
 
@@ -430,7 +443,7 @@ fk_cli_rewrite_short_options(gchar **argv)
 					 {"-ff", "--flash-freq"}, {"-sc", "--spi-connection"},
 					 {"--flash_size", "--flash-size"}, {"--flash_mode", "--flash-mode"},
 					 {"--flash_freq", "--flash-freq"}, {"--spi_connection", "--spi-connection"},
-					 {"--no_progress", "--no-progress"}};
+					 {"--no_progress", "--no-progress"}, {"--no_sidecar", "--no-sidecar"}};
 		for (guint j = 0; j < G_N_ELEMENTS(map); j++) {
 			if (g_strcmp0(argv[i], map[j][0]) == 0) {
 				g_free(argv[i]);

@@ -24,6 +24,7 @@ struct _FkDevice {
 	/* state */
 	const FkChipInfo *chip;
 	gchar *description;
+	gchar *revision; /* "v1.0"; NULL where the chip does not say */
 	guint8 mac[6];
 	guint crystal_mhz;
 	guint32 flash_id;

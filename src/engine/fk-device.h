@@ -77,6 +77,9 @@ fk_device_get_chip(FkDevice *self);
 /* "ESP32-D0WD (revision v1.0)", "ESP8285N08", "ESP32-S3" */
 const gchar *
 fk_device_get_chip_description(FkDevice *self);
+/* "v1.0", as esptool prints it; NULL where the chip does not tell its revision */
+const gchar *
+fk_device_get_chip_revision(FkDevice *self);
 const guint8 *
 fk_device_get_mac(FkDevice *self); /* 6 bytes */
 gchar *

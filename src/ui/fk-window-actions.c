@@ -19,6 +19,7 @@ _fk_job_data_free(FkJobData *data)
 	g_free(data->port);
 	g_free(data->spi_connection);
 	g_free(data->path);
+	g_free(data->sidecar_warning);
 	g_free(data->chip_description);
 	g_free(data->mac);
 	g_free(data->stub_path);
@@ -85,7 +86,15 @@ fk_window_job_run(FkJob *job, FkJobData *data, FkDevice *device, FkProgress *pro
 		}
 		data->bytes = size;
 		fk_progress_set_status(progress, _("Reading the flash"));
-		return fk_flash_backup(device, 0, size, data->path, progress, cancellable, error);
+		{
+			g_autoptr(GError) warning = NULL;
+			if (!fk_flash_backup_full(device, 0, size, data->path, FK_BACKUP_FLAG_NONE, &warning, progress,
+						  cancellable, error))
+				return FALSE;
+			if (warning != NULL)
+				data->sidecar_warning = g_strdup(warning->message);
+			return TRUE;
+		}
 	}
 	case FK_OP_RESTORE: {
 		/* the image's own boot header is kept: a restore puts back exactly what was saved */
@@ -254,6 +263,11 @@ fk_window_show_backup_result(FkWindow *self, FkJobData *data)
 		_fk_window_toast(self, _("Backup saved and verified"));
 		_fk_window_log(self, _("Saved %s (MD5 checked against the chip)"), data->path);
 	}
+	if (data->sidecar_warning != NULL)
+		_fk_window_log(self, "%s", data->sidecar_warning);
+	else
+		/* Translators: the backup's description file, written beside it */
+		_fk_window_log(self, _("Description saved beside it: %s.json"), data->path);
 	g_settings_set_string(self->settings, "last-folder", folder);
 }
 

@@ -41,6 +41,7 @@ typedef struct {
 	gchar *stub_path;
 	gsize bytes;
 	guint recoveries;
+	gchar *sidecar_warning; /* a backup saved without its description: why */
 } FkJobData;
 
 struct _FkWindow {

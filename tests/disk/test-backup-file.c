@@ -140,7 +140,7 @@ test_stale(Fixture *f, gconstpointer data)
 	assert_backup_matches(f, path);
 	left = fk_test_dir_listing(f->dir);
 	g_assert_cmpstr(left, ==, ".flashkeep-bbbbbb.part .flashkeep-cccccc.part .flashkeep-notes.txt backup.bin "
-				  "other.bin.a1b2c3.part");
+				  "backup.bin.json other.bin.a1b2c3.part");
 	close(held);
 }
 

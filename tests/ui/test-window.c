@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fk-application.h"
+#include "fk-backup-info.h"
 #include "fk-chip-card.h"
 #include "fk-image.h"
 #include "fk-job-panel.h"
@@ -43,7 +44,19 @@ test_backup(Fixture *f, gconstpointer data)
 	assert_bytes_equal(flash, f->initial); /* a backup does not change the chip */
 	assert_file_is(path, flash);
 	listing = fk_test_dir_listing(f->dir);
-	g_assert_cmpstr(listing, ==, "backup.bin");
+	g_assert_cmpstr(listing, ==, "backup.bin backup.bin.json");
+	/* the engine's description beside it: the whole flash, and the file as it was saved */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(FkBackupInfo) info = fk_backup_info_load(path, &error);
+		gboolean intact = FALSE;
+		g_assert_no_error(error);
+		g_assert_cmpuint(info->length, ==, FLASH_1MB);
+		g_assert_true(info->whole_flash);
+		g_assert_true(fk_backup_info_check(info, path, &intact, NULL, &error));
+		g_assert_no_error(error);
+		g_assert_true(intact);
+	}
 	wait_for_label(GTK_WIDGET(f->win), "Backup saved");
 }
 
@@ -91,7 +104,7 @@ test_actions_while_busy(Fixture *f, gconstpointer data)
 	g_assert_false(gtk_widget_get_visible(template_child(f->win, "progress_box")));
 	assert_file_is(path, f->initial);
 	listing = fk_test_dir_listing(f->dir);
-	g_assert_cmpstr(listing, ==, "backup.bin image.bin");
+	g_assert_cmpstr(listing, ==, "backup.bin backup.bin.json image.bin");
 }
 
 static void
@@ -239,7 +252,7 @@ test_cancel_backup(Fixture *f, gconstpointer data)
 	assert_file_is(path2, f->initial);
 	g_free(listing);
 	listing = fk_test_dir_listing(f->dir);
-	g_assert_cmpstr(listing, ==, "second.bin");
+	g_assert_cmpstr(listing, ==, "second.bin second.bin.json");
 }
 
 static void
