@@ -119,6 +119,19 @@ check "read_flash at 921600 baud on an ESP32" \
 	"$cli" --port sim:esp32@4MB -b 921600 read_flash 0 0x40000 esp32.bin
 check "verify_flash agrees with the backup" \
 	"$cli" --port sim:esp32@4MB verify_flash 0 esp32.bin
+# --skip-flashed writes only what the chip does not hold yet, and says how much
+check "write_flash --skip-flashed of what the chip holds writes nothing" bash -c \
+	"'$cli' --port sim:esp32@4MB write_flash --skip-flashed 0 esp32.bin >skip.txt 2>&1 && grep -q 'already held esp32.bin at 0x00000000: nothing written' skip.txt"
+cp esp32.bin esp32-changed.bin
+printf '\x5a' | dd of=esp32-changed.bin bs=1 seek=$((0x23456)) conv=notrunc status=none
+check "write_flash --skip_flashed of a one-byte change writes one sector" bash -c \
+	"'$cli' --port sim:esp32@4MB write_flash --skip_flashed 0 esp32-changed.bin >skip.txt 2>&1 && grep -q 'Wrote 4 KB of esp32-changed.bin at 0x00000000 .*the rest was already identical' skip.txt"
+check "... and the chip holds the changed image" \
+	"$cli" --port sim:esp32@4MB verify_flash 0 esp32-changed.bin
+check "write_flash --diff-with OLD asks the chip, not the old file" bash -c \
+	"'$cli' --port sim:esp32@4MB write_flash --diff-with esp32-changed.bin 0 esp32.bin >skip.txt 2>&1 && grep -q 'Wrote 4 KB of esp32.bin' skip.txt"
+check "--skip-flashed with --no-verify is refused" bash -c \
+	"! '$cli' --port sim:esp32@4MB write_flash --skip-flashed --no-verify 0 esp32.bin >skip.txt 2>&1 && grep -q 'cannot be used with --no-verify' skip.txt"
 # a bit flipped on the way: that piece is read again, and the person is told
 "$cli" --port "sim:esp32@4MB,fault=flip:20000" read_flash 0 0x40000 flipped.bin >flipped.txt 2>&1
 check "read_flash survives a flipped bit" cmp -s flipped.bin esp32.bin

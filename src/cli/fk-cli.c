@@ -29,6 +29,7 @@ fk_cli_free(FkCli *self)
 	g_free(self->spi_connection);
 	g_free(self->flash_size);
 	g_free(self->flash_mode);
+	g_strfreev(self->diff_with);
 	g_free(self->flash_freq);
 	g_clear_object(&self->cancellable);
 	g_free(self);
@@ -153,6 +154,32 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 	return fk_cli_finish(self, device, error);
 }
 
+/* what a write did: with --skip-flashed, how much of the image differed from the flash */
+static void
+fk_cli_print_written(FkCli *self, FkDevice *device, const gchar *name, guint32 offset, GBytes *image, gdouble secs)
+{
+	gsize sent = fk_device_get_bytes_written(device);
+	gsize size = g_bytes_get_size(image);
+
+	if (self->skip_flashed || self->diff_with != NULL) {
+		g_autofree gchar *s_sent = fk_format_size(sent);
+		g_autofree gchar *s_size = fk_format_size(size);
+		if (sent == 0)
+			g_print("The flash already held %s at 0x%08x: nothing written; hash of data verified.\n", name,
+				offset);
+		else if (sent < size)
+			g_print("Wrote %s of %s at 0x%08x in %.1f seconds; the rest was already identical; hash of "
+				"data verified.\n",
+				s_sent, name, offset, secs);
+		else
+			g_print("Wrote %s at 0x%08x in %.1f seconds (all of its %s differed); hash of data verified.\n",
+				name, offset, secs, s_size);
+		return;
+	}
+	g_print("Wrote %s at 0x%08x in %.1f seconds%s.\n", name, offset, secs,
+		self->no_verify ? " (not verified)" : "; hash of data verified");
+}
+
 static gboolean
 fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 {
@@ -179,6 +206,15 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 		options.flags |= FK_WRITE_FLAG_COMPRESS;
 	if (self->no_verify)
 		options.flags |= FK_WRITE_FLAG_NO_VERIFY;
+	if (self->skip_flashed || self->diff_with != NULL) {
+		if (self->no_verify) {
+			g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+					    "--skip-flashed and --diff-with compare the chip with the image by MD5 "
+					    "and verify the result: they cannot be used with --no-verify");
+			return FALSE;
+		}
+		options.flags |= FK_WRITE_FLAG_ONLY_CHANGED;
+	}
 	if (!fk_restore_options_check(&options, self->expected_chip, error))
 		return FALSE;
 	/* what can be checked without the chip is checked before connecting to it: regions that
@@ -239,8 +275,7 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 		}
 		fk_cli_progress_end(self);
 		secs = (g_get_monotonic_time() - start) / 1e6;
-		g_print("Wrote %s at 0x%08x in %.1f seconds%s.\n", argv[i + 1], offsets[i / 2], secs,
-			self->no_verify ? " (not verified)" : "; hash of data verified");
+		fk_cli_print_written(self, device, argv[i + 1], offsets[i / 2], g_ptr_array_index(images, i / 2), secs);
 	}
 	return fk_cli_finish(self, device, error);
 }
@@ -390,6 +425,10 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 	    {"no-compress", 'u', 0, G_OPTION_ARG_NONE, &self->no_compress, "Send the data uncompressed", NULL},
 	    {"compress", 'z', 0, G_OPTION_ARG_NONE, &self->compress, "Compress even without the stub", NULL},
 	    {"no-verify", 0, 0, G_OPTION_ARG_NONE, &self->no_verify, "Do not check the MD5 after writing", NULL},
+	    {"skip-flashed", 0, 0, G_OPTION_ARG_NONE, &self->skip_flashed,
+	     "Write only the sectors the chip does not hold yet (found by its MD5s), then verify all", NULL},
+	    {"diff-with", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &self->diff_with,
+	     "As --skip-flashed: the chip's own MD5s decide what differs, never an old file", "FILE"},
 	    {"force", 0, 0, G_OPTION_ARG_NONE, &self->force,
 	     "Write even an image whose boot header names another chip", NULL},
 	    {"spi-connection", 's', 0, G_OPTION_ARG_STRING, &self->spi_connection,
@@ -443,7 +482,8 @@ fk_cli_rewrite_short_options(gchar **argv)
 					 {"-ff", "--flash-freq"}, {"-sc", "--spi-connection"},
 					 {"--flash_size", "--flash-size"}, {"--flash_mode", "--flash-mode"},
 					 {"--flash_freq", "--flash-freq"}, {"--spi_connection", "--spi-connection"},
-					 {"--no_progress", "--no-progress"}, {"--no_sidecar", "--no-sidecar"}};
+					 {"--no_progress", "--no-progress"}, {"--no_sidecar", "--no-sidecar"},
+					 {"--skip_flashed", "--skip-flashed"}, {"--diff_with", "--diff-with"}};
 		for (guint j = 0; j < G_N_ELEMENTS(map); j++) {
 			if (g_strcmp0(argv[i], map[j][0]) == 0) {
 				g_free(argv[i]);

@@ -32,6 +32,7 @@ struct _FkDevice {
 	gboolean is_esp8285;
 	guint current_baud;
 	guint recoveries; /* operations resumed after a fault, since the device was made */
+	gsize bytes_written; /* by the last write */
 };
 
 /* FK_ERROR_WRONG_STATE unless connected */

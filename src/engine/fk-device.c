@@ -155,6 +155,12 @@ fk_device_get_flash_size(FkDevice *self)
 	return self->flash_size;
 }
 
+gsize
+fk_device_get_bytes_written(FkDevice *self)
+{
+	return self->bytes_written;
+}
+
 gboolean
 fk_device_is_stub_running(FkDevice *self)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* owns the flash map: the chip's MD5 per region outside a target, and what changed since;
- * calls the MD5 operation */
+/* owns the flash map: the chip's MD5 per region outside a target, and what changed since; the
+ * parts of an image the chip does not hold yet; calls the MD5 operation */
 #include "config.h"
 
 #include <string.h>
@@ -8,10 +8,14 @@
 #include "fk-device-private.h"
 #include "fk-error.h"
 #include "fk-flash-map.h"
+#include "fk-op-md5.h"
 #include "fk-protocol.h"
 #include "fk-recovery.h"
 
 #define FK_FLASH_MAP_REGION (256 * 1024)
+/* an image is compared with the chip in pieces of this size, and a piece that differs sector by
+ * sector when few pieces differ */
+#define FK_FLASH_DIFF_PIECE (64 * 1024)
 
 void
 fk_flash_map_free(FkFlashMap *map)
@@ -105,6 +109,100 @@ fk_device_flash_map_compare(FkDevice *self,
 			g_array_append_val(result, now);
 	}
 	*changed = g_steal_pointer(&result);
+	return TRUE;
+}
+
+/* whether the chip holds @data in @r */
+static gboolean
+fk_flash_region_holds(FkDevice *self, FkRecovery *rec, const FkFlashRegion *r, const guint8 *data, gboolean *holds,
+		      GCancellable *cancellable, GError **error)
+{
+	guint8 md5_chip[16], md5_image[16];
+	if (!fk_flash_map_md5(self, rec, r, md5_chip, cancellable, error))
+		return FALSE;
+	_fk_md5_of(data, r->size, md5_image);
+	*holds = memcmp(md5_chip, md5_image, 16) == 0;
+	return TRUE;
+}
+
+/* appends @r to @runs, joined to the last run when they touch */
+static void
+fk_flash_runs_add(GArray *runs, const FkFlashRegion *r)
+{
+	if (runs->len > 0) {
+		FkFlashRegion *last = &g_array_index(runs, FkFlashRegion, runs->len - 1);
+		if ((guint64)last->offset + last->size == r->offset) {
+			last->size += r->size;
+			return;
+		}
+	}
+	g_array_append_val(runs, *r);
+}
+
+gboolean
+fk_device_flash_changed_runs(FkDevice *self,
+			     guint32 offset,
+			     const guint8 *data,
+			     gsize len,
+			     FkProgress *progress,
+			     GArray **runs,
+			     GCancellable *cancellable,
+			     GError **error)
+{
+	g_autoptr(GArray) pieces = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+	g_autoptr(GArray) differ = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+	g_autoptr(GArray) result = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+	FkRecovery rec = {.what = "comparing the flash with the image"};
+
+	fk_flash_map_add_span(pieces, offset, (guint64)offset + len, FK_FLASH_DIFF_PIECE);
+	for (guint i = 0; i < pieces->len; i++) {
+		const FkFlashRegion *r = &g_array_index(pieces, FkFlashRegion, i);
+		gboolean holds = FALSE;
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		if (!fk_flash_region_holds(self, &rec, r, data + (r->offset - offset), &holds, cancellable, error)) {
+			g_prefix_error(error, "failed to compare the flash with the image: ");
+			return FALSE;
+		}
+		if (!holds)
+			g_array_append_val(differ, *r);
+		if (progress != NULL)
+			fk_progress_set_done(progress, (gsize)(r->offset - offset) + r->size, len);
+	}
+	/* where most of the image differs (a first restore, an erased chip), finding the sectors
+	 * would cost more round trips than writing the pieces whole */
+	if (differ->len * 4 > pieces->len) {
+		for (guint i = 0; i < differ->len; i++)
+			fk_flash_runs_add(result, &g_array_index(differ, FkFlashRegion, i));
+		*runs = g_steal_pointer(&result);
+		return TRUE;
+	}
+	for (guint i = 0; i < differ->len; i++) {
+		const FkFlashRegion *piece = &g_array_index(differ, FkFlashRegion, i);
+		g_autoptr(GArray) sectors = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+		guint found = 0;
+		fk_flash_map_add_span(sectors, piece->offset, (guint64)piece->offset + piece->size, FK_FLASH_SECTOR_SIZE);
+		for (guint j = 0; j < sectors->len; j++) {
+			const FkFlashRegion *s = &g_array_index(sectors, FkFlashRegion, j);
+			gboolean holds = FALSE;
+			if (g_cancellable_set_error_if_cancelled(cancellable, error))
+				return FALSE;
+			if (!fk_flash_region_holds(self, &rec, s, data + (s->offset - offset), &holds, cancellable,
+						   error)) {
+				g_prefix_error(error, "failed to compare the flash with the image: ");
+				return FALSE;
+			}
+			if (!holds) {
+				fk_flash_runs_add(result, s);
+				found++;
+			}
+		}
+		/* the piece's digest said it differs and no sector does: a digest damaged on the way,
+		 * or a change that came and went; the piece is written whole, to be sure */
+		if (found == 0)
+			fk_flash_runs_add(result, piece);
+	}
+	*runs = g_steal_pointer(&result);
 	return TRUE;
 }
 

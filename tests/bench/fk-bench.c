@@ -70,8 +70,10 @@ run_once(const gchar *chip, gsize size, gsize flash_size, guint baud, guint late
 	if (op == 2) {
 		if (!fk_device_erase_region(device, 0, size, NULL, NULL, error))
 			return FALSE;
-	} else if (op == 1) {
-		FkRestoreOptions options = {NULL, NULL, NULL, FK_WRITE_FLAG_NONE};
+	} else if (op == 1 || op == 3 || op == 4) {
+		/* 3 and 4: an image the chip holds, and one that differs in one sector, written
+		 * only where the chip differs */
+		FkRestoreOptions options = {NULL, NULL, NULL, op == 1 ? FK_WRITE_FLAG_NONE : FK_WRITE_FLAG_ONLY_CHANGED};
 		if (!fk_flash_restore(device, 0, path, &options, NULL, NULL, error))
 			return FALSE;
 	} else {
@@ -107,6 +109,24 @@ run_main_loop(const gchar *chip, gsize size, guint baud, guint latency_us, gint 
 	return TRUE;
 }
 
+/* the chip's own flash (a fresh simulated chip of the same seed holds the same), with one byte
+ * of one sector in the middle changed when @one_sector */
+static gboolean
+make_image(const gchar *chip, gsize size, const gchar *path, gboolean one_sector, GError **error)
+{
+	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, error);
+	g_autoptr(GBytes) flash = NULL;
+	g_autofree guint8 *buf = NULL;
+
+	if (sim == NULL)
+		return FALSE;
+	flash = fk_sim_device_get_flash(sim);
+	buf = g_memdup2(g_bytes_get_data(flash, NULL), size);
+	if (one_sector)
+		buf[size / 2 + 0x123] ^= 0x5a;
+	return g_file_set_contents(path, (const gchar *)buf, (gssize)size, error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -123,6 +143,8 @@ main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) sizes = NULL;
 	g_auto(GStrv) bauds = NULL;
+	g_auto(GStrv) ops = NULL;
+	static const gchar *const op_names[] = {"backup", "restore", "erase", "same", "sector"};
 	g_autofree gchar *tmpdir = NULL;
 	GOptionEntry entries[] = {
 	    {"runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Runs per case (median is reported)", "N"},
@@ -131,7 +153,7 @@ main(int argc, char **argv)
 	    {"bauds", 'b', 0, G_OPTION_ARG_STRING, &bauds_arg, "Baud rates, comma separated", "LIST"},
 	    {"latency-ms", 'l', 0, G_OPTION_ARG_INT, &latency_ms, "USB adapter latency per direction", "MS"},
 	    {"flash-mb", 'f', 0, G_OPTION_ARG_INT, &flash_mb, "Flash size of the chip in MiB (default: the case's size)", "MIB"},
-	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore and/or erase", "LIST"},
+	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore, erase, same (restore what the chip holds, writing only what changed), sector (the same with one sector changed)", "LIST"},
 	    {"main-loop", 'm', 0, G_OPTION_ARG_NONE, &main_loop,
 	     "Measure the main loop's gaps during a backup run by FkJob instead (first size, last baud)", NULL},
 	    {NULL}};
@@ -143,6 +165,7 @@ main(int argc, char **argv)
 	}
 	sizes = g_strsplit(sizes_arg, ",", -1);
 	bauds = g_strsplit(bauds_arg, ",", -1);
+	ops = g_strsplit(ops_arg, ",", -1);
 	tmpdir = g_dir_make_tmp("fk-bench-XXXXXX", NULL);
 	if (main_loop) {
 		g_autofree gchar *path = g_build_filename(tmpdir, "backup.bin", NULL);
@@ -164,20 +187,17 @@ main(int argc, char **argv)
 		gsize size = (gsize)g_ascii_strtoull(sizes[s], NULL, 10) * 1024 * 1024;
 		for (guint b = 0; bauds[b] != NULL; b++) {
 			guint baud = (guint)g_ascii_strtoull(bauds[b], NULL, 10);
-			for (guint op = 0; op < 3; op++) {
-				const gchar *op_name = op == 0 ? "backup" : op == 1 ? "restore" : "erase";
+			for (guint op = 0; op < G_N_ELEMENTS(op_names); op++) {
+				const gchar *op_name = op_names[op];
 				g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gdouble));
-				g_autofree gchar *path = g_build_filename(tmpdir, "image.bin", NULL);
+				g_autofree gchar *path = g_build_filename(tmpdir, op == 4 ? "image-sector.bin" : "image.bin", NULL);
 				gdouble med, rate;
-				if (strstr(ops_arg, op_name) == NULL)
+				if (!g_strv_contains((const gchar *const *)ops, op_name))
 					continue;
 				/* a restore needs an image: the chip's own flash, as a person would restore */
-				if (op == 1 && !g_file_test(path, G_FILE_TEST_EXISTS)) {
-					g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, &error);
-					if (sim == NULL || !fk_sim_device_dump_flash(sim, path, &error)) {
-						g_printerr("%s\n", error->message);
-						return 1;
-					}
+				if (op != 0 && op != 2 && !make_image(chip, size, path, op == 4, &error)) {
+					g_printerr("%s\n", error->message);
+					return 1;
 				}
 				for (gint r = 0; r < runs; r++) {
 					gdouble secs = 0;
@@ -198,7 +218,9 @@ main(int argc, char **argv)
 	}
 	{
 		g_autofree gchar *path = g_build_filename(tmpdir, "image.bin", NULL);
+		g_autofree gchar *path_sector = g_build_filename(tmpdir, "image-sector.bin", NULL);
 		g_unlink(path);
+		g_unlink(path_sector);
 		g_rmdir(tmpdir);
 	}
 	return 0;

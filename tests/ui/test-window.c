@@ -180,6 +180,41 @@ test_restore(Fixture *f, gconstpointer data)
 	wait_for_label(GTK_WIDGET(f->win), "Image restored and verified");
 }
 
+/* restores @image through the window's confirmation and waits for the job */
+static void
+restore_through_window(Fixture *f, const gchar *path, GBytes *image)
+{
+	AdwMessageDialog *dialog;
+	write_file(path, image);
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.restore-file", "s", path);
+	dialog = wait_for_dialog(f->win);
+	respond(f->win, dialog, "restore");
+	wait_job_done(f);
+}
+
+/* a restore writes only what the chip does not hold yet, and says so */
+static void
+test_restore_only_changed(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "image.bin", NULL);
+	g_autoptr(GBytes) same = sim_flash(f);
+	g_autoptr(GBytes) changed = NULL;
+	g_autoptr(GBytes) flash = NULL;
+	guint8 *buf;
+
+	restore_through_window(f, path, same);
+	g_assert_nonnull(find_label(GTK_WIDGET(f->win), "image.bin verified: the flash already held it, nothing was written"));
+
+	buf = g_memdup2(g_bytes_get_data(same, NULL), FLASH_1MB);
+	buf[0x45678] ^= 0x40;
+	changed = g_bytes_new_take(buf, FLASH_1MB);
+	restore_through_window(f, path, changed);
+	g_assert_nonnull(find_label(GTK_WIDGET(f->win),
+				    "image.bin written and verified: 4 KB of 1 MB differed, the rest was already identical"));
+	flash = sim_flash(f);
+	assert_bytes_equal(flash, changed);
+}
+
 static void
 test_erase(Fixture *f, gconstpointer data)
 {
@@ -574,6 +609,7 @@ main(int argc, char **argv)
 	ADD("actions-while-busy", test_actions_while_busy);
 	ADD("scripted-actions-while-busy", test_scripted_actions_while_busy);
 	ADD("restore", test_restore);
+	ADD("restore-only-changed", test_restore_only_changed);
 	ADD("erase", test_erase);
 	ADD("cancel-backup", test_cancel_backup);
 	ADD("error-bad-md5", test_error_bad_md5);
