@@ -2,7 +2,7 @@
 /* Writing only what changed (FK_WRITE_FLAG_ONLY_CHANGED): an image the flash already holds is
  * not written at all, one changed sector costs one sector, changes far apart are written apart
  * and touching ones together, an image that differs almost everywhere is written in whole
- * pieces; and a comparison that lies (a digest asked at the wrong address, so a changed piece
+ * 256 KB pieces; and a comparison that lies (a digest asked at the wrong address, so a changed piece
  * looks unchanged) is caught by the verification of the whole image, which then writes it all.
  * Each case checks the whole flash afterwards, byte for byte. */
 #include "config.h"
@@ -123,7 +123,7 @@ test_runs(void)
 	if (!rig_init(&rig))
 		return;
 	image = rig_flash_copy(&rig);
-	/* two touching sectors in one piece, and one far away: two writes, three sectors */
+	/* two touching sectors in one part of a piece, and one far away: two writes, three sectors */
 	image[0x41000] ^= 0x80;
 	image[0x42fff] ^= 0x80;
 	image[0xc8000] ^= 0x10;
@@ -142,7 +142,7 @@ test_mostly_different(void)
 	if (!rig_init(&rig))
 		return;
 	image = rig_flash_copy(&rig);
-	/* everything from 0x40000 on: 12 of the 16 pieces, written whole, as one run */
+	/* everything from 0x40000 on: 3 of the 4 pieces, written whole, as one run */
 	memcpy(image + 0x40000, (const guint8 *)g_bytes_get_data(pattern, NULL) + 0x40000, FLASH_SIZE - 0x40000);
 	rig_write(&rig, image);
 	g_assert_cmpuint(fk_device_get_bytes_written(rig.device), ==, FLASH_SIZE - 0x40000);
@@ -150,9 +150,9 @@ test_mostly_different(void)
 	rig_clear(&rig);
 }
 
-/* the digest of the piece that changed is taken at the wrong address (bit 16 of its offset
- * flipped, 0x20000 -> 0x30000, a piece that did not change), so the comparison says "same" for
- * a piece that differs; the verification of the whole image must see it, and all is written */
+/* the digest of the piece that changed is taken at the wrong address (bit 18 of its offset
+ * flipped, 0x0 -> 0x40000, a piece that did not change), so the comparison says "same" for a
+ * piece that differs; the verification of the whole image must see it, and all is written */
 static void
 test_comparison_lies(void)
 {
@@ -162,11 +162,14 @@ test_comparison_lies(void)
 	if (!rig_init(&rig))
 		return;
 	image = rig_flash_copy(&rig);
-	/* the piece at 0x20000 becomes a copy of the one at 0x30000: asked at 0x30000, the chip's
-	 * digest matches it. The pieces' digests go in order, so it is the third SPI_FLASH_MD5 */
-	memcpy(image + 0x20000, image + 0x30000, 0x10000);
-	g_assert_true(memcmp(image + 0x20000, image + 0x10000, 0x10000) != 0);
-	g_assert_true(fk_sim_device_add_faults_from_string(rig.sim, "flip-param@SPI_FLASH_MD5#3:OFFSET.16", &error));
+	/* the first 256 KB piece becomes a copy of the second: asked at 0x40000, the chip's digest
+	 * matches it. The pieces' digests go in order, so it is the first SPI_FLASH_MD5 */
+	memcpy(image, image + 0x40000, 0x40000);
+	{
+		g_autofree guint8 *before = rig_flash_copy(&rig);
+		g_assert_true(memcmp(image, before, 0x40000) != 0);
+	}
+	g_assert_true(fk_sim_device_add_faults_from_string(rig.sim, "flip-param@SPI_FLASH_MD5#1:OFFSET.18", &error));
 	g_assert_no_error(error);
 	rig_write(&rig, image);
 	g_assert_cmpuint(rig.faults, ==, 1);

@@ -13,9 +13,9 @@
 #include "fk-recovery.h"
 
 #define FK_FLASH_MAP_REGION (256 * 1024)
-/* an image is compared with the chip in pieces of this size, and a piece that differs sector by
- * sector when few pieces differ */
-#define FK_FLASH_DIFF_PIECE (64 * 1024)
+/* an image is compared with the chip in pieces of these sizes: a piece that differs is compared
+ * again in the next size, down to sectors */
+static const gsize fk_flash_diff_sizes[] = {256 * 1024, 16 * 1024, FK_FLASH_SECTOR_SIZE};
 
 void
 fk_flash_map_free(FkFlashMap *map)
@@ -139,6 +139,60 @@ fk_flash_runs_add(GArray *runs, const FkFlashRegion *r)
 	g_array_append_val(runs, *r);
 }
 
+typedef struct {
+	FkDevice *self;
+	FkRecovery rec;
+	guint32 offset; /* of the image */
+	const guint8 *data;
+	gsize len;
+	FkProgress *progress;
+	GArray *runs;
+} FkFlashDiff;
+
+/* compares each of @pieces (one level's pieces of a parent that differs, or the whole image's
+ * at the top) with the image, and goes down a level into those that differ; where more than
+ * half of a parent's pieces differ, the parent is written whole (finding its sectors would cost
+ * more round trips than it saves). Adds to diff->runs. */
+static gboolean
+fk_flash_diff_level(FkFlashDiff *diff, GArray *pieces, guint level, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GArray) differ = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+	gboolean last = level + 1 >= G_N_ELEMENTS(fk_flash_diff_sizes);
+
+	for (guint i = 0; i < pieces->len; i++) {
+		const FkFlashRegion *r = &g_array_index(pieces, FkFlashRegion, i);
+		gboolean holds = FALSE;
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		if (!fk_flash_region_holds(diff->self, &diff->rec, r, diff->data + (r->offset - diff->offset), &holds,
+					   cancellable, error))
+			return FALSE;
+		if (!holds)
+			g_array_append_val(differ, *r);
+		if (level == 0 && diff->progress != NULL)
+			fk_progress_set_done(diff->progress, (gsize)(r->offset - diff->offset) + r->size, diff->len);
+	}
+	/* below the top, a parent most of whose pieces differ is written whole by the caller */
+	if (level > 0 && differ->len * 2 > pieces->len)
+		return TRUE;
+	for (guint i = 0; i < differ->len; i++) {
+		const FkFlashRegion *piece = &g_array_index(differ, FkFlashRegion, i);
+		g_autoptr(GArray) sub = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+		guint runs_before = diff->runs->len;
+		if (!last) {
+			fk_flash_map_add_span(sub, piece->offset, (guint64)piece->offset + piece->size,
+					      fk_flash_diff_sizes[level + 1]);
+			if (!fk_flash_diff_level(diff, sub, level + 1, cancellable, error))
+				return FALSE;
+		}
+		/* a sector, a piece most of whose parts differ, or one whose digest said it differs
+		 * while no part of it does (a digest damaged on the way, to be safe): whole */
+		if (last || diff->runs->len == runs_before)
+			fk_flash_runs_add(diff->runs, piece);
+	}
+	return TRUE;
+}
+
 gboolean
 fk_device_flash_changed_runs(FkDevice *self,
 			     guint32 offset,
@@ -150,57 +204,19 @@ fk_device_flash_changed_runs(FkDevice *self,
 			     GError **error)
 {
 	g_autoptr(GArray) pieces = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
-	g_autoptr(GArray) differ = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
 	g_autoptr(GArray) result = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
-	FkRecovery rec = {.what = "comparing the flash with the image"};
+	FkFlashDiff diff = {.self = self,
+			    .rec = {.what = "comparing the flash with the image"},
+			    .offset = offset,
+			    .data = data,
+			    .len = len,
+			    .progress = progress,
+			    .runs = result};
 
-	fk_flash_map_add_span(pieces, offset, (guint64)offset + len, FK_FLASH_DIFF_PIECE);
-	for (guint i = 0; i < pieces->len; i++) {
-		const FkFlashRegion *r = &g_array_index(pieces, FkFlashRegion, i);
-		gboolean holds = FALSE;
-		if (g_cancellable_set_error_if_cancelled(cancellable, error))
-			return FALSE;
-		if (!fk_flash_region_holds(self, &rec, r, data + (r->offset - offset), &holds, cancellable, error)) {
-			g_prefix_error(error, "failed to compare the flash with the image: ");
-			return FALSE;
-		}
-		if (!holds)
-			g_array_append_val(differ, *r);
-		if (progress != NULL)
-			fk_progress_set_done(progress, (gsize)(r->offset - offset) + r->size, len);
-	}
-	/* where most of the image differs (a first restore, an erased chip), finding the sectors
-	 * would cost more round trips than writing the pieces whole */
-	if (differ->len * 4 > pieces->len) {
-		for (guint i = 0; i < differ->len; i++)
-			fk_flash_runs_add(result, &g_array_index(differ, FkFlashRegion, i));
-		*runs = g_steal_pointer(&result);
-		return TRUE;
-	}
-	for (guint i = 0; i < differ->len; i++) {
-		const FkFlashRegion *piece = &g_array_index(differ, FkFlashRegion, i);
-		g_autoptr(GArray) sectors = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
-		guint found = 0;
-		fk_flash_map_add_span(sectors, piece->offset, (guint64)piece->offset + piece->size, FK_FLASH_SECTOR_SIZE);
-		for (guint j = 0; j < sectors->len; j++) {
-			const FkFlashRegion *s = &g_array_index(sectors, FkFlashRegion, j);
-			gboolean holds = FALSE;
-			if (g_cancellable_set_error_if_cancelled(cancellable, error))
-				return FALSE;
-			if (!fk_flash_region_holds(self, &rec, s, data + (s->offset - offset), &holds, cancellable,
-						   error)) {
-				g_prefix_error(error, "failed to compare the flash with the image: ");
-				return FALSE;
-			}
-			if (!holds) {
-				fk_flash_runs_add(result, s);
-				found++;
-			}
-		}
-		/* the piece's digest said it differs and no sector does: a digest damaged on the way,
-		 * or a change that came and went; the piece is written whole, to be sure */
-		if (found == 0)
-			fk_flash_runs_add(result, piece);
+	fk_flash_map_add_span(pieces, offset, (guint64)offset + len, fk_flash_diff_sizes[0]);
+	if (!fk_flash_diff_level(&diff, pieces, 0, cancellable, error)) {
+		g_prefix_error(error, "failed to compare the flash with the image: ");
+		return FALSE;
 	}
 	*runs = g_steal_pointer(&result);
 	return TRUE;

@@ -45,8 +45,9 @@ fk_device_flash_map_compare(FkDevice *self,
 
 /* the parts of @len bytes of @data, meant for @offset, that the chip does not hold: *@runs gets
  * FkFlashRegion ranges (absolute, no digest, touching ones joined, sector-aligned inside the
- * image). Found with the chip's MD5 of each 64 KB piece, then of each 4 KB sector of a piece
- * that differs when few do. A piece whose sectors all match is listed whole. */
+ * image). Found with the chip's MD5 of each 256 KB piece, then of each 16 KB part of a piece
+ * that differs, then of each 4 KB sector; a piece most of whose parts differ, or whose parts all
+ * match although it did not, is listed whole. */
 gboolean
 fk_device_flash_changed_runs(FkDevice *self,
 			     guint32 offset,
