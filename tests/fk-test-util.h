@@ -6,6 +6,16 @@
 
 #include "fk-sim-device.h"
 
+/* FK_TEST_ASAN: built with AddressSanitizer, whose runtime aborts when another library is
+ * preloaded ahead of it (testing-notes.md), unless told not to check */
+#if defined(__SANITIZE_ADDRESS__)
+#define FK_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FK_TEST_ASAN 1
+#endif
+#endif
+
 G_BEGIN_DECLS
 
 /* @len bytes from @seed: 4 KiB of noise (with SLIP's special bytes), then 4 KiB of runs, so that

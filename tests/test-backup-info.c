@@ -24,15 +24,6 @@
 #include "fk-sim-transport.h"
 #include "fk-test-util.h"
 
-/* gcc's ASan aborts when a library is preloaded ahead of its runtime (testing-notes.md) */
-#if defined(__SANITIZE_ADDRESS__)
-#define FK_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FK_TEST_ASAN 1
-#endif
-#endif
-
 #define FLASH_SIZE (1024 * 1024)
 #define FILL_START 0x10000
 #define PART_OFFSET 0x20000
