@@ -42,11 +42,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	f->sim = fk_test_sim_new("esp32", FLASH_SIZE, FILL_START);
-	f->transport = fk_sim_transport_new(f->sim);
-	f->device = fk_device_new(f->transport);
-	fk_device_set_use_stub(f->device, fk_test_stubs_available());
-	g_assert_true(fk_device_connect(f->device, NULL, &error));
-	g_assert_no_error(error);
+	f->device = fk_test_device_connect(f->sim, fk_test_stubs_available(), &f->transport);
 	f->dir = g_dir_make_tmp("flashkeep-info-XXXXXX", &error);
 	g_assert_no_error(error);
 	f->path = g_build_filename(f->dir, "backup.bin", NULL);

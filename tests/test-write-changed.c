@@ -39,17 +39,13 @@ trace_cb(const gchar *line, gpointer user_data)
 static gboolean
 rig_init(Rig *rig)
 {
-	g_autoptr(GError) error = NULL;
 	if (!fk_test_stubs_available()) {
 		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
 		return FALSE;
 	}
 	memset(rig, 0, sizeof(*rig));
 	rig->sim = fk_test_sim_new("esp32", FLASH_SIZE, 0x1000);
-	rig->transport = fk_sim_transport_new(rig->sim);
-	rig->device = fk_device_new(rig->transport);
-	g_assert_true(fk_device_connect(rig->device, NULL, &error));
-	g_assert_no_error(error);
+	rig->device = fk_test_device_connect(rig->sim, TRUE, &rig->transport);
 	fk_sim_device_set_trace_func(rig->sim, trace_cb, rig);
 	return TRUE;
 }
