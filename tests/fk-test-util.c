@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "fk-sim-transport.h"
 #include "fk-test-util.h"
 
 GBytes *
@@ -41,6 +42,20 @@ fk_test_sim_new(const gchar *chip, gsize size, gsize fill_start)
 	g_assert_true(fk_sim_device_set_flash(sim, with_fill, &error));
 	g_assert_no_error(error);
 	return g_steal_pointer(&sim);
+}
+
+FkDevice *
+fk_test_device_connect(FkSimDevice *sim, gboolean use_stub, FkTransport **transport)
+{
+	g_autoptr(GError) error = NULL;
+	FkDevice *device;
+
+	*transport = fk_sim_transport_new(sim);
+	device = fk_device_new(*transport);
+	fk_device_set_use_stub(device, use_stub);
+	g_assert_true(fk_device_connect(device, NULL, &error));
+	g_assert_no_error(error);
+	return device;
 }
 
 gboolean

@@ -4,7 +4,18 @@
 
 #include <glib.h>
 
+#include "fk-device.h"
 #include "fk-sim-device.h"
+
+/* FK_TEST_ASAN: built with AddressSanitizer, whose runtime aborts when another library is
+ * preloaded ahead of it (testing-notes.md), unless told not to check */
+#if defined(__SANITIZE_ADDRESS__)
+#define FK_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FK_TEST_ASAN 1
+#endif
+#endif
 
 G_BEGIN_DECLS
 
@@ -17,6 +28,11 @@ fk_test_pattern(gsize len, guint seed);
  * is read; above @fill_start its flash holds fk_test_pattern(…, 3) */
 FkSimDevice *
 fk_test_sim_new(const gchar *chip, gsize size, gsize fill_start);
+
+/* a device on @sim through the in-process transport, connected, with the stub when @use_stub;
+ * *@transport gets the transport, for the caller to close and release */
+FkDevice *
+fk_test_device_connect(FkSimDevice *sim, gboolean use_stub, FkTransport **transport);
 
 /* removes what is in @dir, folders too; FALSE if anything stayed */
 gboolean

@@ -126,10 +126,63 @@ check "read_flash at 921600 baud on an ESP32" \
 	"$cli" --port sim:esp32@4MB -b 921600 read_flash 0 0x40000 esp32.bin
 check "verify_flash agrees with the backup" \
 	"$cli" --port sim:esp32@4MB verify_flash 0 esp32.bin
+# --skip-flashed writes only what the chip does not hold yet, and says how much
+check "write_flash --skip-flashed of what the chip holds writes nothing" bash -c \
+	"'$cli' --port sim:esp32@4MB write_flash --skip-flashed 0 esp32.bin >skip.txt 2>&1 && grep -q 'already held esp32.bin at 0x00000000: nothing written' skip.txt"
+cp esp32.bin esp32-changed.bin
+printf '\x5a' | dd of=esp32-changed.bin bs=1 seek=$((0x23456)) conv=notrunc status=none
+check "write_flash --skip_flashed of a one-byte change writes one sector" bash -c \
+	"'$cli' --port sim:esp32@4MB write_flash --skip_flashed 0 esp32-changed.bin >skip.txt 2>&1 && grep -q 'Wrote 4 KB of esp32-changed.bin at 0x00000000 .*the rest was already identical' skip.txt"
+check "... and the chip holds the changed image" \
+	"$cli" --port sim:esp32@4MB verify_flash 0 esp32-changed.bin
+check "write_flash --diff-with OLD asks the chip, not the old file" bash -c \
+	"'$cli' --port sim:esp32@4MB write_flash --diff-with esp32-changed.bin 0 esp32.bin >skip.txt 2>&1 && grep -q 'Wrote 4 KB of esp32.bin' skip.txt"
+check "--skip-flashed with --no-verify is refused" bash -c \
+	"! '$cli' --port sim:esp32@4MB write_flash --skip-flashed --no-verify 0 esp32.bin >skip.txt 2>&1 && grep -q 'cannot be used with --no-verify' skip.txt"
 # a bit flipped on the way: that piece is read again, and the person is told
 "$cli" --port "sim:esp32@4MB,fault=flip:20000" read_flash 0 0x40000 flipped.bin >flipped.txt 2>&1
 check "read_flash survives a flipped bit" cmp -s flipped.bin esp32.bin
 check "... and says that the link failed once" grep -q "the link failed 1 time" flipped.txt
+
+# --- the description beside a backup (NAME.bin.json) ---
+mac=$("$cli" --port sim:esp8266@1MB read_mac 2>/dev/null | sed -n 's/^MAC: *//p' | head -1)
+sha=$(sha256sum sim-erased.bin | cut -d' ' -f1)
+check "read_flash saves a description beside the backup" test -f sim-erased.bin.json
+check "... which is JSON, a Flashkeep backup description" \
+	jq -e '.format == "flashkeep-backup" and .version == 1' sim-erased.bin.json
+check "... with the chip's MAC ($mac)" jq -e --arg mac "$mac" '.chip.mac == $mac and ($mac | length) == 17' \
+	sim-erased.bin.json
+check "... with the file's SHA-256" jq -e --arg sha "$sha" '.backup.sha256 == $sha' sim-erased.bin.json
+check "... covering the whole 1 MB flash" \
+	jq -e '.backup.whole_flash and .backup.offset == 0 and .backup.length == 1048576 and .flash.size == 1048576' \
+	sim-erased.bin.json
+check "... and the port it came through" jq -e '.port.name == "sim:esp8266@1MB"' sim-erased.bin.json
+check "a partial backup is described as such" jq -e '.backup.whole_flash == false' esp32.bin.json
+check "read_flash --no-sidecar saves only the backup, as esptool" \
+	"$cli" --port sim:esp8266@1MB read_flash --no-sidecar 0 0x10000 bare.bin
+check "... and no description" test ! -e bare.bin.json
+check "... which the backup does not need" test "$(stat -c %s bare.bin)" = 65536
+cp sim-erased.bin.json bare.bin.json
+check "--no-sidecar over an earlier backup takes its description away" \
+	"$cli" --port sim:esp8266@1MB read_flash --no_sidecar 0 0x10000 bare.bin
+check "... none is left to describe the new file" test ! -e bare.bin.json
+# a link that dies half-way: the backup fails, and neither it nor a description is saved
+"$cli" --port "sim:esp32@4MB,fault=close:60000" read_flash 0 0x40000 failed.bin >failed.txt 2>&1
+check "a failed read_flash exits non-zero" test $? -ne 0
+check "... and leaves neither the backup nor its description" \
+	test ! -e failed.bin -a ! -e failed.bin.json -a "$(find . -maxdepth 1 -name '.flashkeep-*' | wc -l)" = 0
+# Ctrl+C half-way (a 4 MB backup at the simulated 115200 baud takes minutes)
+"$cli" --port sim:esp32@4MB,paced read_flash 0 ALL cancelled.bin >cancelled.txt 2>&1 &
+cli_pid=$!
+for _ in $(seq 100); do
+	grep -q "Reading" cancelled.txt 2>/dev/null && break
+	sleep 0.1
+done
+kill -INT "$cli_pid"
+wait "$cli_pid"
+check "a cancelled read_flash exits non-zero" test $? -ne 0
+check "... and leaves neither the backup nor its description" \
+	test ! -e cancelled.bin -a ! -e cancelled.bin.json -a "$(find . -maxdepth 1 -name '.flashkeep-*' | wc -l)" = 0
 
 # --- bad input: a clear error, a non-zero exit, nothing lost ---
 expect_fail() { # name pattern command…

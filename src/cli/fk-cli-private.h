@@ -25,7 +25,10 @@ typedef struct {
 	gboolean no_compress;
 	gboolean compress;
 	gboolean no_verify;
+	gboolean skip_flashed;
+	gchar **diff_with; /* accepted for esptool's sake; the chip's MD5s decide */
 	gboolean force;
+	gboolean no_sidecar; /* read_flash: no description beside the backup, as esptool */
 	gint64 progress_start;
 	gint64 progress_last;
 	GCancellable *cancellable;

@@ -29,6 +29,7 @@ fk_cli_free(FkCli *self)
 	g_free(self->spi_connection);
 	g_free(self->flash_size);
 	g_free(self->flash_mode);
+	g_strfreev(self->diff_with);
 	g_free(self->flash_freq);
 	g_clear_object(&self->cancellable);
 	g_free(self);
@@ -88,6 +89,7 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 {
 	g_autoptr(FkDevice) device = NULL;
 	g_autoptr(FkProgress) progress = NULL;
+	g_autoptr(GError) warning = NULL;
 	guint32 offset = 0;
 	gsize size = 0;
 	gint64 start;
@@ -134,7 +136,8 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 	progress = fk_cli_progress_new(self);
 	fk_progress_set_status(progress, "Reading");
 	start = g_get_monotonic_time();
-	if (!fk_flash_backup(device, offset, size, argv[2], progress, self->cancellable, error)) {
+	if (!fk_flash_backup_full(device, offset, size, argv[2], self->no_sidecar ? FK_BACKUP_FLAG_NO_SIDECAR : 0,
+				  &warning, progress, self->cancellable, error)) {
 		fk_cli_progress_end(self);
 		return FALSE;
 	}
@@ -143,7 +146,38 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 	g_print("Read %" G_GSIZE_FORMAT " bytes at 0x%08x in %.1f seconds (%.1f kbit/s), MD5 verified.\n",
 		size, offset, secs, size * 8 / secs / 1000);
 	g_print("Saved to %s\n", argv[2]);
+	/* the backup stands without its description: said, but not a failure */
+	if (warning != NULL)
+		g_printerr(_("Warning: %s\n"), warning->message);
+	else if (!self->no_sidecar)
+		g_print(_("Description saved beside it: %s.json\n"), argv[2]);
 	return fk_cli_finish(self, device, error);
+}
+
+/* what a write did: with --skip-flashed, how much of the image differed from the flash */
+static void
+fk_cli_print_written(FkCli *self, FkDevice *device, const gchar *name, guint32 offset, GBytes *image, gdouble secs)
+{
+	gsize sent = fk_device_get_bytes_written(device);
+	gsize size = g_bytes_get_size(image);
+
+	if (self->skip_flashed || self->diff_with != NULL) {
+		g_autofree gchar *s_sent = fk_format_size(sent);
+		g_autofree gchar *s_size = fk_format_size(size);
+		if (sent == 0)
+			g_print("The flash already held %s at 0x%08x: nothing written; hash of data verified.\n", name,
+				offset);
+		else if (sent < size)
+			g_print("Wrote %s of %s at 0x%08x in %.1f seconds; the rest was already identical; hash of "
+				"data verified.\n",
+				s_sent, name, offset, secs);
+		else
+			g_print("Wrote %s at 0x%08x in %.1f seconds (all of its %s differed); hash of data verified.\n",
+				name, offset, secs, s_size);
+		return;
+	}
+	g_print("Wrote %s at 0x%08x in %.1f seconds%s.\n", name, offset, secs,
+		self->no_verify ? " (not verified)" : "; hash of data verified");
 }
 
 static gboolean
@@ -172,6 +206,15 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 		options.flags |= FK_WRITE_FLAG_COMPRESS;
 	if (self->no_verify)
 		options.flags |= FK_WRITE_FLAG_NO_VERIFY;
+	if (self->skip_flashed || self->diff_with != NULL) {
+		if (self->no_verify) {
+			g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+					    "--skip-flashed and --diff-with compare the chip with the image by MD5 "
+					    "and verify the result: they cannot be used with --no-verify");
+			return FALSE;
+		}
+		options.flags |= FK_WRITE_FLAG_ONLY_CHANGED;
+	}
 	if (!fk_restore_options_check(&options, self->expected_chip, error))
 		return FALSE;
 	/* what can be checked without the chip is checked before connecting to it: regions that
@@ -232,8 +275,7 @@ fk_cli_cmd_write_flash(FkCli *self, gchar **argv, GError **error)
 		}
 		fk_cli_progress_end(self);
 		secs = (g_get_monotonic_time() - start) / 1e6;
-		g_print("Wrote %s at 0x%08x in %.1f seconds%s.\n", argv[i + 1], offsets[i / 2], secs,
-			self->no_verify ? " (not verified)" : "; hash of data verified");
+		fk_cli_print_written(self, device, argv[i + 1], offsets[i / 2], g_ptr_array_index(images, i / 2), secs);
 	}
 	return fk_cli_finish(self, device, error);
 }
@@ -369,6 +411,10 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
 	    {"no-progress", 'p', 0, G_OPTION_ARG_NONE, &self->no_progress, "Suppress the progress output", NULL},
 	    {NULL}};
+	GOptionEntry read_flash_entries[] = {
+	    {"no-sidecar", 0, 0, G_OPTION_ARG_NONE, &self->no_sidecar,
+	     "Save no description (FILENAME.json) beside the backup, as esptool", NULL},
+	    {NULL}};
 	GOptionEntry write_entries[] = {
 	    {"flash-size", 0, 0, G_OPTION_ARG_STRING, &self->flash_size,
 	     "Flash size in the boot header: keep (default), detect, 1MB, 4MB, …", "SIZE"},
@@ -379,6 +425,10 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 	    {"no-compress", 'u', 0, G_OPTION_ARG_NONE, &self->no_compress, "Send the data uncompressed", NULL},
 	    {"compress", 'z', 0, G_OPTION_ARG_NONE, &self->compress, "Compress even without the stub", NULL},
 	    {"no-verify", 0, 0, G_OPTION_ARG_NONE, &self->no_verify, "Do not check the MD5 after writing", NULL},
+	    {"skip-flashed", 0, 0, G_OPTION_ARG_NONE, &self->skip_flashed,
+	     "Write only the sectors the chip does not hold yet (found by its MD5s), then verify all", NULL},
+	    {"diff-with", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &self->diff_with,
+	     "As --skip-flashed: the chip's own MD5s decide what differs, never an old file", "FILE"},
 	    {"force", 0, 0, G_OPTION_ARG_NONE, &self->force,
 	     "Write even an image whose boot header names another chip", NULL},
 	    {"spi-connection", 's', 0, G_OPTION_ARG_STRING, &self->spi_connection,
@@ -418,6 +468,8 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 		g_option_context_add_main_entries(ctx, verify_entries, NULL);
 	else
 		g_option_context_add_main_entries(ctx, plain_entries, NULL);
+	if (g_strcmp0(cmd->name, "read_flash") == 0)
+		g_option_context_add_main_entries(ctx, read_flash_entries, NULL);
 	return ctx;
 }
 
@@ -430,7 +482,8 @@ fk_cli_rewrite_short_options(gchar **argv)
 					 {"-ff", "--flash-freq"}, {"-sc", "--spi-connection"},
 					 {"--flash_size", "--flash-size"}, {"--flash_mode", "--flash-mode"},
 					 {"--flash_freq", "--flash-freq"}, {"--spi_connection", "--spi-connection"},
-					 {"--no_progress", "--no-progress"}};
+					 {"--no_progress", "--no-progress"}, {"--no_sidecar", "--no-sidecar"},
+					 {"--skip_flashed", "--skip-flashed"}, {"--diff_with", "--diff-with"}};
 		for (guint j = 0; j < G_N_ELEMENTS(map); j++) {
 			if (g_strcmp0(argv[i], map[j][0]) == 0) {
 				g_free(argv[i]);

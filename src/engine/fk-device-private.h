@@ -24,6 +24,7 @@ struct _FkDevice {
 	/* state */
 	const FkChipInfo *chip;
 	gchar *description;
+	gchar *revision; /* "v1.0"; NULL where the chip does not say */
 	guint8 mac[6];
 	guint crystal_mhz;
 	guint32 flash_id;
@@ -31,6 +32,7 @@ struct _FkDevice {
 	gboolean is_esp8285;
 	guint current_baud;
 	guint recoveries; /* operations resumed after a fault, since the device was made */
+	gsize bytes_written; /* by the last write */
 };
 
 /* FK_ERROR_WRONG_STATE unless connected */

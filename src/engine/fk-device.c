@@ -131,6 +131,12 @@ fk_device_get_mac_string(FkDevice *self)
 			       self->mac[3], self->mac[4], self->mac[5]);
 }
 
+const gchar *
+fk_device_get_chip_revision(FkDevice *self)
+{
+	return self->revision;
+}
+
 guint
 fk_device_get_crystal_mhz(FkDevice *self)
 {
@@ -147,6 +153,12 @@ gsize
 fk_device_get_flash_size(FkDevice *self)
 {
 	return self->flash_size;
+}
+
+gsize
+fk_device_get_bytes_written(FkDevice *self)
+{
+	return self->bytes_written;
 }
 
 gboolean
@@ -275,6 +287,7 @@ fk_device_finalize(GObject *object)
 	FkDevice *self = FK_DEVICE(object);
 	g_clear_pointer(&self->loader, fk_loader_free);
 	g_free(self->description);
+	g_free(self->revision);
 	G_OBJECT_CLASS(fk_device_parent_class)->finalize(object);
 }
 

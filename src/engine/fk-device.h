@@ -33,6 +33,10 @@ typedef enum {
 	FK_WRITE_FLAG_NO_COMPRESS = 1 << 0, /* send raw blocks */
 	FK_WRITE_FLAG_COMPRESS = 1 << 1,    /* compress even without a stub (ROM32 only) */
 	FK_WRITE_FLAG_NO_VERIFY = 1 << 2,   /* skip the MD5 check after writing */
+	/* write only the parts the chip does not hold yet, found by its MD5 of each piece, then
+	 * verify the whole image (needs verification and an MD5-capable loader; else all is
+	 * written) */
+	FK_WRITE_FLAG_ONLY_CHANGED = 1 << 3,
 } FkWriteFlags;
 
 FkDevice *
@@ -77,6 +81,9 @@ fk_device_get_chip(FkDevice *self);
 /* "ESP32-D0WD (revision v1.0)", "ESP8285N08", "ESP32-S3" */
 const gchar *
 fk_device_get_chip_description(FkDevice *self);
+/* "v1.0", as esptool prints it; NULL where the chip does not tell its revision */
+const gchar *
+fk_device_get_chip_revision(FkDevice *self);
 const guint8 *
 fk_device_get_mac(FkDevice *self); /* 6 bytes */
 gchar *
@@ -129,6 +136,11 @@ fk_device_read_flash(FkDevice *self,
 		     FkProgress *progress,
 		     GCancellable *cancellable,
 		     GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* how many bytes of its image the last fk_device_write_flash() sent: less than the image when
+ * FK_WRITE_FLAG_ONLY_CHANGED found parts the chip already held */
+gsize
+fk_device_get_bytes_written(FkDevice *self);
 
 /* writes @data at @offset (padding to 4 bytes with 0xFF, aligning for the ROM) and checks the
  * MD5 of the written region unless FK_WRITE_FLAG_NO_VERIFY or the loader cannot compute one */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* owns the flash map: the chip's MD5 per region outside a target, and what changed since;
- * calls the MD5 operation */
+/* owns the flash map: the chip's MD5 per region outside a target, and what changed since; the
+ * parts of an image the chip does not hold yet; calls the MD5 operation */
 #include "config.h"
 
 #include <string.h>
@@ -8,10 +8,14 @@
 #include "fk-device-private.h"
 #include "fk-error.h"
 #include "fk-flash-map.h"
+#include "fk-op-md5.h"
 #include "fk-protocol.h"
 #include "fk-recovery.h"
 
 #define FK_FLASH_MAP_REGION (256 * 1024)
+/* an image is compared with the chip in pieces of these sizes: a piece that differs is compared
+ * again in the next size, down to sectors */
+static const gsize fk_flash_diff_sizes[] = {256 * 1024, 16 * 1024, FK_FLASH_SECTOR_SIZE};
 
 void
 fk_flash_map_free(FkFlashMap *map)
@@ -105,6 +109,116 @@ fk_device_flash_map_compare(FkDevice *self,
 			g_array_append_val(result, now);
 	}
 	*changed = g_steal_pointer(&result);
+	return TRUE;
+}
+
+/* whether the chip holds @data in @r */
+static gboolean
+fk_flash_region_holds(FkDevice *self, FkRecovery *rec, const FkFlashRegion *r, const guint8 *data, gboolean *holds,
+		      GCancellable *cancellable, GError **error)
+{
+	guint8 md5_chip[16], md5_image[16];
+	if (!fk_flash_map_md5(self, rec, r, md5_chip, cancellable, error))
+		return FALSE;
+	_fk_md5_of(data, r->size, md5_image);
+	*holds = memcmp(md5_chip, md5_image, 16) == 0;
+	return TRUE;
+}
+
+/* appends @r to @runs, joined to the last run when they touch */
+static void
+fk_flash_runs_add(GArray *runs, const FkFlashRegion *r)
+{
+	if (runs->len > 0) {
+		FkFlashRegion *last = &g_array_index(runs, FkFlashRegion, runs->len - 1);
+		if ((guint64)last->offset + last->size == r->offset) {
+			last->size += r->size;
+			return;
+		}
+	}
+	g_array_append_val(runs, *r);
+}
+
+typedef struct {
+	FkDevice *self;
+	FkRecovery rec;
+	guint32 offset; /* of the image */
+	const guint8 *data;
+	gsize len;
+	FkProgress *progress;
+	GArray *runs;
+} FkFlashDiff;
+
+/* compares each of @pieces (one level's pieces of a parent that differs, or the whole image's
+ * at the top) with the image, and goes down a level into those that differ; where more than
+ * half of a parent's pieces differ, the parent is written whole (finding its sectors would cost
+ * more round trips than it saves). Adds to diff->runs. */
+static gboolean
+fk_flash_diff_level(FkFlashDiff *diff, GArray *pieces, guint level, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GArray) differ = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+	gboolean last = level + 1 >= G_N_ELEMENTS(fk_flash_diff_sizes);
+
+	for (guint i = 0; i < pieces->len; i++) {
+		const FkFlashRegion *r = &g_array_index(pieces, FkFlashRegion, i);
+		gboolean holds = FALSE;
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		if (!fk_flash_region_holds(diff->self, &diff->rec, r, diff->data + (r->offset - diff->offset), &holds,
+					   cancellable, error))
+			return FALSE;
+		if (!holds)
+			g_array_append_val(differ, *r);
+		if (level == 0 && diff->progress != NULL)
+			fk_progress_set_done(diff->progress, (gsize)(r->offset - diff->offset) + r->size, diff->len);
+	}
+	/* below the top, a parent most of whose pieces differ is written whole by the caller */
+	if (level > 0 && differ->len * 2 > pieces->len)
+		return TRUE;
+	for (guint i = 0; i < differ->len; i++) {
+		const FkFlashRegion *piece = &g_array_index(differ, FkFlashRegion, i);
+		g_autoptr(GArray) sub = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+		guint runs_before = diff->runs->len;
+		if (!last) {
+			fk_flash_map_add_span(sub, piece->offset, (guint64)piece->offset + piece->size,
+					      fk_flash_diff_sizes[level + 1]);
+			if (!fk_flash_diff_level(diff, sub, level + 1, cancellable, error))
+				return FALSE;
+		}
+		/* a sector, a piece most of whose parts differ, or one whose digest said it differs
+		 * while no part of it does (a digest damaged on the way, to be safe): whole */
+		if (last || diff->runs->len == runs_before)
+			fk_flash_runs_add(diff->runs, piece);
+	}
+	return TRUE;
+}
+
+gboolean
+fk_device_flash_changed_runs(FkDevice *self,
+			     guint32 offset,
+			     const guint8 *data,
+			     gsize len,
+			     FkProgress *progress,
+			     GArray **runs,
+			     GCancellable *cancellable,
+			     GError **error)
+{
+	g_autoptr(GArray) pieces = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+	g_autoptr(GArray) result = g_array_new(FALSE, FALSE, sizeof(FkFlashRegion));
+	FkFlashDiff diff = {.self = self,
+			    .rec = {.what = "comparing the flash with the image"},
+			    .offset = offset,
+			    .data = data,
+			    .len = len,
+			    .progress = progress,
+			    .runs = result};
+
+	fk_flash_map_add_span(pieces, offset, (guint64)offset + len, fk_flash_diff_sizes[0]);
+	if (!fk_flash_diff_level(&diff, pieces, 0, cancellable, error)) {
+		g_prefix_error(error, "failed to compare the flash with the image: ");
+		return FALSE;
+	}
+	*runs = g_steal_pointer(&result);
 	return TRUE;
 }
 

@@ -43,6 +43,20 @@ fk_device_flash_map_compare(FkDevice *self,
 			    GCancellable *cancellable,
 			    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* the parts of @len bytes of @data, meant for @offset, that the chip does not hold: *@runs gets
+ * FkFlashRegion ranges (absolute, no digest, touching ones joined, sector-aligned inside the
+ * image). Found with the chip's MD5 of each 256 KB piece, then of each 16 KB part of a piece
+ * that differs, then of each 4 KB sector; a piece most of whose parts differ, or whose parts all
+ * match although it did not, is listed whole. */
+gboolean
+fk_device_flash_changed_runs(FkDevice *self,
+			     guint32 offset,
+			     const guint8 *data,
+			     gsize len,
+			     FkProgress *progress,
+			     GArray **runs,
+			     GCancellable *cancellable,
+			     GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* "0x10000-0x20000, 0x80000-0x90000", for messages; regions that touch read as one range */
 gchar *
 fk_flash_regions_to_string(GArray *regions);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* owns the file-level operations: a verified backup into its file, loading and checking images,
- * a restore with the boot header patched and its options checked; calls the FkDevice facade,
- * the backup file and the image parser */
+/* owns the file-level operations: a verified backup into its file with its description beside
+ * it, loading and checking images, a restore with the boot header patched and its options
+ * checked; calls the FkDevice facade, the backup file, its description and the image parser */
 #include "config.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fk-backup-file.h"
+#include "fk-backup-info.h"
 #include "fk-error.h"
 #include "fk-flash.h"
 #include "fk-image.h"
@@ -23,7 +24,8 @@
 
 /* Writes to the temporary file's descriptor and keeps the first errno: by the time an error
  * comes back up through the device code it is a message, and the message alone cannot tell a
- * full disk from a failing one. */
+ * full disk from a failing one. It also digests what reaches the file, for the description:
+ * the file is not read a second time for its checksums. */
 #define FK_TYPE_FLASH_SINK (fk_flash_sink_get_type())
 G_DECLARE_FINAL_TYPE(FkFlashSink, fk_flash_sink, FK, FLASH_SINK, GOutputStream)
 
@@ -31,6 +33,8 @@ struct _FkFlashSink {
 	GOutputStream parent_instance;
 	gint fd;
 	gint errsv; /* the first write or close error, 0 if none */
+	GChecksum *md5;
+	GChecksum *sha256;
 };
 
 G_DEFINE_FINAL_TYPE(FkFlashSink, fk_flash_sink, G_TYPE_OUTPUT_STREAM)
@@ -56,6 +60,8 @@ fk_flash_sink_write(GOutputStream *stream, const void *buffer, gsize count, GCan
 		fk_flash_sink_set_error(self, errno, error);
 		return -1;
 	}
+	g_checksum_update(self->md5, buffer, n);
+	g_checksum_update(self->sha256, buffer, n);
 	return n;
 }
 
@@ -80,6 +86,8 @@ fk_flash_sink_finalize(GObject *object)
 	FkFlashSink *self = FK_FLASH_SINK(object);
 	if (self->fd >= 0)
 		close(self->fd);
+	g_checksum_free(self->md5);
+	g_checksum_free(self->sha256);
 	G_OBJECT_CLASS(fk_flash_sink_parent_class)->finalize(object);
 }
 
@@ -97,6 +105,8 @@ static void
 fk_flash_sink_init(FkFlashSink *self)
 {
 	self->fd = -1;
+	self->md5 = g_checksum_new(G_CHECKSUM_MD5);
+	self->sha256 = g_checksum_new(G_CHECKSUM_SHA256);
 }
 
 static FkFlashSink *
@@ -219,19 +229,49 @@ fk_flash_backup_failed(FkFlashSink *sink,
 	return FALSE;
 }
 
+/* puts the backup in place, then its description (@sidecar, NULL when there is none): the
+ * description never names a file that is not there, and an older one goes before the new backup
+ * arrives, so that a crash between the two renames leaves a backup without a description, never
+ * one described by its predecessor */
+static gint
+fk_flash_backup_commit(FkBackupFile *file, FkBackupFile *sidecar, const gchar *sidecar_path, GError **warning)
+{
+	GStatBuf st;
+	gint errsv;
+
+	/* a link is written through (fk_backup_file_check_target) and stays */
+	if (g_lstat(sidecar_path, &st) == 0 && S_ISREG(st.st_mode) && g_unlink(sidecar_path) != 0)
+		g_debug("cannot remove the old description %s: %s", sidecar_path, g_strerror(errno));
+	errsv = fk_backup_file_commit(file);
+	if (errsv != 0 || sidecar == NULL)
+		return errsv;
+	errsv = fk_backup_file_commit(sidecar);
+	if (errsv != 0) {
+		g_set_error(warning, FK_BACKUP_INFO_ERROR, FK_BACKUP_INFO_ERROR_FILE,
+			    "The backup is saved and complete, but its description %s could not be put "
+			    "beside it (%s); check the disk and back up again to have one",
+			    sidecar_path, g_strerror(errsv));
+	}
+	return 0;
+}
+
 gboolean
-fk_flash_backup(FkDevice *device,
-		guint32 offset,
-		gsize size,
-		const gchar *path,
-		FkProgress *progress,
-		GCancellable *cancellable,
-		GError **error)
+fk_flash_backup_full(FkDevice *device,
+		     guint32 offset,
+		     gsize size,
+		     const gchar *path,
+		     FkBackupFlags flags,
+		     GError **warning,
+		     FkProgress *progress,
+		     GCancellable *cancellable,
+		     GError **error)
 {
 	g_autoptr(FkBackupFile) file = NULL;
+	g_autoptr(FkBackupFile) sidecar = NULL;
 	g_autoptr(FkFlashSink) sink = NULL;
 	g_autoptr(GOutputStream) buffered = NULL;
 	g_autoptr(GError) error_local = NULL;
+	g_autofree gchar *sidecar_path = NULL;
 	gint errsv = 0;
 
 	/* the name is checked before the whole flash is read: a folder, a device or no name at all
@@ -260,9 +300,35 @@ fk_flash_backup(FkDevice *device,
 	if (!g_output_stream_close(buffered, NULL, &error_local))
 		return fk_flash_backup_failed(sink, buffered, g_steal_pointer(&file), path, 0,
 					      g_steal_pointer(&error_local), error);
-	errsv = fk_backup_file_commit(file);
+	/* the description is made ready beside the complete backup, from the digests of what reached
+	 * the file; a failure here costs the description, not the backup */
+	sidecar_path = fk_backup_info_path(file->target);
+	if ((flags & FK_BACKUP_FLAG_NO_SIDECAR) == 0) {
+		g_autoptr(FkBackupInfo) info = fk_backup_info_new(device, offset, size, g_checksum_get_string(sink->md5),
+								  g_checksum_get_string(sink->sha256));
+		sidecar = fk_backup_info_stage(info, file->target, warning);
+	}
+	errsv = fk_flash_backup_commit(file, sidecar, sidecar_path, warning);
 	if (errsv != 0)
 		return fk_flash_backup_failed(sink, buffered, g_steal_pointer(&file), path, errsv, NULL, error);
+	return TRUE;
+}
+
+gboolean
+fk_flash_backup(FkDevice *device,
+		guint32 offset,
+		gsize size,
+		const gchar *path,
+		FkProgress *progress,
+		GCancellable *cancellable,
+		GError **error)
+{
+	g_autoptr(GError) warning = NULL;
+	if (!fk_flash_backup_full(device, offset, size, path, FK_BACKUP_FLAG_NONE, &warning, progress, cancellable,
+				  error))
+		return FALSE;
+	if (warning != NULL)
+		g_message("%s", warning->message);
 	return TRUE;
 }
 

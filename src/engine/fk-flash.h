@@ -5,9 +5,31 @@
 
 G_BEGIN_DECLS
 
+typedef enum {
+	FK_BACKUP_FLAG_NONE = 0,
+	FK_BACKUP_FLAG_NO_SIDECAR = 1 << 0, /* no description beside the backup, as esptool */
+} FkBackupFlags;
+
 /* reads @size bytes at @offset into @path: streamed into a temporary file beside it, checked
- * against the chip's MD5, synced, and only then renamed into place. On any failure or cancel
- * the temporary file is removed and @path is untouched. */
+ * against the chip's MD5, synced, and only then renamed into place, with its description
+ * (fk-backup-info.h) beside it unless FK_BACKUP_FLAG_NO_SIDECAR. On any failure or cancel the
+ * temporary files are removed and @path and its description are untouched.
+ *
+ * When the backup is saved but its description cannot be, the backup stands: TRUE, and
+ * @warning (if not NULL) says why there is no description. A description left from an older
+ * backup under the same name never survives beside the new one. */
+gboolean
+fk_flash_backup_full(FkDevice *device,
+		     guint32 offset,
+		     gsize size,
+		     const gchar *path,
+		     FkBackupFlags flags,
+		     GError **warning,
+		     FkProgress *progress,
+		     GCancellable *cancellable,
+		     GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* fk_flash_backup_full() with its description; a description that cannot be saved is logged */
 gboolean
 fk_flash_backup(FkDevice *device,
 		guint32 offset,

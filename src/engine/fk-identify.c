@@ -169,13 +169,16 @@ fk_device_describe_esp32(FkDevice *self, GCancellable *cancellable, GError **err
 		name = "ESP32";
 		break;
 	}
-	return g_strdup_printf("%s (revision v%u.%u)", name, major, minor);
+	g_free(self->revision);
+	self->revision = g_strdup_printf("v%u.%u", major, minor);
+	return g_strdup_printf("%s (revision %s)", name, self->revision);
 }
 
 gboolean
 _fk_device_describe(FkDevice *self, GCancellable *cancellable, GError **error)
 {
 	g_clear_pointer(&self->description, g_free);
+	g_clear_pointer(&self->revision, g_free);
 	if (self->chip->family == FK_CHIP_ESP8266) {
 		self->description = g_strdup(self->is_esp8285 ? "ESP8285" : "ESP8266EX");
 		return TRUE;

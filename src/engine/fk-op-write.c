@@ -262,36 +262,74 @@ fk_device_write_span(FkDevice *self,
 	return TRUE;
 }
 
-/* whether the chip holds the first @keep bytes of @image at @offset */
+/* whether the chip holds the first @keep bytes of @data at @offset */
 static gboolean
-fk_device_holds_prefix(FkDevice *self, guint32 offset, const GByteArray *image, gsize keep, GCancellable *cancellable)
+fk_device_holds_prefix(FkDevice *self, guint32 offset, const guint8 *data, gsize keep, GCancellable *cancellable)
 {
 	g_autoptr(GError) error_local = NULL;
 	guint8 md5_chip[16];
 	gboolean matches = FALSE;
 
-	if (!_fk_device_flash_matches(self, offset, image->data, keep, md5_chip, &matches, cancellable, &error_local))
+	if (!_fk_device_flash_matches(self, offset, data, keep, md5_chip, &matches, cancellable, &error_local))
 		fk_loader_log(self->loader, "cannot check what was written (%s)", error_local->message);
 	return matches;
 }
 
-/* where a write interrupted after @confirmed bytes can go on: a sector boundary below it before
- * which the chip confirms by MD5 that it holds the image (the stub may still have held back
- * what it had not written yet, so a step further back is tried too); else the start */
+/* where a write of @data at @offset interrupted after @confirmed bytes can go on: a sector
+ * boundary below it before which the chip confirms by MD5 that it holds the data (the stub may
+ * still have held back what it had not written yet, so a step further back is tried too); else
+ * the start */
 static gsize
-fk_device_resume_point(FkDevice *self, guint32 offset, const GByteArray *image, gsize confirmed, GCancellable *cancellable)
+fk_device_resume_point(FkDevice *self, guint32 offset, const guint8 *data, gsize confirmed, GCancellable *cancellable)
 {
 	gsize end = ((gsize)offset + confirmed) / FK_FLASH_SECTOR_SIZE * FK_FLASH_SECTOR_SIZE;
 
 	if (!fk_device_can_md5(self))
 		return 0;
 	for (guint i = 0; i < 2 && end > offset; i++) {
-		if (fk_device_holds_prefix(self, offset, image, end - offset, cancellable))
+		if (fk_device_holds_prefix(self, offset, data, end - offset, cancellable))
 			return end - offset;
 		fk_loader_log(self->loader, "the flash before 0x%" G_GSIZE_MODIFIER "x does not hold the image", end);
 		end = end > 64 * 1024 ? (end - 64 * 1024) / FK_FLASH_SECTOR_SIZE * FK_FLASH_SECTOR_SIZE : 0;
 	}
 	return 0;
+}
+
+/* writes [@from, @to) of @image (meant for @offset), going on after a link fault from what the
+ * chip confirms it holds; progress in image bytes, @done_before of @done_total already written */
+static gboolean
+fk_device_write_run(FkDevice *self,
+		    guint32 offset,
+		    const GByteArray *image,
+		    gsize from,
+		    gsize to,
+		    gboolean compress,
+		    FkRecovery *rec,
+		    FkProgress *progress,
+		    gsize done_before,
+		    gsize done_total,
+		    GCancellable *cancellable,
+		    GError **error)
+{
+	gsize start = from, furthest = from;
+
+	for (;;) {
+		g_autoptr(GError) error_local = NULL;
+		gsize confirmed = 0;
+		if (fk_device_write_span(self, offset + start, image->data + start, to - start, compress, progress,
+					 done_before + (start - from), done_total, &confirmed, cancellable, &error_local))
+			return TRUE;
+		if (!_fk_device_recover(self, rec, &error_local, cancellable, error))
+			return FALSE;
+		start = from + fk_device_resume_point(self, offset + from, image->data + from, start - from + confirmed,
+						      cancellable);
+		if (start > furthest) {
+			/* progress: the failures before do not count against the next attempts */
+			furthest = start;
+			rec->in_a_row = 0;
+		}
+		fk_loader_log(self->loader, "writing again from 0x%" G_GSIZE_MODIFIER "x", offset + start);
+	}
 }
 
 static gboolean
@@ -320,6 +358,72 @@ fk_device_verify_written(FkDevice *self, guint32 offset, const GByteArray *image
 	return TRUE;
 }
 
+/* the end of a write: nothing outside the image changed */
+static gboolean
+fk_device_write_finish(FkDevice *self, FkFlashMap *outside, FkProgress *progress, GCancellable *cancellable,
+		       GError **error)
+{
+	if (outside != NULL && !_fk_device_guard_end(self, outside, "write", cancellable, error))
+		return FALSE;
+	if (progress != NULL)
+		fk_progress_finish(progress);
+	return TRUE;
+}
+
+/* FK_WRITE_FLAG_ONLY_CHANGED: writes the parts of @image the chip does not hold yet, then checks
+ * the whole image by its MD5; *@done is FALSE when the chip still does not hold it (the caller
+ * writes all of it then) */
+static gboolean
+fk_device_write_changed(FkDevice *self,
+			guint32 offset,
+			const GByteArray *image,
+			gboolean compress,
+			FkRecovery *rec,
+			FkProgress *progress,
+			gboolean *done,
+			GCancellable *cancellable,
+			GError **error)
+{
+	g_autoptr(GArray) runs = NULL;
+	g_autoptr(GError) error_local = NULL;
+	gsize sum = 0, done_before = 0;
+
+	if (!fk_device_flash_changed_runs(self, offset, image->data, image->len,
+					  progress != NULL ? fk_progress_get_child(progress) : NULL, &runs, cancellable,
+					  error))
+		return FALSE;
+	if (progress != NULL)
+		fk_progress_step_done(progress);
+	for (guint i = 0; i < runs->len; i++)
+		sum += g_array_index(runs, FkFlashRegion, i).size;
+	for (guint i = 0; i < runs->len; i++) {
+		const FkFlashRegion *r = &g_array_index(runs, FkFlashRegion, i);
+		gsize from = r->offset - offset;
+		if (!fk_device_write_run(self, offset, image, from, from + r->size, compress, rec,
+					 progress != NULL ? fk_progress_get_child(progress) : NULL, done_before, sum,
+					 cancellable, error))
+			return FALSE;
+		done_before += r->size;
+	}
+	if (progress != NULL)
+		fk_progress_step_done(progress);
+	self->bytes_written = sum;
+	fk_loader_log(self->loader, "%" G_GSIZE_FORMAT " of %u bytes differed from the flash, in %u ranges", sum,
+		      image->len, runs->len);
+	/* the whole image, asked again with a command of its own: a digest damaged on the way may
+	 * have hidden a difference */
+	if (fk_device_verify_written(self, offset, image, cancellable, &error_local)) {
+		*done = TRUE;
+		return TRUE;
+	}
+	if (!g_error_matches(error_local, FK_ERROR, FK_ERROR_VERIFY_FAILED)) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	*done = FALSE;
+	return TRUE;
+}
+
 gboolean
 fk_device_write_flash(FkDevice *self,
 		      guint32 offset,
@@ -332,10 +436,11 @@ fk_device_write_flash(FkDevice *self,
 	g_autoptr(GByteArray) image = g_byte_array_new();
 	gboolean compress, is_stub = fk_loader_get_kind(self->loader) == FK_LOADER_STUB;
 	gboolean verify = (flags & FK_WRITE_FLAG_NO_VERIFY) == 0;
+	gboolean only_changed;
 	FkRecovery rec = {.what = "writing"};
 	FkProgress *progress_write = NULL;
 	g_autoptr(FkFlashMap) outside = NULL;
-	gsize total, start = 0, furthest = 0;
+	gsize total, start = 0;
 	gboolean written = FALSE, verify_failed = FALSE;
 	guint32 over;
 
@@ -379,6 +484,10 @@ fk_device_write_flash(FkDevice *self,
 	compress = (flags & FK_WRITE_FLAG_NO_COMPRESS) == 0 &&
 		   (is_stub || ((flags & FK_WRITE_FLAG_COMPRESS) != 0 && fk_loader_get_kind(self->loader) == FK_LOADER_ROM32));
 
+	/* only what the chip does not hold yet, where it can tell by MD5 and the result is verified */
+	only_changed = (flags & FK_WRITE_FLAG_ONLY_CHANGED) != 0 && verify && fk_device_can_md5(self);
+	self->bytes_written = 0;
+
 	/* what must not change: the flash outside the image, checked again at the end (a damaged
 	 * FLASH_BEGIN can write or erase elsewhere, and the image's own check cannot see that) */
 	if (verify) {
@@ -387,55 +496,47 @@ fk_device_write_flash(FkDevice *self,
 			return FALSE;
 	}
 	if (progress != NULL) {
-		fk_progress_add_step(progress, 10, "Erasing");
+		fk_progress_add_step(progress, 10, only_changed ? "Comparing" : "Erasing");
 		fk_progress_add_step(progress, 80, "Writing");
 		fk_progress_add_step(progress, 10, "Verifying");
-		fk_progress_step_done(progress);
-		progress_write = fk_progress_get_child(progress);
+		if (!only_changed)
+			fk_progress_step_done(progress);
 	}
+	if (only_changed) {
+		gboolean done = FALSE;
+		if (!fk_device_write_changed(self, offset, image, compress, &rec, progress, &done, cancellable, error))
+			return FALSE;
+		if (done)
+			return fk_device_write_finish(self, outside, progress, cancellable, error);
+		/* the chip does not hold the image after its changed parts were written: all of it */
+		fk_loader_log(self->loader, "the flash still differs from the image: writing all of it");
+	}
+	progress_write = progress != NULL ? fk_progress_get_child(progress) : NULL;
 	/* a failed attempt goes on from what the chip confirms it holds; the whole image is
 	 * verified at the end */
 	for (;;) {
 		g_autoptr(GError) error_local = NULL;
-		gsize confirmed = 0;
-		if (fk_device_write_span(self,
-					 offset + start,
-					 image->data + start,
-					 total - start,
-					 compress,
-					 progress_write,
-					 start,
-					 total,
-					 &confirmed,
-					 cancellable,
-					 &error_local)) {
-			if (progress != NULL && !written)
-				fk_progress_step_done(progress);
-			written = TRUE;
-			if (!verify || fk_device_verify_written(self, offset, image, cancellable, &error_local))
-				break;
-			/* written twice and still different: write protection or a worn-out flash, not
-			 * the link */
-			if (verify_failed && g_error_matches(error_local, FK_ERROR, FK_ERROR_VERIFY_FAILED)) {
-				g_propagate_error(error, g_steal_pointer(&error_local));
-				return FALSE;
-			}
-			verify_failed = verify_failed || g_error_matches(error_local, FK_ERROR, FK_ERROR_VERIFY_FAILED);
-			confirmed = 0;
+		if (!fk_device_write_run(self, offset, image, start, total, compress, &rec, progress_write, start, total,
+					 cancellable, error))
+			return FALSE;
+		if (progress != NULL && !written)
+			fk_progress_step_done(progress);
+		written = TRUE;
+		if (!verify || fk_device_verify_written(self, offset, image, cancellable, &error_local))
+			break;
+		/* written twice and still different: write protection or a worn-out flash, not the
+		 * link */
+		if (verify_failed && g_error_matches(error_local, FK_ERROR, FK_ERROR_VERIFY_FAILED)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return FALSE;
 		}
+		verify_failed = verify_failed || g_error_matches(error_local, FK_ERROR, FK_ERROR_VERIFY_FAILED);
 		if (!_fk_device_recover(self, &rec, &error_local, cancellable, error))
 			return FALSE;
-		start = fk_device_resume_point(self, offset, image, start + confirmed, cancellable);
-		if (start > furthest) {
-			/* progress: the failures before do not count against the next attempts */
-			furthest = start;
-			rec.in_a_row = 0;
-		}
+		/* the write ended but the image is not on the chip: again, from what it confirms */
+		start = fk_device_resume_point(self, offset, image->data, start, cancellable);
 		fk_loader_log(self->loader, "writing again from 0x%" G_GSIZE_MODIFIER "x", offset + start);
 	}
-	if (outside != NULL && !_fk_device_guard_end(self, outside, "write", cancellable, error))
-		return FALSE;
-	if (progress != NULL)
-		fk_progress_finish(progress);
-	return TRUE;
+	self->bytes_written = total;
+	return fk_device_write_finish(self, outside, progress, cancellable, error);
 }

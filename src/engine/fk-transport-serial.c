@@ -509,6 +509,9 @@ fk_transport_serial_disable_hupcl(FkTransportSerial *self)
 	}
 }
 
+static FkPortInfo *
+fk_port_info_new_from_sp(struct sp_port *port);
+
 FkTransport *
 fk_transport_serial_open(const gchar *name, GError **error)
 {
@@ -575,6 +578,11 @@ fk_transport_serial_open(const gchar *name, GError **error)
 	if (sp_get_port_transport(self->port) == SP_TRANSPORT_USB &&
 	    sp_get_port_usb_vid_pid(self->port, &vid, &pid) == SP_OK && vid > 0 && pid > 0)
 		fk_transport_set_usb_ids(FK_TRANSPORT(self), (guint16)vid, (guint16)pid);
+	/* named as in the port list, for what a backup records of the board it came from */
+	{
+		g_autoptr(FkPortInfo) info = fk_port_info_new_from_sp(self->port);
+		fk_transport_set_description(FK_TRANSPORT(self), info->description, info->serial);
+	}
 
 	g_debug("opened %s (%s) at 115200 baud, USB %04x:%04x",
 		name,

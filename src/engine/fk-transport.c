@@ -12,6 +12,8 @@ typedef struct {
 	guint baud;
 	guint16 usb_vid;
 	guint16 usb_pid;
+	gchar *description; /* what the port says of itself, NULL if nothing */
+	gchar *usb_serial;
 	gboolean has_modem_lines;
 	gboolean closed;
 	FkTraceFunc trace_func;
@@ -155,6 +157,28 @@ fk_transport_get_usb_pid(FkTransport *self)
 	return GET_PRIVATE(self)->usb_pid;
 }
 
+const gchar *
+fk_transport_get_description(FkTransport *self)
+{
+	return GET_PRIVATE(self)->description;
+}
+
+const gchar *
+fk_transport_get_usb_serial(FkTransport *self)
+{
+	return GET_PRIVATE(self)->usb_serial;
+}
+
+void
+fk_transport_set_description(FkTransport *self, const gchar *description, const gchar *usb_serial)
+{
+	FkTransportPrivate *priv = GET_PRIVATE(self);
+	g_free(priv->description);
+	g_free(priv->usb_serial);
+	priv->description = g_strdup(description);
+	priv->usb_serial = g_strdup(usb_serial);
+}
+
 gboolean
 fk_transport_has_modem_lines(FkTransport *self)
 {
@@ -211,6 +235,8 @@ fk_transport_finalize(GObject *object)
 	FkTransport *self = FK_TRANSPORT(object);
 	FkTransportPrivate *priv = GET_PRIVATE(self);
 	g_free(priv->name);
+	g_free(priv->description);
+	g_free(priv->usb_serial);
 	G_OBJECT_CLASS(fk_transport_parent_class)->finalize(object);
 }
 

@@ -74,6 +74,12 @@ guint16
 fk_transport_get_usb_pid(FkTransport *self);
 gboolean
 fk_transport_has_modem_lines(FkTransport *self);
+/* what the port says of itself: "CP2102 USB to UART Bridge Controller" and the USB adapter's
+ * serial number; NULL when it does not say */
+const gchar *
+fk_transport_get_description(FkTransport *self);
+const gchar *
+fk_transport_get_usb_serial(FkTransport *self);
 
 /* for subclasses */
 void
@@ -84,6 +90,8 @@ void
 fk_transport_set_usb_ids(FkTransport *self, guint16 vid, guint16 pid);
 void
 fk_transport_set_has_modem_lines(FkTransport *self, gboolean has_lines);
+void
+fk_transport_set_description(FkTransport *self, const gchar *description, const gchar *usb_serial);
 
 /* wire trace: called with direction '>' (to the device) or '<' (from it) */
 typedef void (*FkTraceFunc)(gchar dir, const guint8 *data, gsize len, gpointer user_data);

@@ -199,6 +199,11 @@ fk_sim_transport_new(FkSimDevice *device)
 	size = fk_sim_format_size(fk_sim_device_get_flash_size(device));
 	name = g_strdup_printf("sim:%s@%s", fk_sim_device_get_chip_name(device), size);
 	fk_transport_set_name(FK_TRANSPORT(self), name);
+	{
+		/* what a backup's description records of the port, as a USB adapter's name would be */
+		g_autofree gchar *description = g_strdup_printf("Simulated %s", fk_sim_device_get_description(device));
+		fk_transport_set_description(FK_TRANSPORT(self), description, NULL);
+	}
 	fk_transport_set_kind(FK_TRANSPORT(self), FK_TRANSPORT_KIND_SIM);
 	fk_transport_set_has_modem_lines(FK_TRANSPORT(self), TRUE);
 	fk_sim_device_set_host_baud(device, FK_ROM_BAUD, g_get_monotonic_time());

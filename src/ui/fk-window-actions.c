@@ -3,6 +3,8 @@
  * May call FkDevice, fk-flash, FkJob, the window's widgets and its private helpers in fk-window.c. */
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include <glib/gi18n.h>
 
 #include "fk-error.h"
@@ -19,6 +21,7 @@ _fk_job_data_free(FkJobData *data)
 	g_free(data->port);
 	g_free(data->spi_connection);
 	g_free(data->path);
+	g_free(data->sidecar_warning);
 	g_free(data->chip_description);
 	g_free(data->mac);
 	g_free(data->stub_path);
@@ -85,14 +88,32 @@ fk_window_job_run(FkJob *job, FkJobData *data, FkDevice *device, FkProgress *pro
 		}
 		data->bytes = size;
 		fk_progress_set_status(progress, _("Reading the flash"));
-		return fk_flash_backup(device, 0, size, data->path, progress, cancellable, error);
+		{
+			g_autoptr(GError) warning = NULL;
+			if (!fk_flash_backup_full(device, 0, size, data->path, FK_BACKUP_FLAG_NONE, &warning, progress,
+						  cancellable, error))
+				return FALSE;
+			if (warning != NULL)
+				data->sidecar_warning = g_strdup(warning->message);
+			return TRUE;
+		}
 	}
 	case FK_OP_RESTORE: {
-		/* the image's own boot header is kept: a restore puts back exactly what was saved */
-		FkRestoreOptions options = {NULL, NULL, NULL, data->verify ? FK_WRITE_FLAG_NONE : FK_WRITE_FLAG_NO_VERIFY};
+		/* the image's own boot header is kept: a restore puts back exactly what was saved;
+		 * only what the chip does not hold yet is written, and all of it verified */
+		FkRestoreOptions options = {NULL, NULL, NULL,
+					    data->verify ? FK_WRITE_FLAG_ONLY_CHANGED : FK_WRITE_FLAG_NO_VERIFY};
 		if (data->size > 0 && !fk_device_set_flash_size(device, data->size, cancellable, error))
 			return FALSE;
-		return fk_flash_restore(device, 0, data->path, &options, progress, cancellable, error);
+		if (!fk_flash_restore(device, 0, data->path, &options, progress, cancellable, error))
+			return FALSE;
+		data->written = fk_device_get_bytes_written(device);
+		{
+			GStatBuf st;
+			if (g_stat(data->path, &st) == 0)
+				data->image_size = (gsize)st.st_size;
+		}
+		return TRUE;
 	}
 	case FK_OP_ERASE:
 		fk_progress_set_status(progress, _("Erasing the flash"));
@@ -254,7 +275,32 @@ fk_window_show_backup_result(FkWindow *self, FkJobData *data)
 		_fk_window_toast(self, _("Backup saved and verified"));
 		_fk_window_log(self, _("Saved %s (MD5 checked against the chip)"), data->path);
 	}
+	if (data->sidecar_warning != NULL)
+		_fk_window_log(self, "%s", data->sidecar_warning);
+	else
+		/* Translators: the backup's description file, written beside it */
+		_fk_window_log(self, _("Description saved beside it: %s.json"), data->path);
 	g_settings_set_string(self->settings, "last-folder", folder);
+}
+
+/* "… written and verified", and how much had to be written */
+static gchar *
+fk_window_restore_result_text(FkJobData *data, const gchar *base)
+{
+	g_autofree gchar *written = NULL;
+	g_autofree gchar *whole = NULL;
+
+	if (!data->verify)
+		return g_strdup_printf(_("%s written, not verified"), base);
+	if (data->image_size == 0 || data->written >= data->image_size)
+		return g_strdup_printf(_("%s written and verified"), base);
+	if (data->written == 0)
+		return g_strdup_printf(_("%s verified: the flash already held it, nothing was written"), base);
+	written = fk_ui_format_bytes(data->written);
+	whole = fk_ui_format_bytes(data->image_size);
+	/* Translators: the file, what was written, then the image's size */
+	return g_strdup_printf(_("%s written and verified: %s of %s differed, the rest was already identical"), base,
+			       written, whole);
 }
 
 static void
@@ -273,7 +319,7 @@ fk_window_show_restore_result(FkWindow *self, FkJobData *data)
 		fk_job_panel_set_result(self->job_panel, FALSE, text, NULL);
 		_fk_window_toast(self, _("Written, but not a firmware image: the board will not start"));
 	} else {
-		text = g_strdup_printf(data->verify ? _("%s written and verified") : _("%s written, not verified"), base);
+		text = fk_window_restore_result_text(data, base);
 		fk_job_panel_set_result(self->job_panel, data->verify, text, NULL);
 		_fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
 	}

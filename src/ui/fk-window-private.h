@@ -40,7 +40,10 @@ typedef struct {
 	gboolean stub_running;
 	gchar *stub_path;
 	gsize bytes;
+	gsize image_size; /* restore: the file's size */
+	gsize written;	  /* restore: what had to be written of it */
 	guint recoveries;
+	gchar *sidecar_warning; /* a backup saved without its description: why */
 } FkJobData;
 
 struct _FkWindow {

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Backup and restore throughput against the simulator paced at the serial line rate.
  *   fk-bench [--runs N] [--chip esp32] [--sizes 1,4] [--bauds 115200,921600] [--latency-ms 2]
- *   [--ops backup,restore,erase] [--flash-mb 4] (a chip larger than the case, for the flash map's cost)
- * Prints, per case, the median wall time of N runs, bytes/s and the share of the line rate
+ *   [--ops backup,restore,erase,same,sector] [--flash-mb 4] (a chip larger than the case, for the
+ *   flash map's cost); "same" restores the image the chip holds and "sector" one that differs in
+ *   one sector, both writing only what changed
+ * Prints, per case, the median wall time of N runs (the whole session, connecting included), the
+ * median of the operation alone after connecting, bytes/s and the share of the line rate
  * (baud/10 bytes/s).
  *   fk-bench --main-loop [--runs N] [--chip esp32] [--sizes 1] [--bauds 921600] (first size, last baud)
  * Prints instead how long the main loop went without running while FkJob backed up the chip in
@@ -56,10 +59,10 @@ fk_bench_paced_device(const gchar *chip, gsize size, guint baud, guint latency_u
 
 static gboolean
 run_once(const gchar *chip, gsize size, gsize flash_size, guint baud, guint latency_us, guint op,
-	 const gchar *path, gdouble *secs, GError **error)
+	 const gchar *path, gdouble *secs, gdouble *op_secs, GError **error)
 {
 	g_autoptr(FkDevice) device = fk_bench_paced_device(chip, MAX(size, flash_size), baud, latency_us, error);
-	gint64 start;
+	gint64 start, op_start;
 
 	if (device == NULL)
 		return FALSE;
@@ -67,11 +70,14 @@ run_once(const gchar *chip, gsize size, gsize flash_size, guint baud, guint late
 	start = g_get_monotonic_time();
 	if (!fk_device_connect(device, NULL, error))
 		return FALSE;
+	op_start = g_get_monotonic_time();
 	if (op == 2) {
 		if (!fk_device_erase_region(device, 0, size, NULL, NULL, error))
 			return FALSE;
-	} else if (op == 1) {
-		FkRestoreOptions options = {NULL, NULL, NULL, FK_WRITE_FLAG_NONE};
+	} else if (op == 1 || op == 3 || op == 4) {
+		/* 3 and 4: an image the chip holds, and one that differs in one sector, written
+		 * only where the chip differs */
+		FkRestoreOptions options = {NULL, NULL, NULL, op == 1 ? FK_WRITE_FLAG_NONE : FK_WRITE_FLAG_ONLY_CHANGED};
 		if (!fk_flash_restore(device, 0, path, &options, NULL, NULL, error))
 			return FALSE;
 	} else {
@@ -79,6 +85,7 @@ run_once(const gchar *chip, gsize size, gsize flash_size, guint baud, guint late
 			return FALSE;
 	}
 	*secs = (g_get_monotonic_time() - start) / 1e6;
+	*op_secs = (g_get_monotonic_time() - op_start) / 1e6;
 	fk_transport_close(fk_device_get_transport(device));
 	return TRUE;
 }
@@ -107,6 +114,24 @@ run_main_loop(const gchar *chip, gsize size, guint baud, guint latency_us, gint 
 	return TRUE;
 }
 
+/* the chip's own flash (a fresh simulated chip of the same seed holds the same), with one byte
+ * of one sector in the middle changed when @one_sector */
+static gboolean
+make_image(const gchar *chip, gsize size, const gchar *path, gboolean one_sector, GError **error)
+{
+	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, error);
+	g_autoptr(GBytes) flash = NULL;
+	g_autofree guint8 *buf = NULL;
+
+	if (sim == NULL)
+		return FALSE;
+	flash = fk_sim_device_get_flash(sim);
+	buf = g_memdup2(g_bytes_get_data(flash, NULL), size);
+	if (one_sector)
+		buf[size / 2 + 0x123] ^= 0x5a;
+	return g_file_set_contents(path, (const gchar *)buf, (gssize)size, error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -123,6 +148,8 @@ main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) sizes = NULL;
 	g_auto(GStrv) bauds = NULL;
+	g_auto(GStrv) ops = NULL;
+	static const gchar *const op_names[] = {"backup", "restore", "erase", "same", "sector"};
 	g_autofree gchar *tmpdir = NULL;
 	GOptionEntry entries[] = {
 	    {"runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Runs per case (median is reported)", "N"},
@@ -131,7 +158,7 @@ main(int argc, char **argv)
 	    {"bauds", 'b', 0, G_OPTION_ARG_STRING, &bauds_arg, "Baud rates, comma separated", "LIST"},
 	    {"latency-ms", 'l', 0, G_OPTION_ARG_INT, &latency_ms, "USB adapter latency per direction", "MS"},
 	    {"flash-mb", 'f', 0, G_OPTION_ARG_INT, &flash_mb, "Flash size of the chip in MiB (default: the case's size)", "MIB"},
-	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore and/or erase", "LIST"},
+	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore, erase, same (restore what the chip holds, writing only what changed), sector (the same with one sector changed)", "LIST"},
 	    {"main-loop", 'm', 0, G_OPTION_ARG_NONE, &main_loop,
 	     "Measure the main loop's gaps during a backup run by FkJob instead (first size, last baud)", NULL},
 	    {NULL}};
@@ -143,6 +170,7 @@ main(int argc, char **argv)
 	}
 	sizes = g_strsplit(sizes_arg, ",", -1);
 	bauds = g_strsplit(bauds_arg, ",", -1);
+	ops = g_strsplit(ops_arg, ",", -1);
 	tmpdir = g_dir_make_tmp("fk-bench-XXXXXX", NULL);
 	if (main_loop) {
 		g_autofree gchar *path = g_build_filename(tmpdir, "backup.bin", NULL);
@@ -159,46 +187,48 @@ main(int argc, char **argv)
 	flash_desc = flash_mb > 0 ? g_strdup_printf("%d MiB", flash_mb) : g_strdup("the case's size");
 	g_print("chip %s (flash: %s), %d run(s) per case, %d ms adapter latency each way, stub in use\n", chip,
 		flash_desc, runs, latency_ms);
-	g_print("%-8s %-5s %8s %10s %12s %8s\n", "op", "size", "baud", "median s", "bytes/s", "% line");
+	g_print("%-8s %-5s %8s %10s %10s %12s %8s\n", "op", "size", "baud", "median s", "op s", "bytes/s", "% line");
 	for (guint s = 0; sizes[s] != NULL; s++) {
 		gsize size = (gsize)g_ascii_strtoull(sizes[s], NULL, 10) * 1024 * 1024;
 		for (guint b = 0; bauds[b] != NULL; b++) {
 			guint baud = (guint)g_ascii_strtoull(bauds[b], NULL, 10);
-			for (guint op = 0; op < 3; op++) {
-				const gchar *op_name = op == 0 ? "backup" : op == 1 ? "restore" : "erase";
+			for (guint op = 0; op < G_N_ELEMENTS(op_names); op++) {
+				const gchar *op_name = op_names[op];
 				g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gdouble));
-				g_autofree gchar *path = g_build_filename(tmpdir, "image.bin", NULL);
+				/* the operation alone, after connecting: what a person waits for once connected */
+				g_autoptr(GArray) op_times = g_array_new(FALSE, FALSE, sizeof(gdouble));
+				g_autofree gchar *path = g_build_filename(tmpdir, op == 4 ? "image-sector.bin" : "image.bin", NULL);
 				gdouble med, rate;
-				if (strstr(ops_arg, op_name) == NULL)
+				if (!g_strv_contains((const gchar *const *)ops, op_name))
 					continue;
 				/* a restore needs an image: the chip's own flash, as a person would restore */
-				if (op == 1 && !g_file_test(path, G_FILE_TEST_EXISTS)) {
-					g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, &error);
-					if (sim == NULL || !fk_sim_device_dump_flash(sim, path, &error)) {
-						g_printerr("%s\n", error->message);
-						return 1;
-					}
+				if (op != 0 && op != 2 && !make_image(chip, size, path, op == 4, &error)) {
+					g_printerr("%s\n", error->message);
+					return 1;
 				}
 				for (gint r = 0; r < runs; r++) {
-					gdouble secs = 0;
+					gdouble secs = 0, op_secs = 0;
 					/* the restore writes back what the backup read */
 					if (!run_once(chip, size, (gsize)flash_mb * 1024 * 1024, baud, (guint)latency_ms * 1000, op,
-						      path, &secs, &error)) {
+						      path, &secs, &op_secs, &error)) {
 						g_printerr("%s\n", error->message);
 						return 1;
 					}
 					g_array_append_val(times, secs);
+					g_array_append_val(op_times, op_secs);
 				}
 				med = fk_bench_median(times);
 				rate = size / med;
-				g_print("%-8s %-5s %8u %10.2f %12.0f %7.1f%%\n", op_name,
-					sizes[s], baud, med, rate, 100.0 * rate / (baud / 10.0));
+				g_print("%-8s %-5s %8u %10.2f %10.2f %12.0f %7.1f%%\n", op_name, sizes[s], baud, med,
+					fk_bench_median(op_times), rate, 100.0 * rate / (baud / 10.0));
 			}
 		}
 	}
 	{
 		g_autofree gchar *path = g_build_filename(tmpdir, "image.bin", NULL);
+		g_autofree gchar *path_sector = g_build_filename(tmpdir, "image-sector.bin", NULL);
 		g_unlink(path);
+		g_unlink(path_sector);
 		g_rmdir(tmpdir);
 	}
 	return 0;

@@ -39,12 +39,8 @@ fixture_setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	f->sim = fk_test_sim_new("esp32", FLASH_SIZE, FILL_START);
-	f->transport = fk_sim_transport_new(f->sim);
-	f->device = fk_device_new(f->transport);
 	/* the ROM's read: no stub needed */
-	fk_device_set_use_stub(f->device, FALSE);
-	g_assert_true(fk_device_connect(f->device, NULL, &error));
-	g_assert_no_error(error);
+	f->device = fk_test_device_connect(f->sim, FALSE, &f->transport);
 	f->dir = g_dir_make_tmp("flashkeep-file-XXXXXX", &error);
 	g_assert_no_error(error);
 }
@@ -140,7 +136,7 @@ test_stale(Fixture *f, gconstpointer data)
 	assert_backup_matches(f, path);
 	left = fk_test_dir_listing(f->dir);
 	g_assert_cmpstr(left, ==, ".flashkeep-bbbbbb.part .flashkeep-cccccc.part .flashkeep-notes.txt backup.bin "
-				  "other.bin.a1b2c3.part");
+				  "backup.bin.json other.bin.a1b2c3.part");
 	close(held);
 }
 

@@ -27,16 +27,6 @@
 #include "fk-sim-transport.h"
 #include "fk-test-util.h"
 
-/* gcc's ASan aborts when a library is preloaded ahead of its runtime (testing-notes.md), unless
- * told not to check */
-#if defined(__SANITIZE_ADDRESS__)
-#define FK_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FK_TEST_ASAN 1
-#endif
-#endif
-
 #define FLASH_SIZE (1024 * 1024)
 #define FILL_START 0x20000
 #define BACKUP_OFFSET 0x40000
@@ -261,8 +251,9 @@ run_case(const DiskCase *c)
 		g_assert_true(g_file_get_contents(target, &data, &len, &error));
 		g_assert_no_error(error);
 		g_assert_cmpmem(data, len, (const guint8 *)g_bytes_get_data(before, NULL) + BACKUP_OFFSET, c->size);
+		/* the backup and its description */
 		left = fk_test_dir_listing(dir);
-		g_assert_cmpstr(left, ==, BACKUP_NAME);
+		g_assert_cmpstr(left, ==, BACKUP_NAME " " BACKUP_NAME ".json");
 		return;
 	}
 
@@ -380,7 +371,9 @@ test_disk_case(gconstpointer user_data)
 
 	/* (b) again, from outside the process that failed */
 	left = fk_test_dir_listing(dir);
-	if (c->fail_at == FAIL_NEVER || c->target_is_folder)
+	if (c->fail_at == FAIL_NEVER)
+		g_assert_cmpstr(left, ==, BACKUP_NAME " " BACKUP_NAME ".json");
+	else if (c->target_is_folder)
 		g_assert_cmpstr(left, ==, BACKUP_NAME);
 	else if (c->vanish)
 		g_assert_null(left);

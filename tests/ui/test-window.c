@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fk-application.h"
+#include "fk-backup-info.h"
 #include "fk-chip-card.h"
 #include "fk-image.h"
 #include "fk-job-panel.h"
@@ -43,7 +44,19 @@ test_backup(Fixture *f, gconstpointer data)
 	assert_bytes_equal(flash, f->initial); /* a backup does not change the chip */
 	assert_file_is(path, flash);
 	listing = fk_test_dir_listing(f->dir);
-	g_assert_cmpstr(listing, ==, "backup.bin");
+	g_assert_cmpstr(listing, ==, "backup.bin backup.bin.json");
+	/* the engine's description beside it: the whole flash, and the file as it was saved */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(FkBackupInfo) info = fk_backup_info_load(path, &error);
+		gboolean intact = FALSE;
+		g_assert_no_error(error);
+		g_assert_cmpuint(info->length, ==, FLASH_1MB);
+		g_assert_true(info->whole_flash);
+		g_assert_true(fk_backup_info_check(info, path, &intact, NULL, &error));
+		g_assert_no_error(error);
+		g_assert_true(intact);
+	}
 	wait_for_label(GTK_WIDGET(f->win), "Backup saved");
 }
 
@@ -91,7 +104,7 @@ test_actions_while_busy(Fixture *f, gconstpointer data)
 	g_assert_false(gtk_widget_get_visible(template_child(f->win, "progress_box")));
 	assert_file_is(path, f->initial);
 	listing = fk_test_dir_listing(f->dir);
-	g_assert_cmpstr(listing, ==, "backup.bin image.bin");
+	g_assert_cmpstr(listing, ==, "backup.bin backup.bin.json image.bin");
 }
 
 static void
@@ -167,6 +180,41 @@ test_restore(Fixture *f, gconstpointer data)
 	wait_for_label(GTK_WIDGET(f->win), "Image restored and verified");
 }
 
+/* restores @image through the window's confirmation and waits for the job */
+static void
+restore_through_window(Fixture *f, const gchar *path, GBytes *image)
+{
+	AdwMessageDialog *dialog;
+	write_file(path, image);
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.restore-file", "s", path);
+	dialog = wait_for_dialog(f->win);
+	respond(f->win, dialog, "restore");
+	wait_job_done(f);
+}
+
+/* a restore writes only what the chip does not hold yet, and says so */
+static void
+test_restore_only_changed(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(f->dir, "image.bin", NULL);
+	g_autoptr(GBytes) same = sim_flash(f);
+	g_autoptr(GBytes) changed = NULL;
+	g_autoptr(GBytes) flash = NULL;
+	guint8 *buf;
+
+	restore_through_window(f, path, same);
+	g_assert_nonnull(find_label(GTK_WIDGET(f->win), "image.bin verified: the flash already held it, nothing was written"));
+
+	buf = g_memdup2(g_bytes_get_data(same, NULL), FLASH_1MB);
+	buf[0x45678] ^= 0x40;
+	changed = g_bytes_new_take(buf, FLASH_1MB);
+	restore_through_window(f, path, changed);
+	g_assert_nonnull(find_label(GTK_WIDGET(f->win),
+				    "image.bin written and verified: 4 KB of 1 MB differed, the rest was already identical"));
+	flash = sim_flash(f);
+	assert_bytes_equal(flash, changed);
+}
+
 static void
 test_erase(Fixture *f, gconstpointer data)
 {
@@ -239,7 +287,7 @@ test_cancel_backup(Fixture *f, gconstpointer data)
 	assert_file_is(path2, f->initial);
 	g_free(listing);
 	listing = fk_test_dir_listing(f->dir);
-	g_assert_cmpstr(listing, ==, "second.bin");
+	g_assert_cmpstr(listing, ==, "second.bin second.bin.json");
 }
 
 static void
@@ -561,6 +609,7 @@ main(int argc, char **argv)
 	ADD("actions-while-busy", test_actions_while_busy);
 	ADD("scripted-actions-while-busy", test_scripted_actions_while_busy);
 	ADD("restore", test_restore);
+	ADD("restore-only-changed", test_restore_only_changed);
 	ADD("erase", test_erase);
 	ADD("cancel-backup", test_cancel_backup);
 	ADD("error-bad-md5", test_error_bad_md5);
