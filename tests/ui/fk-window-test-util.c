@@ -28,7 +28,7 @@ wake_cb(gpointer data)
 /* spins the default main context until @cond holds. There is no time limit: how long a step
  * takes depends on the machine's load, and a step that never ends is caught by the test
  * harness's own timeout (a hang, not a slow machine) */
-gboolean
+void
 spin_until(Cond cond, gpointer data)
 {
 	/* wakes the loop now and then, for conditions that change without a main-loop event */
@@ -36,7 +36,6 @@ spin_until(Cond cond, gpointer data)
 	while (!cond(data))
 		g_main_context_iteration(NULL, TRUE);
 	g_source_remove(wake);
-	return TRUE;
 }
 
 void
@@ -80,7 +79,7 @@ wait_frames(GtkWidget *widget, guint n)
 	g_assert_true(gtk_widget_get_mapped(widget));
 	gtk_widget_queue_draw(widget);
 	gtk_widget_add_tick_callback(widget, frame_tick_cb, &fc, NULL);
-	g_assert_true(spin_until(cond_frames, &fc));
+	spin_until(cond_frames, &fc);
 }
 
 /* ---- widget lookups ---- */
@@ -215,7 +214,7 @@ wait_for_label(GtkWidget *widget, const gchar *needle)
 {
 	LabelWait lw = {widget, needle};
 	GtkLabel *label;
-	g_assert_true(spin_until(cond_label, &lw));
+	spin_until(cond_label, &lw);
 	label = find_label(widget, needle);
 	g_assert_nonnull(label);
 	return label;
@@ -256,7 +255,7 @@ AdwMessageDialog *
 wait_for_dialog(FkWindow *win)
 {
 	g_autoptr(GPtrArray) dialogs = NULL;
-	g_assert_true(spin_until(cond_dialog_shown, win));
+	spin_until(cond_dialog_shown, win);
 	dialogs = list_message_dialogs(win);
 	g_assert_cmpuint(dialogs->len, ==, 1);
 	return ADW_MESSAGE_DIALOG(g_ptr_array_index(dialogs, 0));
@@ -286,7 +285,7 @@ respond(FkWindow *win, AdwMessageDialog *dialog, const gchar *response)
 	g_assert_nonnull(button);
 	g_assert_true(gtk_widget_is_sensitive(button));
 	g_signal_emit_by_name(button, "clicked");
-	g_assert_true(spin_until(cond_no_dialog, win));
+	spin_until(cond_no_dialog, win);
 }
 
 /* ---- screenshots ---- */
@@ -470,7 +469,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(fk_window_get_port(f->win), ==, port);
 
 	/* the window identifies the chip on its own at start-up */
-	g_assert_true(spin_until(cond_identified, f));
+	spin_until(cond_identified, f);
 }
 
 /* closes the window, unless the test did (Fixture.destroyed), and checks that it is finalized */
@@ -483,7 +482,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 			gtk_window_destroy(g_ptr_array_index(dialogs, i));
 		if (fk_window_is_busy(f->win)) {
 			gtk_widget_activate_action(GTK_WIDGET(f->win), "win.cancel", NULL);
-			g_assert_true(spin_until(cond_not_busy, f->win));
+			spin_until(cond_not_busy, f->win);
 		}
 		gtk_window_destroy(GTK_WINDOW(f->win));
 	}
@@ -509,7 +508,7 @@ start_backup(Fixture *f, const gchar *path)
 void
 wait_job_done(Fixture *f)
 {
-	g_assert_true(spin_until(cond_not_busy, f->win));
+	spin_until(cond_not_busy, f->win);
 }
 
 gdouble
@@ -534,6 +533,6 @@ void
 wait_fraction(Fixture *f, gdouble at_least)
 {
 	FractionWait fw = {f, at_least};
-	g_assert_true(spin_until(cond_fraction, &fw));
+	spin_until(cond_fraction, &fw);
 	g_assert_true(fk_window_is_busy(f->win));
 }

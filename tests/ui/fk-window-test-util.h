@@ -29,7 +29,7 @@ typedef struct {
 
 typedef gboolean (*Cond)(gpointer data);
 
-gboolean
+void
 spin_until(Cond cond, gpointer data);
 void
 drain_main_context(void);

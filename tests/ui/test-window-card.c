@@ -97,8 +97,8 @@ offer_install(Fixture *f)
 	    g_build_filename(home, "node_modules", "esptool-js", "lib", "targets", "stub_flasher", NULL);
 	copy_stub("esp8266.json", source);
 	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.identify", NULL);
-	g_assert_true(spin_until(cond_install_visible, f));
-	g_assert_true(spin_until(cond_identified, f));
+	spin_until(cond_install_visible, f);
+	spin_until(cond_identified, f);
 }
 
 /* an ESP8266 cannot be backed up without its stub: Backup says why instead of failing after the
@@ -129,7 +129,7 @@ test_backup_needs_stub(Fixture *f, gconstpointer data)
 	screenshot(GTK_WIDGET(f->win), "card-install-offered");
 
 	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.install-stubs", NULL);
-	g_assert_true(spin_until(cond_backup_enabled, f->win));
+	spin_until(cond_backup_enabled, f->win);
 	g_assert_cmpstr(row_subtitle(f->win, "status_row"), ==, "Ready to back up");
 	g_assert_false(gtk_widget_get_visible(template_child(f->win, "install_button")));
 	g_assert_true(gtk_widget_has_css_class(button, "suggested-action"));
@@ -164,7 +164,7 @@ test_install_then_close(Fixture *f, gconstpointer data)
 	gtk_window_destroy(GTK_WINDOW(f->win));
 	f->destroyed = TRUE;
 	/* the worker's result has arrived once the window is held by this test alone */
-	g_assert_true(spin_until(cond_only_test_ref, f->win));
+	spin_until(cond_only_test_ref, f->win);
 	g_assert_true(g_file_test(installed, G_FILE_TEST_IS_REGULAR));
 }
 
@@ -235,16 +235,16 @@ test_port_names(Fixture *f, gconstpointer data)
 	g_signal_emit_by_name(row, "activate");
 	popover = find_of_type(row, GTK_TYPE_POPOVER);
 	g_assert_nonnull(popover);
-	g_assert_true(spin_until(cond_mapped, popover));
+	spin_until(cond_mapped, popover);
 	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
 		GtkLabel *label = wait_for_label(popover, names[i]);
 		/* once laid out: the first frames may still have another width */
-		g_assert_true(spin_until(cond_not_ellipsized, label));
+		spin_until(cond_not_ellipsized, label);
 		g_assert_cmpstr(gtk_widget_get_tooltip_text(GTK_WIDGET(label)), ==, names[i]);
 	}
 	screenshot(GTK_WIDGET(f->win), "port-list");
 	gtk_popover_popdown(GTK_POPOVER(popover));
-	g_assert_true(spin_until(cond_unmapped, popover));
+	spin_until(cond_unmapped, popover);
 }
 
 /* a folder that cannot be opened says so, with the path to copy */
