@@ -75,8 +75,7 @@ fk_backup_entry_set_state(FkBackupEntry *entry, FkBackupState state, gchar *deta
 	entry->state_detail = detail;
 }
 
-/* a new entry for @path with its description loaded; NULL when the path is not a file */
-static FkBackupEntry *
+FkBackupEntry *
 fk_backup_entry_new(const gchar *path)
 {
 	FkBackupEntry *entry = g_atomic_rc_box_new0(FkBackupEntry);

@@ -36,6 +36,10 @@ typedef struct {
 	FkImageDescription *contents; /* set by fk_backup_entry_check() when the file could be read */
 } FkBackupEntry;
 
+/* @path with its description loaded, not checked yet; NULL when @path is there but is not a
+ * regular file */
+FkBackupEntry *
+fk_backup_entry_new(const gchar *path);
 FkBackupEntry *
 fk_backup_entry_ref(FkBackupEntry *entry);
 void

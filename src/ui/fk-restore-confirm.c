@@ -71,6 +71,18 @@ fk_restore_confirm_new(GtkWindow *parent,
 	return self;
 }
 
+void
+fk_restore_confirm_add_warning(FkRestoreConfirm *self, const gchar *warning)
+{
+	AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG(self);
+	g_autofree gchar *escaped = g_markup_escape_text(warning, -1);
+	g_autofree gchar *body = g_strdup_printf("<b>⚠ %s</b>\n\n%s", escaped, adw_message_dialog_get_body(dialog));
+
+	g_return_if_fail(FK_IS_RESTORE_CONFIRM(self));
+	adw_message_dialog_set_body(dialog, body);
+	adw_message_dialog_set_response_label(dialog, "restore", _("_Restore Anyway"));
+}
+
 static void
 fk_restore_confirm_finalize(GObject *object)
 {

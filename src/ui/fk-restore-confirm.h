@@ -10,6 +10,11 @@ G_BEGIN_DECLS
 #define FK_TYPE_RESTORE_CONFIRM (fk_restore_confirm_get_type())
 G_DECLARE_FINAL_TYPE(FkRestoreConfirm, fk_restore_confirm, FK, RESTORE_CONFIRM, AdwMessageDialog)
 
+/* a warning about the backup itself (another board, a damaged file), put first, in bold; the
+ * restore button says "Restore Anyway" then */
+void
+fk_restore_confirm_add_warning(FkRestoreConfirm *self, const gchar *warning);
+
 /* asks before the image @path (its contents @image) is written: what it holds, with warnings
  * against the connected chip; @chip_description NULL when the chip is not identified yet.
  * Responses: "cancel", "restore" (disabled when the image cannot be written at all). */

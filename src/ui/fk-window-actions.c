@@ -10,7 +10,6 @@
 #include "fk-error.h"
 #include "fk-flash.h"
 #include "fk-port.h"
-#include "fk-restore-confirm.h"
 #include "fk-stub.h"
 #include "fk-ui-util.h"
 #include "fk-window-private.h"
@@ -171,8 +170,9 @@ _fk_window_update_actions(FkWindow *self)
 	gboolean have_port = fk_window_get_port(self) != NULL;
 	gboolean identified = self->identified != NULL;
 	_fk_window_update_backup_action(self, !busy && have_port);
-	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore", !busy && have_port);
-	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore-file", !busy && have_port);
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore", !busy && have_port && !self->checking_restore);
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore-file",
+				      !busy && have_port && !self->checking_restore);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.erase", !busy && have_port && identified);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.identify", !busy && have_port);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel", busy && self->job_op != FK_OP_IDENTIFY);
@@ -188,6 +188,7 @@ void
 _fk_window_show_device(FkWindow *self)
 {
 	FkJobData *d = self->identified;
+	fk_library_view_set_connected(self->library_view, d != NULL ? d->mac : NULL);
 	if (d == NULL) {
 		fk_chip_card_clear(self->chip_card);
 		fk_port_picker_set_detected_size(self->port_picker, 0);
@@ -199,9 +200,8 @@ _fk_window_show_device(FkWindow *self)
 	_fk_window_chip_refresh(self);
 }
 
-/* @summary and @hint NULL: the ones that fit the error */
-static void
-fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation_failed, const gchar *summary,
+void
+_fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation_failed, const gchar *summary,
 		     const gchar *hint)
 {
 	GtkWidget *dialog;
@@ -249,6 +249,12 @@ fk_window_open_folder_action(GtkWidget *widget, const gchar *action_name, GVaria
 }
 
 static void
+fk_window_show_folder_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
+{
+	_fk_window_open_folder(FK_WINDOW(widget), g_variant_get_string(param, NULL));
+}
+
+static void
 fk_window_show_backup_result(FkWindow *self, FkJobData *data)
 {
 	g_autofree gchar *folder = g_path_get_dirname(data->path);
@@ -281,49 +287,7 @@ fk_window_show_backup_result(FkWindow *self, FkJobData *data)
 		/* Translators: the backup's description file, written beside it */
 		_fk_window_log(self, _("Description saved beside it: %s.json"), data->path);
 	g_settings_set_string(self->settings, "last-folder", folder);
-}
-
-/* "… written and verified", and how much had to be written */
-static gchar *
-fk_window_restore_result_text(FkJobData *data, const gchar *base)
-{
-	g_autofree gchar *written = NULL;
-	g_autofree gchar *whole = NULL;
-
-	if (!data->verify)
-		return g_strdup_printf(_("%s written, not verified"), base);
-	if (data->image_size == 0 || data->written >= data->image_size)
-		return g_strdup_printf(_("%s written and verified"), base);
-	if (data->written == 0)
-		return g_strdup_printf(_("%s verified: the flash already held it, nothing was written"), base);
-	written = fk_ui_format_bytes(data->written);
-	whole = fk_ui_format_bytes(data->image_size);
-	/* Translators: the file, what was written, then the image's size */
-	return g_strdup_printf(_("%s written and verified: %s of %s differed, the rest was already identical"), base,
-			       written, whole);
-}
-
-static void
-fk_window_show_restore_result(FkWindow *self, FkJobData *data)
-{
-	g_autofree gchar *base = g_path_get_basename(data->path);
-	g_autofree gchar *text = NULL;
-
-	if (data->not_firmware) {
-		/* written as asked, but nothing the board can start from */
-		text = g_strdup_printf(data->verify ? _("%s written and verified — but it is not a firmware image; the "
-							"board will not start")
-						    : _("%s written, not verified — but it is not a firmware image; "
-							"the board will not start"),
-				       base);
-		fk_job_panel_set_result(self->job_panel, FALSE, text, NULL);
-		_fk_window_toast(self, _("Written, but not a firmware image: the board will not start"));
-	} else {
-		text = fk_window_restore_result_text(data, base);
-		fk_job_panel_set_result(self->job_panel, data->verify, text, NULL);
-		_fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
-	}
-	_fk_window_log(self, _("Restored %s"), data->path);
+	_fk_window_library_add(self, data->path, TRUE);
 }
 
 static void
@@ -379,7 +343,7 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			fk_window_show_backup_result(self, data);
 			break;
 		case FK_OP_RESTORE:
-			fk_window_show_restore_result(self, data);
+			_fk_window_show_restore_result(self, data);
 			break;
 		case FK_OP_ERASE:
 			_fk_window_toast(self, _("Flash erased"));
@@ -419,16 +383,16 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			fk_job_panel_set_result(self->job_panel, FALSE, _("The backup failed: no file was written"), NULL);
 			/* a backup that does not fit speaks of the size chosen and what to choose instead */
 			if (g_error_matches(error, FK_ERROR, FK_ERROR_SIZE_MISMATCH))
-				fk_window_show_error(self, error, _("The backup failed"),
+				_fk_window_show_error(self, error, _("The backup failed"),
 						     _("The chosen size is larger than the chip’s flash"), error->message);
 			else
-				fk_window_show_error(self, error, _("The backup failed"), NULL, NULL);
+				_fk_window_show_error(self, error, _("The backup failed"), NULL, NULL);
 			break;
 		case FK_OP_RESTORE:
-			fk_window_show_error(self, error, _("The restore failed"), NULL, NULL);
+			_fk_window_show_error(self, error, _("The restore failed"), NULL, NULL);
 			break;
 		case FK_OP_ERASE:
-			fk_window_show_error(self, error, _("Erasing failed"), NULL, NULL);
+			_fk_window_show_error(self, error, _("Erasing failed"), NULL, NULL);
 			break;
 		case FK_OP_NONE:
 		default:
@@ -441,8 +405,8 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_object_unref(self);
 }
 
-static void
-fk_window_start_job(FkWindow *self, FkJobData *data)
+void
+_fk_window_start_job(FkWindow *self, FkJobData *data)
 {
 	g_return_if_fail(self->job == NULL);
 	if (data->port == NULL) {
@@ -453,10 +417,13 @@ fk_window_start_job(FkWindow *self, FkJobData *data)
 	g_object_set_data(G_OBJECT(self->job), "fk-job-data", data);
 	self->job_op = data->op;
 	g_signal_connect(self->job, "log", G_CALLBACK(fk_window_job_log_cb), self);
-	if (data->op == FK_OP_IDENTIFY)
+	if (data->op == FK_OP_IDENTIFY) {
 		fk_chip_card_set_busy(self->chip_card, TRUE);
-	else
+	} else {
 		fk_job_panel_start(self->job_panel, self->job);
+		/* a restore started from the Backups page: its progress and result are on the Board page */
+		adw_view_stack_set_visible_child_name(self->view_stack, "board");
+	}
 	_fk_window_log(self, _("Connecting to %s at %u baud"), data->port, data->baud);
 	_fk_window_update_actions(self);
 	fk_job_run_async(self->job, fk_window_job_done_cb, g_object_ref(self));
@@ -470,7 +437,7 @@ _fk_window_start_identify(FkWindow *self)
 	g_clear_pointer(&self->identified, _fk_job_data_free);
 	_fk_window_show_device(self);
 	fk_chip_card_show_identifying(self->chip_card);
-	fk_window_start_job(self, _fk_window_job_data_new(self, FK_OP_IDENTIFY));
+	_fk_window_start_job(self, _fk_window_job_data_new(self, FK_OP_IDENTIFY));
 }
 
 /* ---- backup ---- */
@@ -480,7 +447,7 @@ fk_window_backup_to(FkWindow *self, const gchar *path)
 {
 	FkJobData *data = _fk_window_job_data_new(self, FK_OP_BACKUP);
 	data->path = g_strdup(path);
-	fk_window_start_job(self, data);
+	_fk_window_start_job(self, data);
 }
 
 static void
@@ -495,8 +462,8 @@ fk_window_backup_response_cb(GtkNativeDialog *dialog, gint response, FkWindow *s
 	g_clear_object(&self->chooser);
 }
 
-static gsize
-fk_window_selected_size(FkWindow *self)
+gsize
+_fk_window_selected_size(FkWindow *self)
 {
 	gsize chosen = fk_port_picker_get_flash_size(self->port_picker);
 	if (chosen > 0)
@@ -510,7 +477,7 @@ fk_window_propose_backup_name(FkWindow *self, const gchar *folder)
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	FkJobData *d = self->identified;
 	g_autofree gchar *name = fk_ui_backup_name(d != NULL && d->chip != NULL ? d->chip->name : "esp",
-						   d != NULL ? d->mac : NULL, fk_window_selected_size(self),
+						   d != NULL ? d->mac : NULL, _fk_window_selected_size(self),
 						   d != NULL ? d->flash_size : 0, now);
 	/* a second backup on the same day gets a name of its own rather than a "Replace?" */
 	return fk_ui_unused_name(folder, name);
@@ -548,106 +515,13 @@ fk_window_backup_action(GtkWidget *widget, const gchar *action_name, GVariant *p
 	gtk_native_dialog_show(self->chooser);
 }
 
-/* ---- restore ---- */
-
-static void
-fk_window_restore_confirm_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
-{
-	if (g_strcmp0(response, "restore") == 0) {
-		FkJobData *data = _fk_window_job_data_new(self, FK_OP_RESTORE);
-		data->path = g_strdup(fk_restore_confirm_get_path(FK_RESTORE_CONFIRM(dialog)));
-		data->not_firmware = !fk_restore_confirm_is_firmware(FK_RESTORE_CONFIRM(dialog));
-		fk_window_start_job(self, data);
-	}
-}
-
-static void
-fk_window_restore_file(FkWindow *self, const gchar *path)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) bytes = fk_flash_load_image(path, &error);
-	FkRestoreConfirm *dialog;
-
-	if (bytes == NULL) {
-		fk_window_show_error(self, error, _("The image cannot be used"), NULL, NULL);
-		return;
-	}
-	dialog = fk_restore_confirm_new(GTK_WINDOW(self), path, bytes,
-					self->identified != NULL ? self->identified->chip : NULL,
-					self->identified != NULL ? self->identified->chip_description : NULL,
-					fk_window_selected_size(self));
-	g_signal_connect(dialog, "response", G_CALLBACK(fk_window_restore_confirm_cb), self);
-	gtk_window_present(GTK_WINDOW(dialog));
-}
-
-static void
-fk_window_restore_response_cb(GtkNativeDialog *dialog, gint response, FkWindow *self)
-{
-	if (response == GTK_RESPONSE_ACCEPT) {
-		g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-		g_autofree gchar *path = g_file_get_path(file);
-		if (path != NULL) {
-			g_autofree gchar *folder = g_path_get_dirname(path);
-			g_settings_set_string(self->settings, "last-folder", folder);
-			fk_window_restore_file(self, path);
-		}
-	}
-	g_clear_object(&self->chooser);
-}
-
-static void
-fk_window_restore_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
-{
-	FkWindow *self = FK_WINDOW(widget);
-	g_autofree gchar *folder = g_settings_get_string(self->settings, "last-folder");
-	GtkFileChooserNative *chooser;
-	g_autoptr(GtkFileFilter) filter = gtk_file_filter_new();
-	g_autoptr(GtkFileFilter) all = gtk_file_filter_new();
-
-	if (param != NULL) {
-		fk_window_restore_file(self, g_variant_get_string(param, NULL));
-		return;
-	}
-	chooser = gtk_file_chooser_native_new(_("Restore Image"), GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_OPEN,
-					      _("_Open"), _("_Cancel"));
-	gtk_file_filter_set_name(filter, _("Flash images (*.bin)"));
-	gtk_file_filter_add_pattern(filter, "*.bin");
-	gtk_file_filter_add_pattern(filter, "*.BIN");
-	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), filter);
-	gtk_file_filter_set_name(all, _("All files"));
-	gtk_file_filter_add_pattern(all, "*");
-	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), all);
-	if (folder[0] != '\0' && g_file_test(folder, G_FILE_TEST_IS_DIR)) {
-		g_autoptr(GFile) dir = g_file_new_for_path(folder);
-		gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(chooser), dir, NULL);
-	}
-	g_signal_connect(chooser, "response", G_CALLBACK(fk_window_restore_response_cb), self);
-	self->chooser = GTK_NATIVE_DIALOG(chooser);
-	gtk_native_dialog_show(self->chooser);
-}
-
-static gboolean
-fk_window_drop_cb(GtkDropTarget *target, const GValue *value, gdouble x, gdouble y, FkWindow *self)
-{
-	GFile *file;
-	g_autofree gchar *path = NULL;
-	if (self->job != NULL || !G_VALUE_HOLDS(value, G_TYPE_FILE))
-		return FALSE;
-	file = g_value_get_object(value);
-	path = g_file_get_path(file);
-	if (path == NULL)
-		return FALSE;
-	fk_window_restore_file(self, path);
-	return TRUE;
-}
-
 /* ---- erase ---- */
 
 static void
 fk_window_erase_confirm_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
 {
 	if (g_strcmp0(response, "erase") == 0)
-		fk_window_start_job(self, _fk_window_job_data_new(self, FK_OP_ERASE));
+		_fk_window_start_job(self, _fk_window_job_data_new(self, FK_OP_ERASE));
 }
 
 static void
@@ -702,10 +576,7 @@ fk_window_copy_log_action(GtkWidget *widget, const gchar *action_name, GVariant 
 void
 _fk_window_actions_init(FkWindow *self)
 {
-	/* a file dropped on the window is offered for a restore */
-	GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_FILE, GDK_ACTION_COPY);
-	g_signal_connect(drop, "drop", G_CALLBACK(fk_window_drop_cb), self);
-	gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drop));
+	_fk_window_restore_init(self);
 }
 
 void
@@ -714,16 +585,15 @@ _fk_window_class_actions_init(GtkWidgetClass *widget_class)
 	/* an optional string parameter names the file directly, skipping the file dialog */
 	gtk_widget_class_install_action(widget_class, "win.backup", NULL, fk_window_backup_action);
 	gtk_widget_class_install_action(widget_class, "win.backup-to", "s", fk_window_backup_action);
-	gtk_widget_class_install_action(widget_class, "win.restore", NULL, fk_window_restore_action);
-	gtk_widget_class_install_action(widget_class, "win.restore-file", "s", fk_window_restore_action);
 	gtk_widget_class_install_action(widget_class, "win.erase", NULL, fk_window_erase_action);
 	gtk_widget_class_install_action(widget_class, "win.cancel", NULL, fk_window_cancel_action);
 	gtk_widget_class_install_action(widget_class, "win.identify", NULL, fk_window_identify_action);
 	gtk_widget_class_install_action(widget_class, "win.copy-log", NULL, fk_window_copy_log_action);
 	gtk_widget_class_install_action(widget_class, "win.open-folder", NULL, fk_window_open_folder_action);
+	gtk_widget_class_install_action(widget_class, "win.show-folder", "s", fk_window_show_folder_action);
+	_fk_window_class_restore_init(widget_class);
 
 	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_b, GDK_CONTROL_MASK, "win.backup", NULL);
-	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.restore", NULL);
 	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_e, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.erase", NULL);
 	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "win.cancel", NULL);
 	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_F5, 0, "win.identify", NULL);

@@ -5,6 +5,7 @@
 #include "fk-device.h"
 #include "fk-job-panel.h"
 #include "fk-job.h"
+#include "fk-library-view.h"
 #include "fk-port-picker.h"
 #include "fk-window.h"
 
@@ -61,6 +62,8 @@ struct _FkWindow {
 	GtkSwitch *verify_switch;
 	AdwEntryRow *spi_row;
 	GtkTextView *log_view;
+	AdwViewStack *view_stack;
+	FkLibraryView *library_view;
 
 	/* owned */
 	GSettings *settings;
@@ -74,6 +77,8 @@ struct _FkWindow {
 	FkJobData *identified;
 	/* the open "stop the operation?" question, or NULL */
 	GtkWidget *stop_dialog;
+	/* a file to restore is being read and checked */
+	gboolean checking_restore;
 };
 
 /* fk-window.c: the log, toasts and the settings of the Advanced group */
@@ -87,9 +92,22 @@ _fk_window_job_data_new(FkWindow *self, FkOp op);
 void
 _fk_window_open_folder(FkWindow *self, const gchar *folder);
 
+/* a backup saved at @path (@is_backup), or a file opened, joins the Backups page */
+void
+_fk_window_library_add(FkWindow *self, const gchar *path, gboolean is_backup);
+
 /* fk-window-actions.c: the win.* actions, and starting and finishing jobs */
 void
 _fk_job_data_free(FkJobData *data);
+void
+_fk_window_start_job(FkWindow *self, FkJobData *data);
+/* @summary and @hint NULL: the ones that fit the error */
+void
+_fk_window_show_error(FkWindow *self, const GError *error, const gchar *operation_failed, const gchar *summary,
+		      const gchar *hint);
+/* the flash size chosen under Flash Size, else the detected one, else 0 */
+gsize
+_fk_window_selected_size(FkWindow *self);
 void
 _fk_window_class_actions_init(GtkWidgetClass *widget_class);
 void
@@ -100,6 +118,15 @@ void
 _fk_window_show_device(FkWindow *self);
 void
 _fk_window_start_identify(FkWindow *self);
+
+/* fk-window-restore.c: win.restore, win.restore-file and dropped files: the checks, the
+ * question and the result */
+void
+_fk_window_restore_init(FkWindow *self);
+void
+_fk_window_class_restore_init(GtkWidgetClass *widget_class);
+void
+_fk_window_show_restore_result(FkWindow *self, FkJobData *data);
 
 /* fk-window-stop.c: stopping a running operation (Cancel, Escape, closing the window); asks
  * first when stopping changes what the chip is left with, or when the window would close */

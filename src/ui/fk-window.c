@@ -244,6 +244,20 @@ fk_window_load_settings(FkWindow *self)
 	g_signal_connect(self->after_row, "notify::selected", G_CALLBACK(fk_window_combo_changed_cb), self);
 }
 
+/* ---- the Backups page ---- */
+
+void
+_fk_window_library_add(FkWindow *self, const gchar *path, gboolean is_backup)
+{
+	FkBackupLibrary *library = fk_library_view_get_library(self->library_view);
+	g_autoptr(GError) error = NULL;
+	gboolean ok = is_backup ? fk_backup_library_add_backup(library, path, &error)
+				: fk_backup_library_add_file(library, path, &error);
+	if (!ok)
+		_fk_window_log(self, "%s", error->message);
+	fk_library_view_refresh(self->library_view);
+}
+
 /* ---- lifecycle ---- */
 
 static void
@@ -284,6 +298,7 @@ fk_window_init(FkWindow *self)
 	g_signal_connect(self->port_picker, "port-gone", G_CALLBACK(on_port_picker_port_gone_cb), self);
 	g_signal_connect(self->port_picker, "notify::port", G_CALLBACK(on_port_picker_notify_port_cb), self);
 	_fk_window_update_actions(self);
+	fk_library_view_refresh(self->library_view);
 	_fk_window_start_identify(self);
 }
 
@@ -301,6 +316,7 @@ fk_window_class_init(FkWindowClass *klass)
 	g_type_ensure(FK_TYPE_PORT_PICKER);
 	g_type_ensure(FK_TYPE_CHIP_CARD);
 	g_type_ensure(FK_TYPE_JOB_PANEL);
+	g_type_ensure(FK_TYPE_LIBRARY_VIEW);
 	gtk_widget_class_set_template_from_resource(widget_class, "/io/github/flashkeep/Flashkeep/fk-window.ui");
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, toast_overlay);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, backup_button);
@@ -313,6 +329,8 @@ fk_window_class_init(FkWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, verify_switch);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, spi_row);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, log_view);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, view_stack);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, library_view);
 
 	_fk_window_class_actions_init(widget_class);
 	_fk_window_class_chip_init(widget_class);
