@@ -242,7 +242,7 @@ refuse_unknown_label(void)
 	Rig rig;
 	if (!rig_init(&rig, TRUE))
 		return;
-	rig_change_chip(&rig);
+	g_free(rig_change_chip(&rig));
 	assert_refused(&rig, rig.backup, "settings", FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
 		       "has no partition “settings”; its partitions are: nvs, phy_init, factory, storage");
 	rig_clear(&rig);
@@ -257,7 +257,7 @@ refuse_damaged_table(void)
 
 	if (!rig_init(&rig, TRUE))
 		return;
-	rig_change_chip(&rig);
+	g_free(rig_change_chip(&rig));
 	dump = g_memdup2(rig.before, FLASH_SIZE);
 	dump[MD5_ENTRY + 20] ^= 0x01;
 	path = rig_file(&rig, "damaged.bin", dump, FLASH_SIZE);
@@ -348,7 +348,7 @@ refuse_past_the_end(void)
 
 	if (!rig_init(&rig, TRUE))
 		return;
-	rig_change_chip(&rig);
+	g_free(rig_change_chip(&rig));
 	cut = rig_file(&rig, "cut.bin", rig.before, NVS + SECTOR);
 	assert_refused(&rig, cut, "nvs", FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
 		       "The partition “nvs” (data/nvs, 24 KB at 0x9000) is not entirely inside");
