@@ -6,9 +6,6 @@
 
 G_BEGIN_DECLS
 
-/* the most an ESP-IDF partition table takes, from its offset (0x8000 unless moved) */
-#define FK_PARTITION_TABLE_LEN 0xC00u
-
 /* the partition labelled @label in the dump @desc describes, if it can be restored on its own:
  * the dump has an ESP-IDF partition table whose MD5 entry, when present, is right, the partition
  * is listed there, lies on 4 KB sector boundaries and is entirely inside the dump. @name names the
