@@ -410,6 +410,51 @@ check "... and the change to 921600 comes after it" \
 check "... and nothing says 921600 before the change" \
 	bash -c "! sed '/changing the baud rate/,\$d' baud.txt | grep -q 921600"
 
+# --- restore_partition: one partition of a whole-flash backup, on a chip of the same layout ---
+pchip=sim:esp32@2MB
+pmsg() { grep -q -- "$1" part.txt; }
+check "read_flash of a whole ESP32 flash for restore_partition" "$cli" --port $pchip read_flash 0 ALL part-backup.bin
+# months later the settings (nvs, 0x9000) and the app (0x10000) have changed
+cp part-backup.bin part-changed.bin
+printf 'ZZ' | dd of=part-changed.bin bs=1 seek=$((0x9100)) conv=notrunc status=none
+printf 'ZZ' | dd of=part-changed.bin bs=1 seek=$((0x12345)) conv=notrunc status=none
+"$cli" --port $pchip write_flash --skip-flashed 0 part-changed.bin >/dev/null 2>&1
+"$cli" --port $pchip restore_partition nvs part-backup.bin >part.txt 2>&1
+status=$?
+check "restore_partition nvs writes the sector that differs and says so" bash -c "test $status = 0 && grep -q \
+	'Restored partition nvs (24 KB at 0x9000) from part-backup.bin: wrote 4 KB; the rest was already identical. Verified.' part.txt"
+cp part-changed.bin part-expected.bin
+dd if=part-backup.bin of=part-expected.bin bs=4096 skip=9 seek=9 count=6 conv=notrunc status=none
+"$cli" --port $pchip read_flash --no-sidecar 0 ALL part-after.bin >/dev/null 2>&1
+check "... nvs is the backup's again, the app keeps its change, nothing else moved" cmp -s part-after.bin part-expected.bin
+"$cli" --port $pchip restore-partition nvs part-backup.bin >part.txt 2>&1
+check "restore-partition (dash spelling) of what the chip holds writes nothing" \
+	pmsg "Partition nvs (24 KB at 0x9000) already held what part-backup.bin has: nothing written. Verified."
+expect_fail "restore_partition of a name the backup has not lists the names it has" \
+	"has no partition “settings”; its partitions are: nvs, phy_init, factory, storage" \
+	"$cli" --port $pchip --trace restore_partition settings part-backup.bin
+check "... and is refused before the port opens" nothing_sent
+expect_fail "restore_partition from an ESP8266 backup: it has no partition table" \
+	"initial.bin has no partition table" "$cli" --port $pchip --trace restore_partition nvs initial.bin
+check "... refused before the port opens" nothing_sent
+head -c $((0xA000)) part-backup.bin >part-cut.bin
+expect_fail "restore_partition from a backup that ends inside nvs" "is not entirely inside part-cut.bin" \
+	"$cli" --port $pchip restore_partition nvs part-cut.bin
+# the chip's nvs moved to 0xa000: the backup's nvs would land on something else
+dd if=part-backup.bin of=part-table.bin bs=4096 skip=8 count=1 status=none
+cp part-table.bin part-table-moved.bin
+printf '\xa0' | dd of=part-table-moved.bin bs=1 seek=5 conv=notrunc status=none
+"$cli" --port $pchip write_flash 0x8000 part-table-moved.bin >/dev/null 2>&1
+cp part-after.bin part-moved.bin
+dd if=part-table-moved.bin of=part-moved.bin bs=4096 seek=8 conv=notrunc status=none
+expect_fail "restore_partition on a chip whose nvs lies elsewhere is refused" \
+	"The chip's partition table has “nvs” as data/nvs, 24 KB at 0xa000, and part-backup.bin has it as data/nvs, 24 KB at 0x9000" \
+	"$cli" --port $pchip restore_partition nvs part-backup.bin
+"$cli" --port $pchip read_flash --no-sidecar 0 ALL part-refused.bin >/dev/null 2>&1
+check "... and writes nothing" cmp -s part-refused.bin part-moved.bin
+"$cli" --port $pchip write_flash 0x8000 part-table.bin >/dev/null 2>&1
+check "restore_partition -h offers --no-verify" bash -c "'$cli' restore_partition -h | grep -q -- --no-verify"
+
 # --- image_info: what a dump holds, without a chip ---
 start_sim esp32 4MB 5 "$tmp/esp32-dump.bin" || exit 1
 stop_sim

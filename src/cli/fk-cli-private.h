@@ -68,6 +68,10 @@ fk_cli_cmd_verify_flash(FkCli *self, gchar **argv, GError **error);
 gboolean
 fk_cli_cmd_image_info(FkCli *self, gchar **argv, GError **error);
 
+/* fk-cli-partition.c */
+gboolean
+fk_cli_cmd_restore_partition(FkCli *self, gchar **argv, GError **error);
+
 /* fk-cli-session.c */
 FkProgress *
 fk_cli_progress_new(FkCli *self);

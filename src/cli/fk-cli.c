@@ -373,6 +373,7 @@ static const FkCliCommand commands[] = {
     {"flash_id", "", "Print the flash manufacturer, device and size", fk_cli_cmd_flash_id, TRUE},
     {"read_flash", "ADDRESS SIZE FILENAME", "Back up flash to a file (verified, atomic)", fk_cli_cmd_read_flash, TRUE},
     {"write_flash", "ADDRESS FILENAME [ADDRESS FILENAME…]", "Write images to flash and verify them", fk_cli_cmd_write_flash, TRUE},
+    {"restore_partition", "NAME FILENAME", "Restore one partition (e.g. nvs) from a backup of the whole flash", fk_cli_cmd_restore_partition, TRUE},
     {"verify_flash", "ADDRESS FILENAME [ADDRESS FILENAME…]", "Compare flash with images", fk_cli_cmd_verify_flash, TRUE},
     {"erase_flash", "", "Erase the whole flash", fk_cli_cmd_erase_flash, TRUE},
     {"erase_region", "ADDRESS SIZE", "Erase a 4 KB-aligned region", fk_cli_cmd_erase_region, TRUE},
@@ -396,7 +397,7 @@ fk_cli_commands_summary(void)
 {
 	GString *str = g_string_new("Commands:\n");
 	for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
-		g_string_append_printf(str, "  %-14s %s\n", commands[i].name, commands[i].summary);
+		g_string_append_printf(str, "  %-18s %s\n", commands[i].name, commands[i].summary);
 	g_string_append(str,
 			"\nPorts: a serial device (/dev/ttyUSB0), socket://HOST:PORT, or a simulated "
 			"chip sim:CHIP[@SIZE] (e.g. sim:esp8266@1MB).");
@@ -445,6 +446,14 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 	    {"spi-connection", 's', 0, G_OPTION_ARG_STRING, &self->spi_connection,
 	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
 	    {NULL}};
+	GOptionEntry partition_entries[] = {
+	    {"no-compress", 'u', 0, G_OPTION_ARG_NONE, &self->no_compress, "Send the data uncompressed", NULL},
+	    {"no-verify", 0, 0, G_OPTION_ARG_NONE, &self->no_verify,
+	     "Write all of the partition and do not check it, nor the flash around it", NULL},
+	    {"spi-connection", 's', 0, G_OPTION_ARG_STRING, &self->spi_connection,
+	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
+	    {"no-progress", 'p', 0, G_OPTION_ARG_NONE, &self->no_progress, "Suppress the progress output", NULL},
+	    {NULL}};
 	GOptionEntry plain_entries[] = {
 	    {"spi-connection", 's', 0, G_OPTION_ARG_STRING, &self->spi_connection,
 	     "ESP32 only: SPI, HSPI or CLK,Q,D,HD,CS pin numbers", "SPI_CONNECTION"},
@@ -466,6 +475,8 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 		g_option_context_add_main_entries(ctx, write_entries, NULL);
 	else if (g_strcmp0(cmd->name, "verify_flash") == 0)
 		g_option_context_add_main_entries(ctx, verify_entries, NULL);
+	else if (g_strcmp0(cmd->name, "restore_partition") == 0)
+		g_option_context_add_main_entries(ctx, partition_entries, NULL);
 	else
 		g_option_context_add_main_entries(ctx, plain_entries, NULL);
 	if (g_strcmp0(cmd->name, "read_flash") == 0)

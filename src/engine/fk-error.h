@@ -27,6 +27,8 @@ typedef enum {
 	FK_ERROR_FILE,
 	FK_ERROR_CHIP_RESET, /* the chip restarted or crashed in the middle of an operation */
 	FK_ERROR_OUTSIDE_CHANGED, /* a write or erase changed the flash outside its target */
+	FK_ERROR_LAYOUT_MISMATCH, /* the chip's partition table is not the backup's: one partition
+				   * of it cannot be restored alone */
 } FkError;
 
 /* framing and parsing problems on the wire */

@@ -93,6 +93,8 @@ typedef struct {
 
 #define FK_PARTITION_TYPE_APP 0x00
 #define FK_PARTITION_TYPE_DATA 0x01
+/* the most an ESP-IDF partition table takes, from its offset (0x8000 unless moved) */
+#define FK_PARTITION_TABLE_LEN 0xC00u
 
 /* the ESP-IDF partition table and the OTA selection it leads to */
 typedef struct {

@@ -10,7 +10,7 @@
 #include "fk-mem.h"
 
 #define FK_PT_OFFSET 0x8000u
-#define FK_PT_MAX_LEN 0xC00u
+#define FK_PT_MAX_LEN FK_PARTITION_TABLE_LEN
 #define FK_PT_ENTRY_LEN 32u
 #define FK_PT_MAGIC 0x50AA
 #define FK_PT_MD5_MAGIC 0xEBEB
