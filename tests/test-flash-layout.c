@@ -81,7 +81,7 @@ layout_of(GBytes *flash, gsize flash_size)
 {
 	g_autoptr(FkImageDescription) desc =
 	    fk_image_info_describe(g_bytes_get_data(flash, NULL), g_bytes_get_size(flash));
-	return fk_flash_layout_new(desc, flash_size);
+	return fk_flash_layout_new(desc, g_bytes_get_data(flash, NULL), g_bytes_get_size(flash), flash_size);
 }
 
 /* bootloader, table, nvs, phy_init (erased), factory (active, mostly erased), storage */
@@ -94,6 +94,10 @@ test_simulated_esp32(void)
 	const FkFlashSpan *s;
 
 	assert_covers(spans, 4 * MB);
+	/* the first sector, before the bootloader, is erased */
+	s = &g_array_index(spans, FkFlashSpan, 0);
+	g_assert_cmpint(s->kind, ==, FK_FLASH_SPAN_EMPTY);
+	g_assert_cmpuint(s->size, ==, 0x1000);
 	s = find_span(spans, FK_FLASH_SPAN_BOOTLOADER, "bootloader");
 	g_assert_nonnull(s);
 	g_assert_cmpuint(s->offset, ==, 0x1000);
@@ -131,6 +135,16 @@ test_simulated_esp32(void)
 	/* no flash size: the image's own */
 	assert_covers(unsized, 4 * MB);
 	g_assert_cmpuint(unsized->len, ==, spans->len);
+
+	/* without the bytes, the small stretch before the bootloader cannot be told erased */
+	{
+		g_autoptr(FkImageDescription) desc =
+		    fk_image_info_describe(g_bytes_get_data(flash, NULL), g_bytes_get_size(flash));
+		g_autoptr(GArray) blind = fk_flash_layout_new(desc, NULL, 0, 4 * MB);
+		assert_covers(blind, 4 * MB);
+		g_assert_cmpint(g_array_index(blind, FkFlashSpan, 0).kind, ==, FK_FLASH_SPAN_OTHER);
+		g_assert_cmpint(g_array_index(blind, FkFlashSpan, 1).kind, ==, FK_FLASH_SPAN_BOOTLOADER);
+	}
 }
 
 /* the firmware at 0x0 with its IROM code, erased space, and the SDK's four areas at the end */
@@ -237,7 +251,7 @@ test_overlapping_partitions(void)
 	g_assert_true(desc->table.found);
 	g_assert_cmpuint(desc->table.partitions->len, ==, 5);
 
-	spans = fk_flash_layout_new(desc, 4 * MB);
+	spans = fk_flash_layout_new(desc, data, len, 4 * MB);
 	assert_covers(spans, 4 * MB);
 	/* factory keeps its whole extent (it comes first in the table), and is one region */
 	s = find_span(spans, FK_FLASH_SPAN_APP, "factory");
@@ -280,8 +294,8 @@ test_no_table(void)
 	g_autoptr(GBytes) erased = NULL;
 	g_autoptr(GArray) erased_spans = NULL;
 	g_autoptr(FkImageDescription) nothing = fk_image_info_describe(NULL, 0);
-	g_autoptr(GArray) none = fk_flash_layout_new(nothing, 0);
-	g_autoptr(GArray) none_sized = fk_flash_layout_new(nothing, MB);
+	g_autoptr(GArray) none = fk_flash_layout_new(nothing, NULL, 0, 0);
+	g_autoptr(GArray) none_sized = fk_flash_layout_new(nothing, NULL, 0, MB);
 	const FkFlashSpan *s;
 
 	assert_covers(app_spans, g_bytes_get_size(app));

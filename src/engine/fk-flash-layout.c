@@ -48,6 +48,16 @@ fk_round_up(gsize value)
 	return (value + FK_LAYOUT_SECTOR - 1) / FK_LAYOUT_SECTOR * FK_LAYOUT_SECTOR;
 }
 
+static gboolean
+fk_all_ff(const guint8 *data, gsize len)
+{
+	for (gsize i = 0; i < len; i++) {
+		if (data[i] != 0xFF)
+			return FALSE;
+	}
+	return len > 0;
+}
+
 /* ---- claims: what the description says a stretch is, highest priority first ---- */
 
 static void
@@ -275,8 +285,37 @@ fk_span_same(const FkFlashSpan *a, const FkFlashSpan *b)
 	       a->active == b->active && a->erased == b->erased && strcmp(a->label, b->label) == 0;
 }
 
+/* appends the stretch [@from, @to) that nothing claims: erased or other data, by the erased
+ * areas of the description and, between them, by the sectors of @data when there is any */
+static void
+fk_gap(GArray *out, const FkImageDescription *desc, const guint8 *data, gsize from, gsize to)
+{
+	FkFlashSpan gap = {.kind = FK_FLASH_SPAN_OTHER, .partition = -1, .region = -1};
+	g_autoptr(GArray) coarse = g_array_new(FALSE, FALSE, sizeof(FkFlashSpan));
+	fk_split_erased(coarse, desc, &gap, from, to, FK_FLASH_SPAN_EMPTY);
+	for (guint i = 0; i < coarse->len; i++) {
+		const FkFlashSpan *c = &g_array_index(coarse, FkFlashSpan, i);
+		if (c->erased || data == NULL || c->offset >= desc->size) {
+			g_array_append_val(out, *c);
+			continue;
+		}
+		for (gsize pos = c->offset; pos < c->offset + c->size;) {
+			gsize end = MIN(fk_round_up(pos + 1), c->offset + c->size);
+			FkFlashSpan piece = *c;
+			piece.offset = pos;
+			piece.size = end - pos;
+			if (end <= desc->size && fk_all_ff(data + pos, end - pos)) {
+				piece.kind = FK_FLASH_SPAN_EMPTY;
+				piece.erased = TRUE;
+			}
+			g_array_append_val(out, piece);
+			pos = end;
+		}
+	}
+}
+
 GArray *
-fk_flash_layout_new(const FkImageDescription *desc, gsize flash_size)
+fk_flash_layout_new(const FkImageDescription *desc, const guint8 *data, gsize len, gsize flash_size)
 {
 	g_autoptr(GArray) claims = g_array_new(FALSE, FALSE, sizeof(FkFlashSpan));
 	g_autoptr(GArray) placed = g_array_new(FALSE, FALSE, sizeof(FkFlashSpan));
@@ -285,6 +324,9 @@ fk_flash_layout_new(const FkImageDescription *desc, gsize flash_size)
 	gsize total = MAX(flash_size, image);
 	gsize cursor = 0;
 
+	/* the bytes must be the ones described, or they are not used */
+	if (len != desc->size)
+		data = NULL;
 	/* past either end first: they override whatever the dump says is there */
 	if (flash_size > image)
 		fk_claim(claims, image, flash_size, FK_FLASH_SPAN_NOT_IN_IMAGE, NULL, -1, FALSE, FALSE);
@@ -322,10 +364,8 @@ fk_flash_layout_new(const FkImageDescription *desc, gsize flash_size)
 	for (guint i = 0; i <= placed->len; i++) {
 		const FkFlashSpan *p = i < placed->len ? &g_array_index(placed, FkFlashSpan, i) : NULL;
 		gsize next = p != NULL ? p->offset : total;
-		if (next > cursor) {
-			FkFlashSpan gap = {.kind = FK_FLASH_SPAN_OTHER, .partition = -1, .region = -1};
-			fk_split_erased(spans, desc, &gap, cursor, next, FK_FLASH_SPAN_EMPTY);
-		}
+		if (next > cursor)
+			fk_gap(spans, desc, data, cursor, next);
 		if (p == NULL)
 			break;
 		if (p->erased || p->kind == FK_FLASH_SPAN_NOT_IN_IMAGE || p->kind == FK_FLASH_SPAN_BEYOND_FLASH)

@@ -39,10 +39,12 @@ typedef struct {
  * to the image's size when @flash_size is 0 or smaller than the image (the part past the flash
  * is then one FK_FLASH_SPAN_BEYOND_FLASH span). A damaged table's overlapping partitions are
  * cut so that no two spans overlap; where a partition holds an erased area of 64 KB or more,
- * that part is a span of its own with @erased set. Never fails; empty for an empty image and no
- * flash size. */
+ * that part is a span of its own with @erased set. @data (the @len bytes @desc describes, or
+ * NULL) tells erased from other data in the small stretches between regions, such as the
+ * ESP32's first sector; without it they are "other". Never fails; empty for an empty image and
+ * no flash size. */
 GArray *
-fk_flash_layout_new(const FkImageDescription *desc, gsize flash_size);
+fk_flash_layout_new(const FkImageDescription *desc, const guint8 *data, gsize len, gsize flash_size);
 
 /* "bootloader", "app", "empty", … (untranslated, for tests and the terminal) */
 const gchar *
