@@ -420,7 +420,10 @@ fk_flash_strip_query_tooltip(GtkWidget *widget, int x, int y, gboolean keyboard,
 				continue;
 			text = fk_flash_entry_text(e);
 			/* Translators: where a region of the flash lies, as addresses */
-			line = g_strdup_printf(_("%s\n0x%06zx to 0x%06zx"), text, s->offset, s->offset + s->size);
+			/* a partition or area as a whole; the unclaimed kinds only where the pointer is */
+			line = e->region >= 0
+				   ? g_strdup_printf(_("%s\n0x%06zx to 0x%06zx"), text, e->offset, e->offset + e->size)
+				   : g_strdup_printf(_("%s\n0x%06zx to 0x%06zx"), text, s->offset, s->offset + s->size);
 			gtk_tooltip_set_text(tooltip, line);
 			return TRUE;
 		}
