@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "fk-flash-bar.h"
 #include "fk-image.h"
 #include "fk-restore-confirm.h"
 #include "fk-ui-util.h"
@@ -29,6 +30,15 @@ fk_restore_confirm_is_firmware(FkRestoreConfirm *self)
 {
 	g_return_val_if_fail(FK_IS_RESTORE_CONFIRM(self), FALSE);
 	return self->firmware;
+}
+
+/* a picture of what the image holds, across the chip's flash when its size is known */
+static GtkWidget *
+fk_restore_confirm_flash_bar(GBytes *image, gsize flash_size)
+{
+	GtkWidget *bar = fk_flash_bar_new();
+	fk_flash_bar_set_image(FK_FLASH_BAR(bar), image, flash_size);
+	return bar;
 }
 
 FkRestoreConfirm *
@@ -61,6 +71,7 @@ fk_restore_confirm_new(GtkWindow *parent,
 	} else {
 		adw_message_dialog_set_body(dialog, body);
 	}
+	adw_message_dialog_set_extra_child(dialog, fk_restore_confirm_flash_bar(image, flash_size));
 	adw_message_dialog_add_responses(dialog, "cancel", _("_Cancel"), "restore",
 					 warnings ? _("_Restore Anyway") : _("_Restore"), NULL);
 	/* it overwrites the whole flash, like an erase: never the inviting suggested style */

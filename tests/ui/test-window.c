@@ -15,6 +15,7 @@
 #include "fk-application.h"
 #include "fk-backup-info.h"
 #include "fk-chip-card.h"
+#include "fk-flash-bar.h"
 #include "fk-image.h"
 #include "fk-job-panel.h"
 #include "fk-port-picker.h"
@@ -489,6 +490,100 @@ test_restore_too_large(Fixture *f, gconstpointer data)
 	assert_bytes_equal(flash, f->initial);
 }
 
+static gboolean
+cond_allocated(gpointer data)
+{
+	return gtk_widget_get_height(GTK_WIDGET(data)) > 0;
+}
+
+/* the restore confirmation's flash bar: found in the dialog, covering @flash_size, laid out */
+static FkFlashBar *
+restore_flash_bar(AdwMessageDialog *dialog, gsize flash_size)
+{
+	FkFlashBar *bar = (FkFlashBar *)find_of_type(GTK_WIDGET(dialog), FK_TYPE_FLASH_BAR);
+	gsize pos = 0;
+	g_assert_nonnull(bar);
+	g_assert_cmpuint(fk_flash_bar_get_n_spans(bar), >, 0);
+	for (guint i = 0; i < fk_flash_bar_get_n_spans(bar); i++) {
+		const FkFlashSpan *s = fk_flash_bar_get_span(bar, i);
+		g_test_message("0x%06zx %-8zu %-16s %s%s%s", s->offset, s->size, fk_flash_span_kind_to_string(s->kind),
+			       s->label, s->active ? " active" : "", s->erased ? " erased" : "");
+		g_assert_cmpuint(s->offset, ==, pos);
+		pos += s->size;
+	}
+	g_assert_cmpuint(pos, ==, flash_size);
+	/* once laid out: wide, and tall enough to see */
+	wait_for_label(GTK_WIDGET(bar), "app");
+	spin_until(cond_allocated, gtk_widget_get_first_child(GTK_WIDGET(bar)));
+	g_assert_cmpint(gtk_widget_get_height(gtk_widget_get_first_child(GTK_WIDGET(bar))), >=, 24);
+	g_assert_cmpint(gtk_widget_get_width(GTK_WIDGET(bar)), >=, 200);
+	return bar;
+}
+
+static const FkFlashSpan *
+bar_span(FkFlashBar *bar, FkFlashSpanKind kind, const gchar *label)
+{
+	for (guint i = 0; i < fk_flash_bar_get_n_spans(bar); i++) {
+		const FkFlashSpan *s = fk_flash_bar_get_span(bar, i);
+		if (s->kind == kind && (label == NULL || g_strcmp0(s->label, label) == 0))
+			return s;
+	}
+	return NULL;
+}
+
+/* an ESP32's backup: its bootloader, table and partitions, the factory app marked active */
+static void
+test_restore_flash_bar_esp32(Fixture *f, gconstpointer data)
+{
+	AdwMessageDialog *dialog = open_restore_dialog(f, "esp32.bin", f->initial);
+	FkFlashBar *bar = restore_flash_bar(dialog, 4 * FLASH_1MB);
+	const FkFlashSpan *s;
+
+	s = bar_span(bar, FK_FLASH_SPAN_APP, "factory");
+	g_assert_nonnull(s);
+	g_assert_cmpuint(s->offset, ==, 0x10000);
+	g_assert_true(s->active);
+	s = bar_span(bar, FK_FLASH_SPAN_PARTITION_TABLE, NULL);
+	g_assert_nonnull(s);
+	g_assert_cmpuint(s->offset, ==, 0x8000);
+	g_assert_nonnull(bar_span(bar, FK_FLASH_SPAN_BOOTLOADER, NULL));
+	g_assert_nonnull(bar_span(bar, FK_FLASH_SPAN_DATA, "nvs"));
+	g_assert_nonnull(bar_span(bar, FK_FLASH_SPAN_FILESYSTEM, "storage"));
+	/* what a person reads in the legend */
+	g_assert_nonnull(find_label(GTK_WIDGET(dialog), "factory app"));
+	g_assert_nonnull(find_label(GTK_WIDGET(dialog), "partition table"));
+	g_assert_nonnull(find_label(GTK_WIDGET(dialog), "active"));
+	screenshot(GTK_WIDGET(dialog), "restore-flash-bar-esp32");
+
+	respond(f->win, dialog, "cancel");
+	g_assert_false(fk_window_is_busy(f->win));
+}
+
+/* an ESP8266's backup: the firmware and the SDK's areas at the end of the flash */
+static void
+test_restore_flash_bar_esp8266(Fixture *f, gconstpointer data)
+{
+	static const gchar *areas[] = {"RF calibration", "PHY init data", "system parameters", "system parameter flag"};
+	AdwMessageDialog *dialog = open_restore_dialog(f, "esp8266.bin", f->initial);
+	FkFlashBar *bar = restore_flash_bar(dialog, FLASH_1MB);
+	const FkFlashSpan *s;
+
+	for (guint i = 0; i < G_N_ELEMENTS(areas); i++) {
+		s = bar_span(bar, FK_FLASH_SPAN_SYSTEM, areas[i]);
+		g_assert_nonnull(s);
+		g_assert_cmpuint(s->offset, >=, FLASH_1MB - 0x5000);
+		g_assert_nonnull(find_label(GTK_WIDGET(dialog), areas[i]));
+	}
+	s = fk_flash_bar_get_span(bar, 0);
+	g_assert_cmpint(s->kind, ==, FK_FLASH_SPAN_APP);
+	g_assert_true(s->active);
+	g_assert_null(bar_span(bar, FK_FLASH_SPAN_PARTITION_TABLE, NULL));
+	screenshot(GTK_WIDGET(dialog), "restore-flash-bar-esp8266");
+
+	respond(f->win, dialog, "cancel");
+	g_assert_false(fk_window_is_busy(f->win));
+}
+
 typedef struct {
 	FkWindow *win;
 	gint64 start;	   /* when the backup was started */
@@ -619,7 +714,10 @@ main(int argc, char **argv)
 	ADD("restore-other-chip", test_restore_other_chip);
 	ADD("restore-too-large", test_restore_too_large);
 	ADD("responsive", test_responsive);
+	ADD("restore-flash-bar-esp8266", test_restore_flash_bar_esp8266);
 #undef ADD
+	g_test_add("/fk/window/restore-flash-bar-esp32", Fixture, "sim:esp32@4MB,paced,latency=2", fixture_setup,
+		   test_restore_flash_bar_esp32, fixture_teardown);
 
 	rc = g_test_run();
 
