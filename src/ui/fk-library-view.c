@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 
+#include "fk-flash-bar.h"
 #include "fk-library-view.h"
 #include "fk-ui-contents.h"
 #include "fk-ui-util.h"
@@ -170,6 +171,52 @@ fk_library_remove_clicked_cb(GtkButton *button, FkLibraryView *self)
 	fk_library_view_ask_remove(self, entry);
 }
 
+/* the picture of the flash, then each partition with Restore for it alone (or what the file
+ * holds, when it has no partition table) */
+static void
+fk_library_add_contents(GtkWidget *row, FkBackupEntry *entry)
+{
+	const FkImageDescription *desc = entry->contents;
+	GtkWidget *bar_row = adw_preferences_row_new();
+	GtkWidget *bar = fk_flash_bar_new();
+
+	gtk_widget_set_margin_top(bar, 12);
+	gtk_widget_set_margin_bottom(bar, 12);
+	gtk_widget_set_margin_start(bar, 12);
+	gtk_widget_set_margin_end(bar, 12);
+	fk_flash_bar_set_description(FK_FLASH_BAR(bar), desc,
+				     entry->info != NULL && entry->info->whole_flash ? entry->info->flash_size : 0);
+	gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(bar_row), bar);
+	gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(bar_row), FALSE);
+	adw_expander_row_add_row(ADW_EXPANDER_ROW(row), bar_row);
+
+	if (!desc->table.found) {
+		g_autofree gchar *parts = fk_ui_describe_parts(desc);
+		if (parts != NULL)
+			adw_expander_row_add_row(ADW_EXPANDER_ROW(row), fk_library_info_row(_("Contents"), parts));
+		return;
+	}
+	for (guint i = 0; i < desc->table.partitions->len; i++) {
+		const FkImageInfoPartition *p = &g_array_index(desc->table.partitions, FkImageInfoPartition, i);
+		g_autofree gchar *line = fk_ui_describe_partition(desc, i);
+		GtkWidget *part_row = fk_library_info_row(p->label, line);
+		GtkWidget *restore;
+
+		gtk_widget_set_name(part_row, p->label);
+		if (p->inside) {
+			restore = gtk_button_new_with_mnemonic(_("Restore _Only This…"));
+			gtk_widget_set_valign(restore, GTK_ALIGN_CENTER);
+			gtk_widget_add_css_class(restore, "flat");
+			gtk_widget_set_tooltip_text(restore, _("Write only this partition back; the rest of the flash "
+							       "stays as it is"));
+			gtk_actionable_set_action_name(GTK_ACTIONABLE(restore), "win.restore-partition");
+			gtk_actionable_set_action_target(GTK_ACTIONABLE(restore), "(ss)", entry->path, p->label);
+			adw_action_row_add_suffix(ADW_ACTION_ROW(part_row), restore);
+		}
+		adw_expander_row_add_row(ADW_EXPANDER_ROW(row), part_row);
+	}
+}
+
 static GtkWidget *
 fk_library_entry_row(FkLibraryView *self, FkBackupEntry *entry)
 {
@@ -224,11 +271,8 @@ fk_library_entry_row(FkLibraryView *self, FkBackupEntry *entry)
 							  entry->info->mac != NULL ? entry->info->mac : "?");
 		adw_expander_row_add_row(ADW_EXPANDER_ROW(row), fk_library_info_row(title, origin));
 	}
-	if (entry->contents != NULL) {
-		g_autofree gchar *parts = fk_ui_describe_parts(entry->contents);
-		if (parts != NULL)
-			adw_expander_row_add_row(ADW_EXPANDER_ROW(row), fk_library_info_row(_("Contents"), parts));
-	}
+	if (entry->contents != NULL)
+		fk_library_add_contents(row, entry);
 	{
 		GtkWidget *file_row = fk_library_info_row(_("File"), entry->path);
 		open = gtk_button_new_from_icon_name("folder-open-symbolic");
@@ -254,11 +298,26 @@ fk_library_group_title(const FkBackupGroup *group)
 }
 
 static void
+fk_library_collect_expanded(GtkWidget *widget, GHashTable *expanded)
+{
+	if (ADW_IS_EXPANDER_ROW(widget)) {
+		if (adw_expander_row_get_expanded(ADW_EXPANDER_ROW(widget)))
+			g_hash_table_add(expanded, g_strdup(gtk_widget_get_name(widget)));
+		return;
+	}
+	for (GtkWidget *c = gtk_widget_get_first_child(widget); c != NULL; c = gtk_widget_get_next_sibling(c))
+		fk_library_collect_expanded(c, expanded);
+}
+
+static void
 fk_library_view_show(FkLibraryView *self)
 {
 	g_autoptr(GPtrArray) groups = NULL;
+	g_autoptr(GHashTable) expanded = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GtkWidget *child;
 
+	/* the rows are made again: the ones open now stay open */
+	fk_library_collect_expanded(self->groups_box, expanded);
 	while ((child = gtk_widget_get_first_child(self->groups_box)) != NULL)
 		gtk_box_remove(GTK_BOX(self->groups_box), child);
 	if (self->entries == NULL || self->entries->len == 0) {
@@ -280,9 +339,12 @@ fk_library_view_show(FkLibraryView *self)
 			adw_preferences_group_set_description(
 			    ADW_PREFERENCES_GROUP(pg), _("Opened files without a description: their board is not known"));
 		gtk_widget_set_name(pg, group->board != NULL ? group->board : "other");
-		for (guint j = 0; j < group->entries->len; j++)
-			adw_preferences_group_add(ADW_PREFERENCES_GROUP(pg),
-						  fk_library_entry_row(self, g_ptr_array_index(group->entries, j)));
+		for (guint j = 0; j < group->entries->len; j++) {
+			FkBackupEntry *entry = g_ptr_array_index(group->entries, j);
+			GtkWidget *row = fk_library_entry_row(self, entry);
+			adw_expander_row_set_expanded(ADW_EXPANDER_ROW(row), g_hash_table_contains(expanded, entry->path));
+			adw_preferences_group_add(ADW_PREFERENCES_GROUP(pg), row);
+		}
 		gtk_box_append(GTK_BOX(self->groups_box), pg);
 	}
 	gtk_stack_set_visible_child_name(self->stack, "list");

@@ -59,18 +59,17 @@ fk_ui_describe_contents(const FkImageDescription *desc)
 	}
 }
 
-static void
-fk_ui_describe_partition(GString *str, const FkImageDescription *desc, guint i)
+gchar *
+fk_ui_describe_partition(const FkImageDescription *desc, guint i)
 {
 	const FkImageInfoPartition *p = &g_array_index(desc->table.partitions, FkImageInfoPartition, i);
 	const gchar *sub = fk_partition_subtype_to_string(p->type, p->subtype);
 	g_autofree gchar *size = fk_ui_format_bytes(p->size);
 	g_autofree gchar *app = NULL;
+	GString *str = g_string_new(NULL);
 
-	if (str->len > 0)
-		g_string_append_c(str, '\n');
-	/* Translators: a partition's name, kind, size and address, e.g. "nvs · nvs · 24 KB at 0x9000" */
-	g_string_append_printf(str, _("%s · %s · %s at 0x%x"), p->label, sub != NULL ? sub : "?", size, p->offset);
+	/* Translators: a partition's kind, size and address, e.g. "nvs · 24 KB at 0x9000" */
+	g_string_append_printf(str, _("%s · %s at 0x%x"), sub != NULL ? sub : "?", size, p->offset);
 	if (p->type == FK_PARTITION_TYPE_APP)
 		app = fk_ui_app_name(&p->app, &p->firmware);
 	if (app != NULL)
@@ -81,6 +80,7 @@ fk_ui_describe_partition(GString *str, const FkImageDescription *desc, guint i)
 		g_string_append_printf(str, " · %s", _("not in the file"));
 	else if (p->erased)
 		g_string_append_printf(str, " · %s", _("empty"));
+	return g_string_free(str, FALSE);
 }
 
 gchar *
@@ -89,8 +89,11 @@ fk_ui_describe_parts(const FkImageDescription *desc)
 	GString *str = g_string_new(NULL);
 
 	if (desc != NULL && desc->table.found) {
-		for (guint i = 0; i < desc->table.partitions->len; i++)
-			fk_ui_describe_partition(str, desc, i);
+		for (guint i = 0; i < desc->table.partitions->len; i++) {
+			const FkImageInfoPartition *p = &g_array_index(desc->table.partitions, FkImageInfoPartition, i);
+			g_autofree gchar *line = fk_ui_describe_partition(desc, i);
+			g_string_append_printf(str, "%s%s · %s", str->len > 0 ? "\n" : "", p->label, line);
+		}
 	} else if (desc != NULL && desc->kind == FK_DUMP_ESP8266) {
 		g_string_append(str, fk_esp8266_layout_to_string(desc->esp8266.layout));
 	}

@@ -9,6 +9,9 @@ G_BEGIN_DECLS
  * "empty (erased)"; @desc may be NULL (not read) */
 gchar *
 fk_ui_describe_contents(const FkImageDescription *desc);
+/* the partition @i of @desc's table: "app · 1 MB at 0x10000 · flashkeep-demo 1.4.2 · started at boot" */
+gchar *
+fk_ui_describe_partition(const FkImageDescription *desc, guint i);
 /* its parts, a line each ("factory · app · 1 MB at 0x10000 · flashkeep-demo 1.4.2, started");
  * NULL when it has none to list */
 gchar *

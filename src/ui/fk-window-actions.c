@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "fk-error.h"
+#include "fk-flash-partition.h"
 #include "fk-flash.h"
 #include "fk-port.h"
 #include "fk-stub.h"
@@ -20,6 +21,7 @@ _fk_job_data_free(FkJobData *data)
 	g_free(data->port);
 	g_free(data->spi_connection);
 	g_free(data->path);
+	g_free(data->partition);
 	g_free(data->sidecar_warning);
 	g_free(data->chip_description);
 	g_free(data->mac);
@@ -102,6 +104,15 @@ fk_window_job_run(FkJob *job, FkJobData *data, FkDevice *device, FkProgress *pro
 		 * only what the chip does not hold yet is written, and all of it verified */
 		FkRestoreOptions options = {NULL, NULL, NULL,
 					    data->verify ? FK_WRITE_FLAG_ONLY_CHANGED : FK_WRITE_FLAG_NO_VERIFY};
+		if (data->partition != NULL) {
+			/* the partition's size is the image's here (set when it was asked) */
+			if (!fk_flash_restore_partition(device, data->path, data->partition,
+							data->verify ? FK_WRITE_FLAG_NONE : FK_WRITE_FLAG_NO_VERIFY, progress,
+							cancellable, error))
+				return FALSE;
+			data->written = fk_device_get_bytes_written(device);
+			return TRUE;
+		}
 		if (data->size > 0 && !fk_device_set_flash_size(device, data->size, cancellable, error))
 			return FALSE;
 		if (!fk_flash_restore(device, 0, data->path, &options, progress, cancellable, error))
@@ -172,6 +183,8 @@ _fk_window_update_actions(FkWindow *self)
 	_fk_window_update_backup_action(self, !busy && have_port);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore", !busy && have_port && !self->checking_restore);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore-file",
+				      !busy && have_port && !self->checking_restore);
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore-partition",
 				      !busy && have_port && !self->checking_restore);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.erase", !busy && have_port && identified);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.identify", !busy && have_port);

@@ -31,6 +31,7 @@ typedef struct {
 	gchar *path;
 	gsize size; /* 0 = detected */
 	gboolean not_firmware; /* a restore of a file with no boot image, chosen deliberately */
+	gchar *partition;      /* a restore of this partition of the file only */
 	/* results */
 	gchar *chip_description;
 	const FkChipInfo *chip;

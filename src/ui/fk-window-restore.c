@@ -9,6 +9,7 @@
 
 #include "fk-backup-library.h"
 #include "fk-error.h"
+#include "fk-flash-partition.h"
 #include "fk-flash.h"
 #include "fk-restore-confirm.h"
 #include "fk-ui-util.h"
@@ -37,9 +38,15 @@ fk_window_restore_result_text(FkJobData *data, const gchar *base)
 void
 _fk_window_show_restore_result(FkWindow *self, FkJobData *data)
 {
-	g_autofree gchar *base = g_path_get_basename(data->path);
+	g_autofree gchar *file = g_path_get_basename(data->path);
+	g_autofree gchar *base = NULL;
 	g_autofree gchar *text = NULL;
 
+	if (data->partition != NULL)
+		/* Translators: a partition's name, then the backup it came from */
+		base = g_strdup_printf(_("Partition “%s” of %s"), data->partition, file);
+	else
+		base = g_strdup(file);
 	if (data->not_firmware) {
 		/* written as asked, but nothing the board can start from */
 		text = g_strdup_printf(data->verify ? _("%s written and verified — but it is not a firmware image; the "
@@ -54,7 +61,11 @@ _fk_window_show_restore_result(FkWindow *self, FkJobData *data)
 		fk_job_panel_set_result(self->job_panel, data->verify, text, NULL);
 		_fk_window_toast(self, data->verify ? _("Image restored and verified") : _("Image restored (not verified)"));
 	}
-	_fk_window_log(self, _("Restored %s"), data->path);
+	if (data->partition != NULL)
+		/* Translators: a partition's name, then the backup's path */
+		_fk_window_log(self, _("Restored partition %s from %s"), data->partition, data->path);
+	else
+		_fk_window_log(self, _("Restored %s"), data->path);
 }
 
 /* ---- restore ---- */
@@ -70,8 +81,10 @@ fk_window_restore_confirm_cb(AdwMessageDialog *dialog, const gchar *response, Fk
 	}
 }
 
-/* what the worker found out about a file to restore */
+/* a file to restore (or one partition of it), and what the worker found out about it */
 typedef struct {
+	gchar *path;
+	gchar *label; /* the partition to restore alone, NULL for the whole file */
 	GBytes *image;
 	FkBackupEntry *entry;
 } FkRestoreCheck;
@@ -79,34 +92,36 @@ typedef struct {
 static void
 fk_restore_check_free(FkRestoreCheck *check)
 {
-	g_bytes_unref(check->image);
-	fk_backup_entry_unref(check->entry);
+	g_free(check->path);
+	g_free(check->label);
+	if (check->image != NULL)
+		g_bytes_unref(check->image);
+	if (check->entry != NULL)
+		fk_backup_entry_unref(check->entry);
 	g_free(check);
 }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FkRestoreCheck, fk_restore_check_free)
 
 static void
 fk_window_restore_check_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-	const gchar *path = task_data;
-	FkRestoreCheck *check = g_new0(FkRestoreCheck, 1);
+	FkRestoreCheck *check = task_data;
 	GError *error = NULL;
 
-	check->image = fk_flash_load_image(path, &error);
+	check->image = fk_flash_load_image(check->path, &error);
 	if (check->image == NULL) {
-		fk_restore_check_free(check);
 		g_task_return_error(task, error);
 		return;
 	}
 	/* the backup against its description: read again, so that it is the file as it is now */
-	check->entry = fk_backup_entry_new(path);
+	check->entry = fk_backup_entry_new(check->path);
 	if (check->entry == NULL || !fk_backup_entry_check(check->entry, cancellable, &error)) {
-		fk_restore_check_free(check);
 		if (error == NULL)
-			error = g_error_new(FK_ERROR, FK_ERROR_FILE, _("%s is not a regular file"), path);
+			error = g_error_new(FK_ERROR, FK_ERROR_FILE, _("%s is not a regular file"), check->path);
 		g_task_return_error(task, error);
 		return;
 	}
-	g_task_return_pointer(task, check, (GDestroyNotify)fk_restore_check_free);
+	g_task_return_boolean(task, TRUE);
 }
 
 /* what the backup's description says that does not fit the connected board, or NULL */
@@ -149,35 +164,115 @@ fk_backup_state_is_damaged(FkBackupState state)
 }
 
 static void
-fk_window_restore_confirm(FkWindow *self, const gchar *path, FkRestoreCheck *check)
+fk_window_restore_partition_confirm_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
 {
-	FkRestoreConfirm *dialog = fk_restore_confirm_new(GTK_WINDOW(self), path, check->image,
+	FkRestoreCheck *check = g_object_get_data(G_OBJECT(dialog), "fk-check");
+	FkJobData *data;
+
+	if (g_strcmp0(response, "restore") != 0)
+		return;
+	data = _fk_window_job_data_new(self, FK_OP_RESTORE);
+	data->path = g_strdup(check->path);
+	data->partition = g_strdup(check->label);
+	data->image_size = GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(dialog), "fk-partition-size"));
+	_fk_window_start_job(self, data);
+}
+
+/* the question before one partition of a backup is written; takes @check */
+static void
+fk_window_restore_partition_confirm(FkWindow *self, FkRestoreCheck *check, const gchar *board_warning,
+				    gboolean damaged)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *base = g_path_get_basename(check->path);
+	g_autofree gchar *base_markup = g_markup_escape_text(base, -1);
+	const FkImageInfoPartition *p = NULL;
+	g_autofree gchar *heading = NULL;
+	g_autofree gchar *size = NULL;
+	g_autofree gchar *label = NULL;
+	GString *body;
+	AdwMessageDialog *dialog;
+
+	if (check->entry->contents != NULL)
+		p = fk_flash_partition_find(check->entry->contents, base, check->label, &error);
+	if (p == NULL) {
+		if (error == NULL)
+			error = g_error_new(FK_ERROR, FK_ERROR_FILE, _("%s cannot be read"), check->path);
+		_fk_window_show_error(self, error, _("This partition cannot be restored alone"), NULL, NULL);
+		fk_restore_check_free(check);
+		return;
+	}
+	size = fk_ui_format_bytes(p->size);
+	label = g_markup_escape_text(p->label, -1);
+	body = g_string_new(NULL);
+	if (board_warning != NULL) {
+		g_autofree gchar *m = g_markup_escape_text(board_warning, -1);
+		g_string_append_printf(body, "<b>⚠ %s</b>\n\n", m);
+	}
+	if (damaged)
+		g_string_append_printf(body, "<b>⚠ %s</b>\n\n", _("This backup is damaged: it no longer holds what was saved."));
+	/* Translators: the partition's size, address and name, then the backup's file name */
+	g_string_append_printf(body, _("Only the %s of “%s” at 0x%x are written, from <b>%s</b>. The rest of the flash "
+				       "is left as it is, and checked afterwards to be unchanged."),
+			       size, label, p->offset, base_markup);
+	g_string_append(body, "\n\n");
+	g_string_append(body, _("The chip’s partition table is read first: if it is not the backup’s, nothing is "
+				"written."));
+	/* Translators: the partition's name */
+	heading = g_strdup_printf(_("Restore Partition “%s”?"), p->label);
+	dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(GTK_WINDOW(self), heading, NULL));
+	adw_message_dialog_set_body_use_markup(dialog, TRUE);
+	adw_message_dialog_set_body(dialog, body->str);
+	g_string_free(body, TRUE);
+	adw_message_dialog_add_responses(dialog, "cancel", _("_Cancel"), "restore",
+					 board_warning != NULL || damaged ? _("_Restore Anyway") : _("_Restore"), NULL);
+	adw_message_dialog_set_response_appearance(dialog, "restore", ADW_RESPONSE_DESTRUCTIVE);
+	adw_message_dialog_set_default_response(dialog, "cancel");
+	adw_message_dialog_set_close_response(dialog, "cancel");
+	g_object_set_data(G_OBJECT(dialog), "fk-partition-size", GSIZE_TO_POINTER((gsize)p->size));
+	g_object_set_data_full(G_OBJECT(dialog), "fk-check", check, (GDestroyNotify)fk_restore_check_free);
+	g_signal_connect(dialog, "response", G_CALLBACK(fk_window_restore_partition_confirm_cb), self);
+	gtk_window_present(GTK_WINDOW(dialog));
+}
+
+/* takes @check */
+static void
+fk_window_restore_confirm(FkWindow *self, FkRestoreCheck *check)
+{
+	g_autofree gchar *board = fk_window_board_warning(self, check->entry->info);
+	FkRestoreConfirm *dialog;
+
+	if (check->label != NULL) {
+		fk_window_restore_partition_confirm(self, check, board, fk_backup_state_is_damaged(check->entry->state));
+		return;
+	}
+	dialog = fk_restore_confirm_new(GTK_WINDOW(self), check->path, check->image,
+
 							  self->identified != NULL ? self->identified->chip : NULL,
 							  self->identified != NULL ? self->identified->chip_description : NULL,
 							  _fk_window_selected_size(self));
-	g_autofree gchar *board = fk_window_board_warning(self, check->entry->info);
-
 	if (board != NULL)
 		fk_restore_confirm_add_warning(dialog, board);
 	if (fk_backup_state_is_damaged(check->entry->state))
 		fk_restore_confirm_add_warning(dialog, _("This backup is damaged: it no longer holds what was saved."));
 	g_signal_connect(dialog, "response", G_CALLBACK(fk_window_restore_confirm_cb), self);
 	gtk_window_present(GTK_WINDOW(dialog));
+	fk_restore_check_free(check);
 }
 
 static void
 fk_window_restore_damaged_cb(AdwMessageDialog *dialog, const gchar *response, FkWindow *self)
 {
-	FkRestoreCheck *check = g_object_get_data(G_OBJECT(dialog), "fk-check");
 	if (g_strcmp0(response, "insist") == 0)
-		fk_window_restore_confirm(self, check->entry->path, check);
+		fk_window_restore_confirm(self, g_object_steal_data(G_OBJECT(dialog), "fk-check"));
 }
 
-/* a backup that no longer matches its description is refused unless the person insists */
+/* a backup that no longer matches its description is refused unless the person insists;
+ * takes @check */
 static void
 fk_window_restore_refuse_damaged(FkWindow *self, FkRestoreCheck *check)
 {
-	g_autofree gchar *base = g_path_get_basename(check->entry->path);
+	g_autofree gchar *base = g_path_get_basename(check->path);
 	g_autofree gchar *body = NULL;
 	AdwMessageDialog *dialog;
 
@@ -199,38 +294,43 @@ static void
 fk_window_restore_checked_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	FkWindow *self = FK_WINDOW(source);
-	const gchar *path = g_task_get_task_data(G_TASK(res));
+	g_autoptr(FkRestoreCheck) check = user_data;
 	g_autoptr(GError) error = NULL;
-	FkRestoreCheck *check = g_task_propagate_pointer(G_TASK(res), &error);
 
+	if (!g_task_propagate_boolean(G_TASK(res), &error) &&
+	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return; /* the window is closing */
 	self->checking_restore = FALSE;
 	_fk_window_update_actions(self);
-	if (check == NULL) {
-		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-			_fk_window_show_error(self, error, _("The image cannot be used"), NULL, NULL);
+	if (error != NULL) {
+		_fk_window_show_error(self, error, _("The image cannot be used"), NULL, NULL);
 		return;
 	}
 	/* opened once, listed from now on */
-	_fk_window_library_add(self, path, FALSE);
-	if (fk_backup_state_is_damaged(check->entry->state)) {
-		fk_window_restore_refuse_damaged(self, check);
-		return;
-	}
-	fk_window_restore_confirm(self, path, check);
-	fk_restore_check_free(check);
+	_fk_window_library_add(self, check->path, FALSE);
+	if (fk_backup_state_is_damaged(check->entry->state))
+		fk_window_restore_refuse_damaged(self, g_steal_pointer(&check));
+	else
+		fk_window_restore_confirm(self, g_steal_pointer(&check));
 }
 
+/* reads and checks @path in a worker, then asks; @label names one partition to restore alone */
 static void
-fk_window_restore_file(FkWindow *self, const gchar *path)
+fk_window_restore_file(FkWindow *self, const gchar *path, const gchar *label)
 {
 	g_autoptr(GTask) task = NULL;
+	FkRestoreCheck *check;
 
 	if (self->checking_restore)
 		return;
 	self->checking_restore = TRUE;
 	_fk_window_update_actions(self);
-	task = g_task_new(self, self->closing, fk_window_restore_checked_cb, NULL);
-	g_task_set_task_data(task, g_strdup(path), g_free);
+	check = g_new0(FkRestoreCheck, 1);
+	check->path = g_strdup(path);
+	check->label = g_strdup(label);
+	/* the worker fills the check in; the callback takes it (it outlives the task) */
+	task = g_task_new(self, self->closing, fk_window_restore_checked_cb, check);
+	g_task_set_task_data(task, check, NULL);
 	g_task_run_in_thread(task, fk_window_restore_check_thread);
 }
 
@@ -243,7 +343,7 @@ fk_window_restore_response_cb(GtkNativeDialog *dialog, gint response, FkWindow *
 		if (path != NULL) {
 			g_autofree gchar *folder = g_path_get_dirname(path);
 			g_settings_set_string(self->settings, "last-folder", folder);
-			fk_window_restore_file(self, path);
+			fk_window_restore_file(self, path, NULL);
 		}
 	}
 	g_clear_object(&self->chooser);
@@ -259,7 +359,7 @@ fk_window_restore_action(GtkWidget *widget, const gchar *action_name, GVariant *
 	g_autoptr(GtkFileFilter) all = gtk_file_filter_new();
 
 	if (param != NULL) {
-		fk_window_restore_file(self, g_variant_get_string(param, NULL));
+		fk_window_restore_file(self, g_variant_get_string(param, NULL), NULL);
 		return;
 	}
 	chooser = gtk_file_chooser_native_new(_("Restore Image"), GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_OPEN,
@@ -291,8 +391,16 @@ fk_window_drop_cb(GtkDropTarget *target, const GValue *value, gdouble x, gdouble
 	path = g_file_get_path(file);
 	if (path == NULL)
 		return FALSE;
-	fk_window_restore_file(self, path);
+	fk_window_restore_file(self, path, NULL);
 	return TRUE;
+}
+
+static void
+fk_window_restore_partition_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
+{
+	const gchar *path = NULL, *label = NULL;
+	g_variant_get(param, "(&s&s)", &path, &label);
+	fk_window_restore_file(FK_WINDOW(widget), path, label);
 }
 
 void
@@ -310,5 +418,8 @@ _fk_window_class_restore_init(GtkWidgetClass *widget_class)
 	/* an optional string parameter names the file directly, skipping the file dialog */
 	gtk_widget_class_install_action(widget_class, "win.restore", NULL, fk_window_restore_action);
 	gtk_widget_class_install_action(widget_class, "win.restore-file", "s", fk_window_restore_action);
+	/* (file, partition label): one partition of a whole-flash backup */
+	gtk_widget_class_install_action(widget_class, "win.restore-partition", "(ss)",
+					fk_window_restore_partition_action);
 	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.restore", NULL);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fk-backup-library.h"
+#include "fk-flash-bar.h"
 #include "fk-library-view.h"
 #include "fk-test-util.h"
 #include "fk-window-test-util.h"
@@ -337,6 +338,69 @@ test_remove(Fixture *f, gconstpointer data)
 			==, "empty");
 }
 
+#define PORT_ESP32 "sim:esp32@4MB,paced,latency=2"
+#define NVS_OFFSET 0x9000
+#define APP_OFFSET 0x10000
+
+/* one partition of a backup, from its row on the Backups page: only it is written back; the
+ * rest of the flash keeps what it holds now */
+static void
+test_restore_partition(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *path = backup(f, "esp32.bin");
+	g_autoptr(GBytes) saved = sim_flash(f);
+	g_autoptr(GBytes) changed = NULL;
+	g_autoptr(GBytes) after = NULL;
+	gsize len = g_bytes_get_size(saved);
+	const guint8 *a, *c;
+	FkLibraryView *view;
+	GtkWidget *row, *part, *button;
+	AdwMessageDialog *dialog;
+	GError *error = NULL;
+
+	/* the board's settings and its app both change after the backup */
+	{
+		guint8 *buf = g_memdup2(g_bytes_get_data(saved, NULL), len);
+		memset(buf + NVS_OFFSET + 0x100, 0x11, 64);
+		memset(buf + APP_OFFSET + 0x2000, 0x22, 64);
+		changed = g_bytes_new_take(buf, len);
+		g_assert_true(fk_sim_device_set_flash(f->dev, changed, &error));
+		g_assert_no_error(error);
+	}
+	view = show_library(f);
+	row = backup_row(view, path);
+	g_assert_nonnull(row);
+	adw_expander_row_set_expanded(ADW_EXPANDER_ROW(row), TRUE);
+	/* the picture of the flash is there */
+	g_assert_nonnull(find_of_type(row, FK_TYPE_FLASH_BAR));
+	g_assert_cmpuint(fk_flash_bar_get_n_spans(FK_FLASH_BAR(find_of_type(row, FK_TYPE_FLASH_BAR))), >, 4);
+	screenshot(GTK_WIDGET(f->win), "library-esp32");
+	part = find_named(row, "nvs");
+	g_assert_nonnull(part);
+	button = find_button_with_label(part, "Restore _Only This…");
+	g_assert_nonnull(button);
+	g_signal_emit_by_name(button, "clicked");
+	dialog = wait_for_dialog(f->win);
+	g_assert_cmpstr(adw_message_dialog_get_heading(dialog), ==, "Restore Partition “nvs”?");
+	g_assert_cmpstr(adw_message_dialog_get_response_label(dialog, "restore"), ==, "_Restore");
+	screenshot(GTK_WIDGET(dialog), "library-restore-partition");
+	respond(f->win, dialog, "restore");
+	/* the list was read again when the file was opened: the row stayed open */
+	spin_until(cond_library_idle, view);
+	g_assert_true(adw_expander_row_get_expanded(ADW_EXPANDER_ROW(backup_row(view, path))));
+	wait_job_done(f);
+
+	after = sim_flash(f);
+	a = g_bytes_get_data(after, NULL);
+	c = g_bytes_get_data(changed, NULL);
+	/* nvs is the backup's again; everything else is as it was just before */
+	g_assert_cmpmem(a + NVS_OFFSET, 0x6000, (const guint8 *)g_bytes_get_data(saved, NULL) + NVS_OFFSET, 0x6000);
+	g_assert_cmpmem(a, NVS_OFFSET, c, NVS_OFFSET);
+	g_assert_cmpmem(a + NVS_OFFSET + 0x6000, len - NVS_OFFSET - 0x6000, c + NVS_OFFSET + 0x6000,
+			len - NVS_OFFSET - 0x6000);
+	wait_for_label(GTK_WIDGET(f->win), "Partition “nvs” of esp32.bin written and verified");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -354,6 +418,8 @@ main(int argc, char **argv)
 	ADD("other-board", test_other_board);
 	ADD("damaged", test_damaged);
 	ADD("remove", test_remove);
+	g_test_add("/fk/window-library/restore-partition", Fixture, PORT_ESP32, setup, test_restore_partition,
+		   fixture_teardown);
 #undef ADD
 
 	rc = g_test_run();
