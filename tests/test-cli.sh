@@ -162,6 +162,11 @@ check "read_flash --no-sidecar saves only the backup, as esptool" \
 	"$cli" --port sim:esp8266@1MB read_flash --no-sidecar 0 0x10000 bare.bin
 check "... and no description" test ! -e bare.bin.json
 check "... which the backup does not need" test "$(stat -c %s bare.bin)" = 65536
+check "a described backup's folder joins the window's list of backups" \
+	grep -qx "folders=$(pwd);" "$XDG_STATE_HOME/flashkeep/library.ini"
+mkdir -p bare-only
+(cd bare-only && "$cli" --port sim:esp8266@1MB read_flash --no-sidecar 0 0x1000 bare.bin >/dev/null 2>&1)
+check "... a --no-sidecar one's does not" bash -c "! grep -q bare-only '$XDG_STATE_HOME/flashkeep/library.ini'"
 cp sim-erased.bin.json bare.bin.json
 check "--no-sidecar over an earlier backup takes its description away" \
 	"$cli" --port sim:esp8266@1MB read_flash --no_sidecar 0 0x10000 bare.bin

@@ -14,6 +14,7 @@
 #include "fk-cli-private.h"
 #include "fk-device.h"
 #include "fk-error.h"
+#include "fk-backup-library.h"
 #include "fk-flash.h"
 #include "fk-image.h"
 #include "fk-port.h"
@@ -151,6 +152,13 @@ fk_cli_cmd_read_flash(FkCli *self, gchar **argv, GError **error)
 		g_printerr(_("Warning: %s\n"), warning->message);
 	else if (!self->no_sidecar)
 		g_print(_("Description saved beside it: %s.json\n"), argv[2]);
+	if (warning == NULL && !self->no_sidecar) {
+		/* the window's Backups page lists it, as one the window saved */
+		g_autoptr(FkBackupLibrary) library = fk_backup_library_new(NULL);
+		g_autoptr(GError) error_library = NULL;
+		if (!fk_backup_library_add_backup(library, argv[2], &error_library))
+			g_printerr(_("Warning: %s\n"), error_library->message);
+	}
 	return fk_cli_finish(self, device, error);
 }
 
@@ -414,7 +422,8 @@ fk_cli_command_context(FkCli *self, const FkCliCommand *cmd)
 	    {NULL}};
 	GOptionEntry read_flash_entries[] = {
 	    {"no-sidecar", 0, 0, G_OPTION_ARG_NONE, &self->no_sidecar,
-	     "Save no description (FILENAME.json) beside the backup, as esptool", NULL},
+	     "Save no description (FILENAME.json) beside the backup, and leave it off the window's list of "
+	     "backups, as esptool", NULL},
 	    {NULL}};
 	GOptionEntry write_entries[] = {
 	    {"flash-size", 0, 0, G_OPTION_ARG_STRING, &self->flash_size,
