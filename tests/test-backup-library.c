@@ -144,6 +144,15 @@ test_library_sources(Fixture *f, gconstpointer data)
 	/* what it holds was read: the simulated flash starts with its bootloader */
 	g_assert_nonnull(find_entry(entries, a)->contents);
 	g_assert_true(find_entry(entries, a)->contents->boot.found);
+	/* and laid out across the file (a part of a flash: its own size) */
+	{
+		GArray *layout = find_entry(entries, a)->layout;
+		gsize total = 0;
+		g_assert_nonnull(layout);
+		for (guint i = 0; i < layout->len; i++)
+			total += g_array_index(layout, FkFlashSpan, i).size;
+		g_assert_cmpuint(total, ==, BACKUP_SIZE);
+	}
 }
 
 /* each way a backup can differ from its description is told apart */

@@ -36,6 +36,8 @@ fk_backup_entry_clear(FkBackupEntry *entry)
 	g_free(entry->state_detail);
 	if (entry->contents != NULL)
 		fk_image_description_free(entry->contents);
+	if (entry->layout != NULL)
+		g_array_unref(entry->layout);
 }
 
 FkBackupEntry *
@@ -134,6 +136,10 @@ fk_backup_entry_check(FkBackupEntry *entry, GCancellable *cancellable, GError **
 	if (entry->contents != NULL)
 		fk_image_description_free(entry->contents);
 	entry->contents = fk_image_info_describe(data != NULL ? data : (const guint8 *)"", len);
+	if (entry->layout != NULL)
+		g_array_unref(entry->layout);
+	entry->layout = fk_flash_layout_new(entry->contents, data, len,
+					    entry->info != NULL && entry->info->whole_flash ? entry->info->flash_size : 0);
 
 	if (entry->info == NULL) {
 		fk_backup_entry_set_state(entry, entry->info_problem != NULL ? FK_BACKUP_STATE_DESCRIPTION_INVALID

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fk-backup-info.h"
+#include "fk-flash-layout.h"
 #include "fk-image-info.h"
 
 G_BEGIN_DECLS
@@ -34,6 +35,7 @@ typedef struct {
 	FkBackupState state;
 	gchar *state_detail;	       /* what the check found, for a person; NULL when nothing to add */
 	FkImageDescription *contents; /* set by fk_backup_entry_check() when the file could be read */
+	GArray *layout;		      /* FkFlashSpan: contents across the flash it was saved from, with it */
 } FkBackupEntry;
 
 /* @path with its description loaded, not checked yet; NULL when @path is there but is not a

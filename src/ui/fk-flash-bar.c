@@ -502,8 +502,9 @@ fk_flash_legend_row(GtkGrid *grid, guint row, const FkLegendEntry *e)
 	gtk_grid_attach(grid, extra, 3, (int)row, 1, 1);
 }
 
+/* takes @spans */
 static void
-fk_flash_bar_show(FkFlashBar *self, const FkImageDescription *desc, const guint8 *data, gsize len, gsize flash_size)
+fk_flash_bar_show_spans(FkFlashBar *self, GArray *spans)
 {
 	g_autoptr(GArray) entries = NULL;
 	g_autoptr(GString) described = g_string_new(NULL);
@@ -511,7 +512,7 @@ fk_flash_bar_show(FkFlashBar *self, const FkImageDescription *desc, const guint8
 	GtkWidget *child;
 
 	g_clear_pointer(&self->spans, g_array_unref);
-	self->spans = fk_flash_layout_new(desc, data, len, flash_size);
+	self->spans = spans;
 	self->total = 0;
 	for (guint i = 0; i < self->spans->len; i++)
 		self->total += g_array_index(self->spans, FkFlashSpan, i).size;
@@ -532,6 +533,20 @@ fk_flash_bar_show(FkFlashBar *self, const FkImageDescription *desc, const guint8
 	gtk_accessible_update_property(GTK_ACCESSIBLE(self->strip), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
 				       described->str, -1);
 	gtk_widget_queue_draw(self->strip);
+}
+
+static void
+fk_flash_bar_show(FkFlashBar *self, const FkImageDescription *desc, const guint8 *data, gsize len, gsize flash_size)
+{
+	fk_flash_bar_show_spans(self, fk_flash_layout_new(desc, data, len, flash_size));
+}
+
+void
+fk_flash_bar_set_spans(FkFlashBar *self, GArray *spans)
+{
+	g_return_if_fail(FK_IS_FLASH_BAR(self));
+	g_return_if_fail(spans != NULL);
+	fk_flash_bar_show_spans(self, g_array_ref(spans));
 }
 
 void

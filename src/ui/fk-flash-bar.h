@@ -21,6 +21,9 @@ fk_flash_bar_set_description(FkFlashBar *self, const FkImageDescription *desc, g
 /* shows the image @image across @flash_size (the image's own size when 0) */
 void
 fk_flash_bar_set_image(FkFlashBar *self, GBytes *image, gsize flash_size);
+/* shows spans made by fk_flash_layout_new() (a reference is taken) */
+void
+fk_flash_bar_set_spans(FkFlashBar *self, GArray *spans);
 guint
 fk_flash_bar_get_n_spans(FkFlashBar *self);
 /* the span @index (< fk_flash_bar_get_n_spans()) */

@@ -184,8 +184,7 @@ fk_library_add_contents(GtkWidget *row, FkBackupEntry *entry)
 	gtk_widget_set_margin_bottom(bar, 12);
 	gtk_widget_set_margin_start(bar, 12);
 	gtk_widget_set_margin_end(bar, 12);
-	fk_flash_bar_set_description(FK_FLASH_BAR(bar), desc,
-				     entry->info != NULL && entry->info->whole_flash ? entry->info->flash_size : 0);
+	fk_flash_bar_set_spans(FK_FLASH_BAR(bar), entry->layout);
 	gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(bar_row), bar);
 	gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(bar_row), FALSE);
 	adw_expander_row_add_row(ADW_EXPANDER_ROW(row), bar_row);
@@ -271,7 +270,7 @@ fk_library_entry_row(FkLibraryView *self, FkBackupEntry *entry)
 							  entry->info->mac != NULL ? entry->info->mac : "?");
 		adw_expander_row_add_row(ADW_EXPANDER_ROW(row), fk_library_info_row(title, origin));
 	}
-	if (entry->contents != NULL)
+	if (entry->contents != NULL && entry->layout != NULL)
 		fk_library_add_contents(row, entry);
 	{
 		GtkWidget *file_row = fk_library_info_row(_("File"), entry->path);

@@ -374,6 +374,9 @@ test_restore_partition(Fixture *f, gconstpointer data)
 	/* the picture of the flash is there */
 	g_assert_nonnull(find_of_type(row, FK_TYPE_FLASH_BAR));
 	g_assert_cmpuint(fk_flash_bar_get_n_spans(FK_FLASH_BAR(find_of_type(row, FK_TYPE_FLASH_BAR))), >, 4);
+	/* drawn from the file's bytes: the blank sector before the bootloader is empty, not "other data" */
+	g_assert_cmpint(fk_flash_bar_get_span(FK_FLASH_BAR(find_of_type(row, FK_TYPE_FLASH_BAR)), 0)->kind, ==,
+			FK_FLASH_SPAN_EMPTY);
 	screenshot(GTK_WIDGET(f->win), "library-esp32");
 	part = find_named(row, "nvs");
 	g_assert_nonnull(part);
