@@ -146,3 +146,41 @@ fk_telnet_append_com_port(GByteArray *out, guint8 command, const guint8 *value, 
 	fk_telnet_append_data(out, value, len);
 	g_byte_array_append(out, tail, sizeof(tail));
 }
+
+void
+fk_telnet_options_answer(FkTelnetOptions *self,
+			 guint8 verb,
+			 guint8 option,
+			 guint64 theirs,
+			 guint64 ours,
+			 GByteArray *out)
+{
+	gboolean in_theirs = option < 64 && (theirs & FK_TELNET_OPTION_BIT(option)) != 0;
+	gboolean in_ours = option < 64 && (ours & FK_TELNET_OPTION_BIT(option)) != 0;
+	guint8 answer;
+
+	switch (verb) {
+	case FK_TELNET_WILL:
+		answer = in_theirs ? FK_TELNET_DO : FK_TELNET_DONT;
+		if (self->said_do[option] != answer) {
+			fk_telnet_append_option(out, answer, option);
+			self->said_do[option] = answer;
+		}
+		break;
+	case FK_TELNET_DO:
+		answer = in_ours ? FK_TELNET_WILL : FK_TELNET_WONT;
+		if (self->said_will[option] != answer) {
+			fk_telnet_append_option(out, answer, option);
+			self->said_will[option] = answer;
+		}
+		break;
+	case FK_TELNET_WONT:
+		self->said_do[option] = FK_TELNET_DONT;
+		break;
+	case FK_TELNET_DONT:
+		self->said_will[option] = FK_TELNET_WONT;
+		break;
+	default:
+		break;
+	}
+}

@@ -81,4 +81,24 @@ fk_telnet_append_option(GByteArray *out, guint8 verb, guint8 option);
 void
 fk_telnet_append_com_port(GByteArray *out, guint8 command, const guint8 *value, gsize len);
 
+/* what one side has said of each option (0: nothing yet), so that an answer is given once and
+ * the two sides never loop (RFC 854) */
+typedef struct {
+	guint8 said_do[256];   /* of the peer's options: DO or DONT */
+	guint8 said_will[256]; /* of ours: WILL or WONT */
+} FkTelnetOptions;
+
+/* a set of options below 64, for fk_telnet_options_answer() */
+#define FK_TELNET_OPTION_BIT(option) (G_GUINT64_CONSTANT(1) << (option))
+
+/* answers the peer's WILL with DO for the options in @theirs (DONT otherwise) and its DO with
+ * WILL for those in @ours (WONT otherwise), into @out; WONT and DONT are noted, not answered */
+void
+fk_telnet_options_answer(FkTelnetOptions *self,
+			 guint8 verb,
+			 guint8 option,
+			 guint64 theirs,
+			 guint64 ours,
+			 GByteArray *out);
+
 G_END_DECLS

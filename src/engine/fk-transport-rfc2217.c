@@ -25,8 +25,7 @@ struct _FkTransportRfc2217 {
 	FkTelnetDecoder *decoder;
 	GByteArray *replies; /* negotiation answers owed to the server */
 	GByteArray *pending; /* data that came while waiting for the server's answers */
-	guint8 said_do[256]; /* what we last said of the server's options: DO or DONT (0: nothing) */
-	guint8 said_will[256]; /* and of ours: WILL or WONT */
+	FkTelnetOptions options; /* what we said of each option */
 	gboolean com_port_refused;
 	gboolean baud_answered;
 	guint32 server_baud;
@@ -34,48 +33,23 @@ struct _FkTransportRfc2217 {
 
 G_DEFINE_FINAL_TYPE(FkTransportRfc2217, fk_transport_rfc2217, FK_TYPE_TRANSPORT)
 
-/* what a serial link needs: 8-bit data, no go-aheads, and the COM port control itself */
-static gboolean
-fk_transport_rfc2217_option_wanted(guint8 option)
-{
-	return option == FK_TELNET_OPT_BINARY || option == FK_TELNET_OPT_SGA ||
-	       option == FK_TELNET_OPT_COM_PORT;
-}
+/* what a serial link needs, both ways: 8-bit data, no go-aheads, and COM port control */
+#define FK_TRANSPORT_RFC2217_OPTIONS                                                               \
+	(FK_TELNET_OPTION_BIT(FK_TELNET_OPT_BINARY) | FK_TELNET_OPTION_BIT(FK_TELNET_OPT_SGA) |     \
+	 FK_TELNET_OPTION_BIT(FK_TELNET_OPT_COM_PORT))
 
-/* answers what the server asks or offers, once: an answer already given is not repeated, so
- * the two sides never loop (RFC 854's rule) */
 static void
 fk_transport_rfc2217_option_cb(guint8 verb, guint8 option, gpointer user_data)
 {
 	FkTransportRfc2217 *self = user_data;
-	guint8 answer;
-
-	switch (verb) {
-	case FK_TELNET_WILL:
-		answer = fk_transport_rfc2217_option_wanted(option) ? FK_TELNET_DO : FK_TELNET_DONT;
-		if (self->said_do[option] != answer) {
-			fk_telnet_append_option(self->replies, answer, option);
-			self->said_do[option] = answer;
-		}
-		break;
-	case FK_TELNET_DO:
-		answer = fk_transport_rfc2217_option_wanted(option) ? FK_TELNET_WILL : FK_TELNET_WONT;
-		if (self->said_will[option] != answer) {
-			fk_telnet_append_option(self->replies, answer, option);
-			self->said_will[option] = answer;
-		}
-		break;
-	case FK_TELNET_WONT:
-		self->said_do[option] = FK_TELNET_DONT;
-		break;
-	case FK_TELNET_DONT:
-		self->said_will[option] = FK_TELNET_WONT;
-		if (option == FK_TELNET_OPT_COM_PORT)
-			self->com_port_refused = TRUE;
-		break;
-	default:
-		break;
-	}
+	if (verb == FK_TELNET_DONT && option == FK_TELNET_OPT_COM_PORT)
+		self->com_port_refused = TRUE;
+	fk_telnet_options_answer(&self->options,
+				 verb,
+				 option,
+				 FK_TRANSPORT_RFC2217_OPTIONS,
+				 FK_TRANSPORT_RFC2217_OPTIONS,
+				 self->replies);
 }
 
 static void
@@ -339,11 +313,11 @@ fk_transport_rfc2217_open(const gchar *name, GError **error)
 	 * as they are (no reset on opening), the serial format is 8N1 without flow control */
 	for (guint i = 0; i < G_N_ELEMENTS(ours); i++) {
 		fk_telnet_append_option(raw, FK_TELNET_WILL, ours[i]);
-		self->said_will[ours[i]] = FK_TELNET_WILL;
+		self->options.said_will[ours[i]] = FK_TELNET_WILL;
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(theirs); i++) {
 		fk_telnet_append_option(raw, FK_TELNET_DO, theirs[i]);
-		self->said_do[theirs[i]] = FK_TELNET_DO;
+		self->options.said_do[theirs[i]] = FK_TELNET_DO;
 	}
 	fk_telnet_append_com_port(raw, FK_RFC2217_SET_DATASIZE, &datasize, 1);
 	fk_telnet_append_com_port(raw, FK_RFC2217_SET_PARITY, &parity, 1);

@@ -19,8 +19,7 @@ struct _FkSimRfc2217 {
 	guint baud;
 	gboolean dtr;
 	gboolean rts;
-	guint8 said_do[256];
-	guint8 said_will[256];
+	FkTelnetOptions options;
 };
 
 /* data before a command reaches the chip before the command acts */
@@ -33,36 +32,20 @@ fk_sim_rfc2217_flush_data(FkSimRfc2217 *self)
 	g_byte_array_set_size(self->data, 0);
 }
 
-static gboolean
-fk_sim_rfc2217_option_supported(guint8 option)
-{
-	return option == FK_TELNET_OPT_BINARY || option == FK_TELNET_OPT_SGA ||
-	       option == FK_TELNET_OPT_COM_PORT;
-}
-
+/* the client may send binary data and control the port; the server sends binary data without
+ * go-aheads, and controls no port of the client's */
 static void
 fk_sim_rfc2217_option_cb(guint8 verb, guint8 option, gpointer user_data)
 {
 	FkSimRfc2217 *self = user_data;
-	guint8 answer;
-
-	if (verb == FK_TELNET_WILL) {
-		/* the client may send binary data and control the port */
-		answer = fk_sim_rfc2217_option_supported(option) ? FK_TELNET_DO : FK_TELNET_DONT;
-		if (self->said_do[option] != answer) {
-			fk_telnet_append_option(self->answers, answer, option);
-			self->said_do[option] = answer;
-		}
-	} else if (verb == FK_TELNET_DO) {
-		/* the server sends binary data and suppresses go-aheads; it controls no port of the
-		 * client's */
-		answer = option == FK_TELNET_OPT_BINARY || option == FK_TELNET_OPT_SGA ? FK_TELNET_WILL
-										       : FK_TELNET_WONT;
-		if (self->said_will[option] != answer) {
-			fk_telnet_append_option(self->answers, answer, option);
-			self->said_will[option] = answer;
-		}
-	}
+	const guint64 serial = FK_TELNET_OPTION_BIT(FK_TELNET_OPT_BINARY) |
+			       FK_TELNET_OPTION_BIT(FK_TELNET_OPT_SGA);
+	fk_telnet_options_answer(&self->options,
+				 verb,
+				 option,
+				 serial | FK_TELNET_OPTION_BIT(FK_TELNET_OPT_COM_PORT),
+				 serial,
+				 self->answers);
 }
 
 static void
@@ -190,8 +173,7 @@ fk_sim_rfc2217_connect(FkSimRfc2217 *self, gint64 now_us)
 	fk_telnet_decoder_free(self->decoder);
 	self->decoder = fk_telnet_decoder_new(fk_sim_rfc2217_option_cb, fk_sim_rfc2217_subneg_cb, self);
 	g_byte_array_set_size(self->data, 0);
-	memset(self->said_do, 0, sizeof(self->said_do));
-	memset(self->said_will, 0, sizeof(self->said_will));
+	memset(&self->options, 0, sizeof(self->options));
 	self->baud = FK_ROM_BAUD;
 	self->dtr = FALSE;
 	self->rts = FALSE;
