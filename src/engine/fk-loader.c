@@ -416,7 +416,8 @@ fk_loader_sync(FkLoader *self, gboolean *stub_detected, GCancellable *cancellabl
 		/* they follow the first at once: a missing one is a broken link, not a slow chip
 		 * (a network bridge gets more time) */
 		extra = fk_loader_read_frame(self,
-					     fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_TCP
+					     fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_TCP ||
+						     fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_RFC2217
 						 ? FK_TIMEOUT_DEFAULT_MS
 						 : FK_TIMEOUT_SYNC_EXTRA_MS,
 					     cancellable,

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* owns the registry of port backends by name prefix, fk_transport_open() and the combined port
- * list; calls the built-in backends (fk-transport-serial, fk-transport-tcp) */
+ * list; calls the built-in backends (fk-transport-serial, fk-transport-tcp, fk-transport-rfc2217) */
 #include "config.h"
 
 #include "fk-error.h"
 #include "fk-port.h"
+#include "fk-transport-rfc2217.h"
 #include "fk-transport-serial.h"
 #include "fk-transport-tcp.h"
 
@@ -57,11 +58,13 @@ fk_port_ensure_builtin_locked(void)
 {
 	const FkPortBackend serial = {NULL, fk_transport_serial_open, fk_port_list_serial};
 	const FkPortBackend tcp = {"socket://", fk_transport_tcp_open, NULL};
+	const FkPortBackend rfc2217 = {"rfc2217://", fk_transport_rfc2217_open, NULL};
 	if (backends != NULL)
 		return;
 	backends = g_array_new(FALSE, TRUE, sizeof(FkPortBackend));
 	fk_port_add_locked(&serial);
 	fk_port_add_locked(&tcp);
+	fk_port_add_locked(&rfc2217);
 }
 
 void

@@ -169,6 +169,10 @@ fk_reset_and_sync(FkLoader *self, FkResetMode mode, gboolean *stub_detected, GCa
 
 	fk_loader_clear_boot_log(self);
 	if (mode == FK_RESET_NONE || !fk_transport_has_modem_lines(fk_loader_get_transport(self))) {
+		if (mode != FK_RESET_NONE)
+			fk_loader_log(self,
+				      "this port has no DTR/RTS lines: the chip must be reset into "
+				      "download mode by hand (hold BOOT while pressing RESET)");
 		reset = FALSE;
 		pulses[n_strategies] = FK_PULSE_CLASSIC;
 		delays[n_strategies++] = 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* owns the libserialport backend (open, lines, baud, reads with deadlines) and the serial
- * port list; calls the transport base class and fk-port */
+ * port list; calls the transport base class, fk-port and, for terminals it refuses,
+ * fk-transport-tty */
 #include "config.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 #include "fk-error.h"
 #include "fk-transport-serial.h"
+#include "fk-transport-tty.h"
 
 /* the longest a single wait lasts, so cancellation and a vanished device are noticed promptly
  * even when the cancellable has no file descriptor */
@@ -512,6 +514,15 @@ fk_transport_serial_disable_hupcl(FkTransportSerial *self)
 static FkPortInfo *
 fk_port_info_new_from_sp(struct sp_port *port);
 
+/* libserialport knows only terminals with a sysfs entry and modem lines; a pseudo-terminal
+ * (socat, ser2net and other bridges) has neither, and goes to the plain termios backend */
+static gboolean
+fk_transport_serial_is_char_device(const gchar *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
 FkTransport *
 fk_transport_serial_open(const gchar *name, GError **error)
 {
@@ -531,11 +542,15 @@ fk_transport_serial_open(const gchar *name, GError **error)
 
 	path = fk_transport_serial_resolve_name(name);
 	ret = sp_get_port_by_name(path, &self->port);
+	if (ret == SP_ERR_ARG && fk_transport_serial_is_char_device(path))
+		return fk_transport_tty_open(name, path, error);
 	if (ret != SP_OK) {
 		fk_transport_serial_set_error(error, name, FK_SERIAL_OP_OPEN, ret);
 		return NULL;
 	}
 	ret = sp_open(self->port, SP_MODE_READ_WRITE);
+	if (ret == SP_ERR_FAIL && sp_last_error_code() == ENOTTY)
+		return fk_transport_tty_open(name, path, error);
 	if (ret != SP_OK) {
 		fk_transport_serial_set_error(error, name, FK_SERIAL_OP_OPEN, ret);
 		return NULL;

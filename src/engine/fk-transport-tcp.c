@@ -300,21 +300,31 @@ fk_transport_tcp_class_init(FkTransportTcpClass *klass)
 }
 
 static gboolean
-fk_transport_tcp_set_syntax_error(const gchar *name, const gchar *why, GError **error)
+fk_transport_tcp_set_syntax_error(const gchar *name,
+				  const gchar *scheme,
+				  const gchar *why,
+				  GError **error)
 {
 	g_set_error(error,
 		    FK_ERROR,
 		    FK_ERROR_INVALID_ARGUMENT,
-		    "“%s” is not a valid network address (%s): write it as socket://HOST:PORT, "
-		    "e.g. socket://127.0.0.1:4000 or socket://[::1]:4000",
+		    "“%s” is not a valid network address (%s): write it as %sHOST:PORT, "
+		    "e.g. %s127.0.0.1:4000 or %s[::1]:4000",
 		    name,
-		    why);
+		    why,
+		    scheme,
+		    scheme,
+		    scheme);
 	return FALSE;
 }
 
-/* socket://HOST:PORT[/][?options]; options such as pyserial's ?logging=debug are ignored */
+/* SCHEME://HOST:PORT[/][?options]; options such as pyserial's ?logging=debug are ignored */
 static gboolean
-fk_transport_tcp_parse(const gchar *name, gchar **host_out, guint16 *port_out, GError **error)
+fk_transport_tcp_parse(const gchar *name,
+		       const gchar *scheme,
+		       gchar **host_out,
+		       guint16 *port_out,
+		       GError **error)
 {
 	g_autofree gchar *rest = NULL;
 	g_autofree gchar *host = NULL;
@@ -322,43 +332,42 @@ fk_transport_tcp_parse(const gchar *name, gchar **host_out, guint16 *port_out, G
 	gchar *tmp;
 	guint64 port = 0;
 
-	if (g_ascii_strncasecmp(name, FK_TRANSPORT_TCP_SCHEME, strlen(FK_TRANSPORT_TCP_SCHEME)) != 0)
-		return fk_transport_tcp_set_syntax_error(name, "it does not start with socket://", error);
-	rest = g_strdup(name + strlen(FK_TRANSPORT_TCP_SCHEME));
+	if (g_ascii_strncasecmp(name, scheme, strlen(scheme)) != 0)
+		return fk_transport_tcp_set_syntax_error(name, scheme, "wrong scheme", error);
+	rest = g_strdup(name + strlen(scheme));
 	tmp = strchr(rest, '?');
 	if (tmp != NULL)
 		*tmp = '\0';
 	tmp = strchr(rest, '/');
 	if (tmp != NULL) {
 		if (tmp[1] != '\0')
-			return fk_transport_tcp_set_syntax_error(name, "unexpected path", error);
+			return fk_transport_tcp_set_syntax_error(name, scheme, "unexpected path", error);
 		*tmp = '\0';
 	}
 
 	if (rest[0] == '[') {
 		gchar *bracket = strchr(rest, ']');
 		if (bracket == NULL)
-			return fk_transport_tcp_set_syntax_error(name, "missing “]”", error);
+			return fk_transport_tcp_set_syntax_error(name, scheme, "missing “]”", error);
 		if (bracket[1] != ':')
-			return fk_transport_tcp_set_syntax_error(name, "no port number", error);
+			return fk_transport_tcp_set_syntax_error(name, scheme, "no port number", error);
 		*bracket = '\0';
 		host = g_strdup(rest + 1);
 		port_str = bracket + 2;
 	} else {
 		gchar *colon = strrchr(rest, ':');
 		if (colon == NULL)
-			return fk_transport_tcp_set_syntax_error(name, "no port number", error);
+			return fk_transport_tcp_set_syntax_error(name, scheme, "no port number", error);
 		*colon = '\0';
 		host = g_strdup(rest);
 		port_str = colon + 1;
 	}
 	if (host[0] == '\0')
-		return fk_transport_tcp_set_syntax_error(name, "no host name", error);
+		return fk_transport_tcp_set_syntax_error(name, scheme, "no host name", error);
 	if (port_str[0] == '\0')
-		return fk_transport_tcp_set_syntax_error(name, "no port number", error);
+		return fk_transport_tcp_set_syntax_error(name, scheme, "no port number", error);
 	if (!g_ascii_string_to_unsigned(port_str, 10, 1, G_MAXUINT16, &port, NULL))
-		return fk_transport_tcp_set_syntax_error(name,
-							 "the port must be a number from 1 to 65535",
+		return fk_transport_tcp_set_syntax_error(name, scheme, "the port must be a number from 1 to 65535",
 							 error);
 	*host_out = g_steal_pointer(&host);
 	*port_out = (guint16)port;
@@ -420,6 +429,12 @@ fk_transport_tcp_set_connect_error(const gchar *address, GError *local_error, GE
 FkTransport *
 fk_transport_tcp_open(const gchar *name, GError **error)
 {
+	return fk_transport_tcp_open_as(name, FK_TRANSPORT_TCP_SCHEME, error);
+}
+
+FkTransport *
+fk_transport_tcp_open_as(const gchar *name, const gchar *scheme, GError **error)
+{
 	g_autoptr(FkTransportTcp) self = NULL;
 	g_autoptr(GSocketClient) client = NULL;
 	g_autoptr(GSocketConnectable) connectable = NULL;
@@ -429,7 +444,7 @@ fk_transport_tcp_open(const gchar *name, GError **error)
 
 	g_return_val_if_fail(name != NULL, NULL);
 
-	if (!fk_transport_tcp_parse(name, &host, &port, error))
+	if (!fk_transport_tcp_parse(name, scheme, &host, &port, error))
 		return NULL;
 
 	self = g_object_new(FK_TYPE_TRANSPORT_TCP, NULL);

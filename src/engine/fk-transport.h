@@ -10,7 +10,8 @@ G_DECLARE_DERIVABLE_TYPE(FkTransport, fk_transport, FK, TRANSPORT, GObject)
 
 typedef enum {
 	FK_TRANSPORT_KIND_SERIAL,
-	FK_TRANSPORT_KIND_TCP,
+	FK_TRANSPORT_KIND_TCP,	   /* raw TCP: no modem lines, no baud rate */
+	FK_TRANSPORT_KIND_RFC2217, /* a remote serial port: lines and baud rate over telnet */
 	FK_TRANSPORT_KIND_SIM,
 } FkTransportKind;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* owns flashkeep-sim: a simulated chip served over TCP, one client at a time (others are told
- * the port is in use); calls the device API */
+/* owns flashkeep-sim: a simulated chip served over TCP, raw or as RFC 2217, one client at a
+ * time (others are told the port is in use); calls the device API and fk-sim-rfc2217 */
 #include "config.h"
 
 #include <gio/gio.h>
@@ -11,11 +11,15 @@
 
 #include "fk-sim-device.h"
 #include "fk-sim-private.h"
+#include "fk-sim-rfc2217.h"
+#include "fk-telnet.h"
 
 /* Serves one simulated chip on a TCP port, like a raw serial-over-TCP bridge (ser2net) would
  * serve a real one: esptool's "socket://HOST:PORT" and esptool-js on a TCP shim work with it.
  * Raw TCP carries no modem lines and no baud rate, so the chip starts in the ROM loader (as
- * if BOOT were held at power-up) and never sees a rate mismatch. */
+ * if BOOT were held at power-up) and never sees a rate mismatch. With --rfc2217 it is served
+ * as ser2net's "telnet(rfc2217)" serves a board: the client's DTR/RTS drive the board's
+ * auto-reset circuit and its baud rate is the chip's UART's other end. */
 
 typedef struct {
 	FkSimDevice *device;
@@ -25,6 +29,7 @@ typedef struct {
 	FkSimBootMode boot_mode;
 	gboolean reset_on_connect;
 	gboolean trace;
+	FkSimRfc2217 *rfc2217; /* NULL when serving raw TCP */
 	gint serving;	       /* atomic: a client is connected */
 	GThread *client_thread; /* serves it */
 } FkSimServer;
@@ -64,6 +69,32 @@ fk_sim_server_send(GSocket *sock, const guint8 *buf, gsize len, GCancellable *ca
 	return TRUE;
 }
 
+/* what the chip sent, escaped for an RFC 2217 client */
+static gboolean
+fk_sim_server_send_data(FkSimServer *server, GSocket *sock, const guint8 *buf, gsize len)
+{
+	g_autoptr(GByteArray) escaped = NULL;
+	if (server->rfc2217 == NULL)
+		return fk_sim_server_send(sock, buf, len, server->cancellable);
+	escaped = g_byte_array_sized_new((guint)len + 16);
+	fk_telnet_append_data(escaped, buf, len);
+	return fk_sim_server_send(sock, escaped->data, escaped->len, server->cancellable);
+}
+
+/* bytes from the client: to the chip, or through the RFC 2217 port first */
+static gboolean
+fk_sim_server_receive(FkSimServer *server, GSocket *sock, const guint8 *buf, gsize len)
+{
+	g_autoptr(GByteArray) answers = NULL;
+	if (server->rfc2217 == NULL) {
+		fk_sim_device_host_write(server->device, buf, len, g_get_monotonic_time());
+		return TRUE;
+	}
+	answers = g_byte_array_new();
+	fk_sim_rfc2217_receive(server->rfc2217, buf, len, g_get_monotonic_time(), answers);
+	return fk_sim_server_send(sock, answers->data, answers->len, server->cancellable);
+}
+
 static void
 fk_sim_server_serve(FkSimServer *server, GSocket *sock)
 {
@@ -72,6 +103,8 @@ fk_sim_server_serve(FkSimServer *server, GSocket *sock)
 	fk_sim_device_host_open(server->device, g_get_monotonic_time());
 	/* whatever the chip printed while nobody was connected is gone */
 	fk_sim_device_flush_host_input(server->device);
+	if (server->rfc2217 != NULL)
+		fk_sim_rfc2217_connect(server->rfc2217, g_get_monotonic_time());
 	if (server->reset_on_connect)
 		fk_sim_device_power_cycle(server->device, server->boot_mode, g_get_monotonic_time());
 	g_socket_set_blocking(sock, FALSE);
@@ -86,7 +119,7 @@ fk_sim_server_serve(FkSimServer *server, GSocket *sock)
 
 		n = fk_sim_device_host_read(server->device, buf, sizeof(buf), now, &next_us);
 		if (n > 0) {
-			if (!fk_sim_server_send(sock, buf, n, server->cancellable))
+			if (!fk_sim_server_send_data(server, sock, buf, n))
 				break;
 			continue;
 		}
@@ -111,7 +144,8 @@ fk_sim_server_serve(FkSimServer *server, GSocket *sock)
 			g_printerr("flashkeep-sim: receive failed: %s\n", error_local->message);
 			break;
 		}
-		fk_sim_device_host_write(server->device, buf, (gsize)rc, g_get_monotonic_time());
+		if (!fk_sim_server_receive(server, sock, buf, (gsize)rc))
+			break;
 		if (fk_sim_device_is_link_dead(server->device)) {
 			/* flush what the host may still get, then hang up */
 			n = fk_sim_device_host_read(server->device,
@@ -119,7 +153,7 @@ fk_sim_server_serve(FkSimServer *server, GSocket *sock)
 						    sizeof(buf),
 						    G_MAXINT64,
 						    NULL);
-			fk_sim_server_send(sock, buf, n, server->cancellable);
+			fk_sim_server_send_data(server, sock, buf, n);
 			break;
 		}
 	}
@@ -241,12 +275,14 @@ main(int argc, char **argv)
 	gboolean paced = FALSE;
 	gboolean reset_on_connect = FALSE;
 	gboolean list_chips = FALSE;
+	gboolean rfc2217 = FALSE;
 	gsize size = 0;
 	guint64 seed = 0;
 	FkSimServer server = {0};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOptionContext) ctx = NULL;
 	g_autoptr(FkSimDevice) device = NULL;
+	g_autoptr(FkSimRfc2217) port_control = NULL;
 	g_autoptr(GSocketListener) listener = NULL;
 	g_autoptr(GSocketAddress) address = NULL;
 	g_autoptr(GSocketAddress) effective = NULL;
@@ -269,6 +305,8 @@ main(int argc, char **argv)
 	    {"boot", 0, 0, G_OPTION_ARG_STRING, &boot, "Start in 'download' (default) or 'app'", "MODE"},
 	    {"reset-on-connect", 0, 0, G_OPTION_ARG_NONE, &reset_on_connect,
 	     "Power-cycle the chip for every new client", NULL},
+	    {"rfc2217", 0, 0, G_OPTION_ARG_NONE, &rfc2217,
+	     "Serve RFC 2217 (baud rate, DTR/RTS reset) instead of raw TCP", NULL},
 	    {"list-chips", 0, 0, G_OPTION_ARG_NONE, &list_chips, "List the simulated chips", NULL},
 	    {NULL}};
 
@@ -321,7 +359,10 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	fk_sim_device_set_baud_transparent(device, TRUE);
+	/* over RFC 2217 the client's rate must match the chip's, as on a wire */
+	fk_sim_device_set_baud_transparent(device, !rfc2217);
+	if (rfc2217)
+		port_control = fk_sim_rfc2217_new(device);
 	fk_sim_device_set_timing(device, paced, (guint)latency_ms * 1000);
 	fk_sim_device_set_boot_mode(device, server.boot_mode);
 	if (trace)
@@ -353,6 +394,7 @@ main(int argc, char **argv)
 	server.loop = loop;
 	server.reset_on_connect = reset_on_connect;
 	server.trace = trace;
+	server.rfc2217 = port_control;
 	g_unix_signal_add(SIGINT, fk_sim_server_signal_cb, &server);
 	g_unix_signal_add(SIGTERM, fk_sim_server_signal_cb, &server);
 	/* said only once a stop is handled: a script that stops the simulator as soon as it reads
