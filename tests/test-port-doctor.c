@@ -111,51 +111,49 @@ setup_no_access(FkPortFacts *f)
 	facts_node(f, 20, 0600, FALSE, FALSE);
 }
 
+/* what the doctor heard after a reset (@reset) or without one */
+static void
+facts_heard(FkPortFacts *f, gboolean reset, FkBootText boot, const gchar *line, const gchar *text, gsize bytes)
+{
+	f->listened = TRUE;
+	f->reset_done = reset;
+	f->boot = boot;
+	f->boot_line = g_strdup(line);
+	f->boot_baud = 115200;
+	f->text_line = g_strdup(text);
+	f->text_baud = 115200;
+	f->bytes_heard = bytes;
+}
+
 static void
 setup_firmware(FkPortFacts *f)
 {
-	f->listened = TRUE;
-	f->reset_done = TRUE;
-	f->boot = FK_BOOT_TEXT_FLASH;
-	f->boot_line = g_strdup("rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)");
-	f->boot_baud = 115200;
-	f->bytes_heard = 300;
+	facts_heard(f, TRUE, FK_BOOT_TEXT_FLASH, "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)", NULL, 300);
 }
 
 static void
 setup_download(FkPortFacts *f)
 {
-	f->listened = TRUE;
-	f->reset_done = TRUE;
-	f->boot = FK_BOOT_TEXT_DOWNLOAD;
-	f->boot_line = g_strdup("rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))");
-	f->boot_baud = 115200;
-	f->bytes_heard = 120;
+	facts_heard(f, TRUE, FK_BOOT_TEXT_DOWNLOAD,
+		    "rst:0x1 (POWERON_RESET),boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))", NULL, 120);
 }
 
 static void
 setup_output(FkPortFacts *f)
 {
-	f->listened = TRUE;
-	f->reset_done = FALSE;
-	f->text_line = g_strdup("I (4000) app_main: heartbeat 13, free heap 230792");
-	f->text_baud = 115200;
-	f->bytes_heard = 60;
+	facts_heard(f, FALSE, FK_BOOT_TEXT_NONE, NULL, "I (4000) app_main: heartbeat 13, free heap 230792", 60);
 }
 
 static void
 setup_baud(FkPortFacts *f)
 {
-	f->listened = TRUE;
-	f->reset_done = TRUE;
-	f->bytes_heard = 211;
+	facts_heard(f, TRUE, FK_BOOT_TEXT_NONE, NULL, NULL, 211);
 }
 
 static void
 setup_silent(FkPortFacts *f)
 {
-	f->listened = TRUE;
-	f->reset_done = TRUE;
+	facts_heard(f, TRUE, FK_BOOT_TEXT_NONE, NULL, NULL, 0);
 }
 
 static void
