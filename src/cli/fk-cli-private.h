@@ -3,6 +3,7 @@
 #pragma once
 
 #include "fk-device.h"
+#include "fk-port-doctor.h"
 
 G_BEGIN_DECLS
 
@@ -37,6 +38,7 @@ typedef struct {
 	FkAfterMode after_mode;
 	const FkChipInfo *expected_chip; /* NULL = detect */
 	guint32 spi_value;		 /* spi_connection parsed */
+	FkDiagnosis *diagnosis;		 /* why the port failed, when the doctor found out */
 } FkCli;
 
 gboolean
@@ -82,6 +84,6 @@ fk_cli_connect(FkCli *self, GError **error);
 gboolean
 fk_cli_finish(FkCli *self, FkDevice *device, GError **error);
 void
-fk_cli_report_error(const GError *error);
+fk_cli_report_error(FkCli *self, const GError *error);
 
 G_END_DECLS

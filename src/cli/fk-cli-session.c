@@ -86,6 +86,17 @@ fk_cli_progress_end(FkCli *self)
 		g_print("\n");
 }
 
+/* a port that failed to open or a chip that did not answer: find out why, for the report */
+static void
+fk_cli_examine_port(FkCli *self, const GError *error)
+{
+	if (error == NULL || self->port == NULL)
+		return;
+	g_clear_pointer(&self->diagnosis, fk_diagnosis_free);
+	self->diagnosis = fk_port_doctor_examine(self->port, error, 0, 0, self->before_mode != FK_RESET_NONE, NULL,
+						 self->cancellable);
+}
+
 FkDevice *
 fk_cli_connect(FkCli *self, GError **error)
 {
@@ -98,8 +109,10 @@ fk_cli_connect(FkCli *self, GError **error)
 			return NULL;
 	}
 	transport = fk_transport_open(self->port, error);
-	if (transport == NULL)
+	if (transport == NULL) {
+		fk_cli_examine_port(self, error != NULL ? *error : NULL);
 		return NULL;
+	}
 	if (self->trace)
 		fk_transport_set_trace_func(transport, fk_cli_trace_cb, self);
 	device = fk_device_new(transport);
@@ -112,8 +125,13 @@ fk_cli_connect(FkCli *self, GError **error)
 	if (self->spi_connection != NULL)
 		fk_device_set_spi_connection(device, self->spi_value);
 	g_print(_("Serial port %s\n"), self->port);
-	if (!fk_device_connect(device, self->cancellable, error))
+	if (!fk_device_connect(device, self->cancellable, error)) {
+		/* the doctor opens the port itself */
+		g_clear_object(&device);
+		fk_transport_close(transport);
+		fk_cli_examine_port(self, error != NULL ? *error : NULL);
 		return NULL;
+	}
 	{
 		g_autofree gchar *mac = fk_device_get_mac_string(device);
 		g_print("Chip is %s\n", fk_device_get_chip_description(device));
@@ -152,10 +170,16 @@ fk_cli_finish(FkCli *self, FkDevice *device, GError **error)
  * fitted to the kind of port (brltty, the dialout group, a bridge that is not started), so the
  * general hint is not repeated after them and the command line adds where to find a port */
 void
-fk_cli_report_error(const GError *error)
+fk_cli_report_error(FkCli *self, const GError *error)
 {
 	const gchar *hint = fk_error_hint(error);
 	g_printerr("\n%s %s\n", _("A fatal error occurred:"), error->message);
+	/* what the doctor found replaces the general advice */
+	if (self->diagnosis != NULL) {
+		g_printerr("%s %s\n", _("Why:"), self->diagnosis->message);
+		if (self->diagnosis->command != NULL)
+			g_printerr("%s %s\n", _("Run:"), self->diagnosis->command);
+	}
 	if (g_error_matches(error, FK_ERROR, FK_ERROR_STUB_INVALID))
 		g_printerr("%s\n", _("Remove or replace that stub file (see the README), or run with --no-stub "
 				     "to use the ROM loader."));
@@ -164,6 +188,6 @@ fk_cli_report_error(const GError *error)
 				     "chips there are."));
 	else if (g_error_matches(error, FK_ERROR, FK_ERROR_PORT_PERMISSION))
 		; /* the message says what to do */
-	else if (hint != NULL)
+	else if (hint != NULL && self->diagnosis == NULL)
 		g_printerr("%s\n", hint);
 }

@@ -33,6 +33,7 @@ fk_cli_free(FkCli *self)
 	g_strfreev(self->diff_with);
 	g_free(self->flash_freq);
 	g_clear_object(&self->cancellable);
+	g_clear_pointer(&self->diagnosis, fk_diagnosis_free);
 	g_free(self);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FkCli, fk_cli_free)
@@ -647,7 +648,7 @@ main(int argc, char **argv)
 			g_propagate_error(&error, run.error);
 	}
 	if (error != NULL) {
-		fk_cli_report_error(error);
+		fk_cli_report_error(self, error);
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;

@@ -208,6 +208,12 @@ fk_reset_and_sync(FkLoader *self, FkResetMode mode, gboolean *stub_detected, GCa
 	return FALSE;
 }
 
+gboolean
+fk_reset_to_download(FkLoader *self, GError **error)
+{
+	return fk_reset_pulse(self, FK_PULSE_CLASSIC, 50, error);
+}
+
 /* EN pulled low for a moment with GPIO0 released: the chip starts its firmware */
 gboolean
 fk_reset_hard(FkLoader *self, GError **error)

@@ -17,6 +17,10 @@ fk_reset_and_sync(FkLoader *loader,
 		  gboolean *stub_detected,
 		  GCancellable *cancellable,
 		  GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* the classic DTR/RTS pulse into download mode, once, without waiting for an answer (what the
+ * port doctor uses to make the chip print its boot text) */
+gboolean
+fk_reset_to_download(FkLoader *loader, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* resets the chip into its application */
 gboolean
 fk_reset_hard(FkLoader *loader, GError **error) G_GNUC_WARN_UNUSED_RESULT;

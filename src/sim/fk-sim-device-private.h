@@ -72,6 +72,7 @@ struct _FkSimDevice {
 
 	/* configuration */
 	FkSimBootMode boot_mode;
+	gboolean gpio0_unwired; /* the reset circuit reaches EN only: every reset boots the firmware */
 	gboolean paced;
 	guint latency_us;
 	gboolean baud_transparent;

@@ -458,6 +458,15 @@ fk_sim_device_set_boot_mode(FkSimDevice *self, FkSimBootMode mode)
 }
 
 void
+fk_sim_device_set_gpio0_wired(FkSimDevice *self, gboolean wired)
+{
+	g_return_if_fail(FK_IS_SIM_DEVICE(self));
+	g_mutex_lock(&self->mutex);
+	self->gpio0_unwired = !wired;
+	g_mutex_unlock(&self->mutex);
+}
+
+void
 fk_sim_device_set_timing(FkSimDevice *self, gboolean paced, guint latency_us)
 {
 	g_return_if_fail(FK_IS_SIM_DEVICE(self));

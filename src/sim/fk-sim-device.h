@@ -58,6 +58,10 @@ fk_sim_device_dump_flash(FkSimDevice *self, const gchar *path, GError **error);
 
 void
 fk_sim_device_set_boot_mode(FkSimDevice *self, FkSimBootMode mode);
+/* whether DTR reaches GPIO0 (the default): a board whose reset circuit pulls only EN starts its
+ * firmware on every reset, printing its boot log, and never enters download mode by itself */
+void
+fk_sim_device_set_gpio0_wired(FkSimDevice *self, gboolean wired);
 /* pace bytes at the simulated baud rate (baud/10 bytes per second each way), add @latency_us
  * per direction, and spend realistic flash erase/program times */
 void

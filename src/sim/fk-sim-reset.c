@@ -135,7 +135,7 @@ fk_sim_device_boot(FkSimDevice *self, gboolean download, gint64 t)
 static gboolean
 fk_sim_device_gpio0_low(FkSimDevice *self)
 {
-	return self->dtr && !self->rts;
+	return !self->gpio0_unwired && self->dtr && !self->rts;
 }
 
 /* the chip resets on its own (brown-out, software reset); straps from the lines */

@@ -298,6 +298,7 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 	gboolean paced = FALSE;
 	gboolean download = FALSE;
 	gboolean fresh = FALSE;
+	gboolean gpio0_wired = TRUE;
 	guint latency_us = 0;
 	guint64 seed = 0;
 	gsize size = 0;
@@ -321,6 +322,8 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 			download = TRUE;
 		} else if (g_strcmp0(o, "fresh") == 0) {
 			fresh = TRUE;
+		} else if (g_strcmp0(o, "no-boot-line") == 0) {
+			gpio0_wired = FALSE;
 		} else if (g_str_has_prefix(o, "latency=") &&
 			   g_ascii_string_to_unsigned(o + 8, 10, 0, 10000, &v, NULL)) {
 			latency_us = (guint)v * 1000;
@@ -334,7 +337,7 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 				    FK_ERROR,
 				    FK_ERROR_INVALID_ARGUMENT,
 				    "unknown simulator option '%s' in %s "
-				    "(paced, latency=MS, seed=N, fault=SPEC, download, fresh)",
+				    "(paced, latency=MS, seed=N, fault=SPEC, download, fresh, no-boot-line)",
 				    o,
 				    name);
 			return NULL;
@@ -350,6 +353,7 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 	}
 	fk_sim_device_set_timing(device, paced, latency_us);
 	fk_sim_device_set_boot_mode(device, download ? FK_SIM_BOOT_DOWNLOAD : FK_SIM_BOOT_APP);
+	fk_sim_device_set_gpio0_wired(device, gpio0_wired);
 	/* "fresh": what an earlier run saved is not wanted */
 	if (fresh) {
 		g_autofree gchar *path = fk_sim_persist_path(device);

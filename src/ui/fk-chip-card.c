@@ -37,6 +37,15 @@ fk_chip_card_hide_install(FkChipCard *self)
 	gtk_label_set_label(self->command_label, "");
 }
 
+/* the row with a command to copy: what it is for */
+static void
+fk_chip_card_show_command(FkChipCard *self, const gchar *title, const gchar *command)
+{
+	adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->command_row), title);
+	gtk_widget_set_visible(self->command_row, command != NULL);
+	gtk_label_set_label(self->command_label, command != NULL ? command : "");
+}
+
 void
 fk_chip_card_clear(FkChipCard *self)
 {
@@ -118,8 +127,7 @@ fk_chip_card_set_backup_state(FkChipCard *self, const gchar *blocked_reason, gbo
 	}
 	adw_action_row_set_subtitle(self->status_row, blocked_reason);
 	gtk_widget_set_visible(self->install_button, can_install);
-	gtk_widget_set_visible(self->command_row, !can_install && command != NULL);
-	gtk_label_set_label(self->command_label, command != NULL && !can_install ? command : "");
+	fk_chip_card_show_command(self, _("Command to install the flasher program"), can_install ? NULL : command);
 }
 
 void
@@ -130,13 +138,19 @@ fk_chip_card_show_identifying(FkChipCard *self)
 }
 
 void
-fk_chip_card_show_error(FkChipCard *self, const GError *error)
+fk_chip_card_show_error(FkChipCard *self, const GError *error, const FkDiagnosis *diagnosis)
 {
 	const gchar *hint = fk_ui_error_hint(error);
 	g_return_if_fail(FK_IS_CHIP_CARD(self));
 	adw_action_row_set_subtitle(self->chip_row, fk_ui_error_summary(error, _("Could not identify the chip")));
-	adw_action_row_set_subtitle(self->status_row, hint != NULL ? hint : error->message);
 	fk_chip_card_hide_install(self);
+	/* what the port doctor found beats the general advice */
+	if (diagnosis != NULL) {
+		adw_action_row_set_subtitle(self->status_row, diagnosis->message);
+		fk_chip_card_show_command(self, _("Command that fixes it"), diagnosis->command);
+		return;
+	}
+	adw_action_row_set_subtitle(self->status_row, hint != NULL ? hint : error->message);
 }
 
 void

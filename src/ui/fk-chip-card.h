@@ -4,6 +4,7 @@
 #include <adwaita.h>
 
 #include "fk-chip.h"
+#include "fk-port-doctor.h"
 
 G_BEGIN_DECLS
 
@@ -34,9 +35,10 @@ gchar *
 fk_chip_card_format_flash_id(guint32 flash_id);
 void
 fk_chip_card_show_identifying(FkChipCard *self);
-/* why identification failed, and what to do about it */
+/* why identification failed, and what to do about it: the port doctor's @diagnosis (may be NULL)
+ * and its command, selectable, when it found one */
 void
-fk_chip_card_show_error(FkChipCard *self, const GError *error);
+fk_chip_card_show_error(FkChipCard *self, const GError *error, const FkDiagnosis *diagnosis);
 /* the spinner in the header */
 void
 fk_chip_card_set_busy(FkChipCard *self, gboolean busy);

@@ -23,6 +23,7 @@ _fk_job_data_free(FkJobData *data)
 	g_free(data->path);
 	g_free(data->partition);
 	g_free(data->sidecar_warning);
+	g_clear_pointer(&data->diagnosis, fk_diagnosis_free);
 	g_free(data->chip_description);
 	g_free(data->mac);
 	g_free(data->stub_path);
@@ -134,6 +135,17 @@ fk_window_job_run(FkJob *job, FkJobData *data, FkDevice *device, FkProgress *pro
 	}
 }
 
+/* why the port failed or the chip did not answer, found in the worker: the doctor listens to the
+ * chip for a moment */
+static void
+fk_window_job_examine_port(FkJobData *data, GError **error, GCancellable *cancellable)
+{
+	if (error == NULL || *error == NULL || g_cancellable_is_cancelled(cancellable))
+		return;
+	data->diagnosis =
+	    fk_port_doctor_examine(data->port, *error, 0, 0, data->reset != FK_RESET_NONE, NULL, cancellable);
+}
+
 static gboolean
 fk_window_job_func(FkJob *job, FkDevice *unused, FkProgress *progress, GCancellable *cancellable,
 		   gpointer user_data, GError **error)
@@ -145,8 +157,10 @@ fk_window_job_func(FkJob *job, FkDevice *unused, FkProgress *progress, GCancella
 
 	fk_progress_set_status(progress, _("Connecting…"));
 	transport = fk_transport_open(data->port, error);
-	if (transport == NULL)
+	if (transport == NULL) {
+		fk_window_job_examine_port(data, error, cancellable);
 		return FALSE;
+	}
 	device = fk_device_new(transport);
 	fk_device_set_log_func(device, fk_job_log, job);
 	fk_device_set_reset_mode(device, data->reset);
@@ -169,6 +183,8 @@ fk_window_job_func(FkJob *job, FkDevice *unused, FkProgress *progress, GCancella
 			fk_job_log(error_after->message, job);
 	}
 	fk_transport_close(transport);
+	if (!ok)
+		fk_window_job_examine_port(data, error, cancellable);
 	return ok;
 }
 
@@ -386,11 +402,17 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			_fk_window_toast(self, _("Cancelled"));
 	} else {
 		_fk_window_log(self, "%s", error->message);
+		if (data->diagnosis != NULL) {
+			_fk_window_log(self, "%s", data->diagnosis->message);
+			/* the card says it too, with the command to run */
+			if (op != FK_OP_IDENTIFY)
+				fk_chip_card_show_error(self->chip_card, error, data->diagnosis);
+		}
 		switch (op) {
 		case FK_OP_IDENTIFY:
 			g_clear_pointer(&self->identified, _fk_job_data_free);
 			_fk_window_show_device(self);
-			fk_chip_card_show_error(self->chip_card, error);
+			fk_chip_card_show_error(self->chip_card, error, data->diagnosis);
 			break;
 		case FK_OP_BACKUP:
 			fk_job_panel_set_result(self->job_panel, FALSE, _("The backup failed: no file was written"), NULL);

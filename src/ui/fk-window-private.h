@@ -6,6 +6,7 @@
 #include "fk-job-panel.h"
 #include "fk-job.h"
 #include "fk-library-view.h"
+#include "fk-port-doctor.h"
 #include "fk-port-picker.h"
 #include "fk-window.h"
 
@@ -46,6 +47,7 @@ typedef struct {
 	gsize written;	  /* restore: what had to be written of it */
 	guint recoveries;
 	gchar *sidecar_warning; /* a backup saved without its description: why */
+	FkDiagnosis *diagnosis; /* the port failed or the chip did not answer: why, if found */
 } FkJobData;
 
 struct _FkWindow {

@@ -10,6 +10,8 @@
 #include <locale.h>
 #include <string.h>
 
+#include "fk-chip-card.h"
+#include "fk-error.h"
 #include "fk-stub-install.h"
 #include "fk-stub.h"
 #include "fk-test-util.h"
@@ -295,6 +297,62 @@ test_narrow(Fixture *f, gconstpointer data)
 	screenshot(GTK_WIDGET(f->win), "narrow");
 }
 
+/* ---- the port doctor's diagnosis on the card ---- */
+
+static gboolean
+cond_identify_failed(gpointer data)
+{
+	Fixture *f = data;
+	const gchar *status = row_subtitle(f->win, "status_row");
+	return !fk_window_is_busy(f->win) && status != NULL && strstr(status, "not in download mode") != NULL;
+}
+
+/* a board whose reset circuit does not reach GPIO0 keeps running its firmware: the card says so,
+ * from the boot text the chip printed, and what to do */
+static void
+test_doctor_firmware(Fixture *f, gconstpointer data)
+{
+	const gchar *status;
+	fk_sim_device_set_gpio0_wired(f->dev, FALSE);
+	gtk_widget_activate_action(GTK_WIDGET(f->win), "win.identify", NULL);
+	spin_until(cond_identify_failed, f);
+	status = row_subtitle(f->win, "status_row");
+	g_assert_nonnull(strstr(status, "The chip is running its firmware, not in download mode"));
+	g_assert_nonnull(strstr(status, "boot:0x13 (SPI_FAST_FLASH_BOOT)"));
+	g_assert_nonnull(strstr(status, "Hold BOOT/GPIO0 while resetting"));
+	/* no command fixes that: the buttons do */
+	g_assert_false(gtk_widget_get_visible(template_child(f->win, "command_row")));
+	screenshot(GTK_WIDGET(f->win), "card-doctor-firmware");
+	fk_sim_device_set_gpio0_wired(f->dev, TRUE);
+}
+
+/* a diagnosis with a command: the command is shown apart, selectable, to copy into a terminal;
+ * without a diagnosis the card gives the general advice and no command */
+static void
+test_doctor_command(Fixture *f, gconstpointer data)
+{
+	FkChipCard *card = FK_CHIP_CARD(template_child(f->win, "chip_card"));
+	GtkLabel *command = GTK_LABEL(template_child(f->win, "command_label"));
+	g_autoptr(GError) error = g_error_new(FK_ERROR, FK_ERROR_PORT_BUSY, "Serial port /dev/ttyUSB0 is busy");
+	FkDiagnosis diagnosis = {FK_DIAGNOSIS_HELD,
+				 "/dev/ttyUSB0 is in use by ModemManager (PID 812): stop it while you work with the chip:",
+				 "sudo systemctl stop ModemManager"};
+
+	fk_chip_card_show_error(card, error, &diagnosis);
+	wait_frames(GTK_WIDGET(f->win), 2);
+	g_assert_cmpstr(row_subtitle(f->win, "status_row"), ==, diagnosis.message);
+	g_assert_true(gtk_widget_get_mapped(template_child(f->win, "command_row")));
+	g_assert_cmpstr(gtk_label_get_label(command), ==, "sudo systemctl stop ModemManager");
+	g_assert_true(gtk_label_get_selectable(command));
+	g_assert_cmpstr(adw_preferences_row_get_title(ADW_PREFERENCES_ROW(template_child(f->win, "command_row"))), ==,
+			"Command that fixes it");
+	screenshot(GTK_WIDGET(f->win), "card-doctor-command");
+
+	fk_chip_card_show_error(card, error, NULL);
+	g_assert_false(gtk_widget_get_visible(template_child(f->win, "command_row")));
+	g_assert_cmpstr(gtk_label_get_label(command), ==, "");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -334,6 +392,10 @@ main(int argc, char **argv)
 		   fixture_teardown_home);
 	g_test_add("/fk/window-card/open-folder-fails", Fixture, PORT_ESP8266, fixture_setup_stubs,
 		   test_open_folder_fails, fixture_teardown_home);
+	g_test_add("/fk/window-card/doctor-firmware", Fixture, PORT_ESP32, fixture_setup, test_doctor_firmware,
+		   fixture_teardown_home);
+	g_test_add("/fk/window-card/doctor-command", Fixture, PORT_ESP8266, fixture_setup, test_doctor_command,
+		   fixture_teardown_home);
 	g_test_add("/fk/window-card/narrow", Fixture, PORT_ESP8266, fixture_setup_stubs, test_narrow, fixture_teardown_home);
 
 	rc = g_test_run();
