@@ -261,13 +261,13 @@ fk_sim_server_signal_cb(gpointer user_data)
 int
 main(int argc, char **argv)
 {
-	g_autofree gchar *chip = g_strdup("esp32");
+	g_autofree gchar *chip = NULL; /* GOption replaces a default without freeing it */
 	g_autofree gchar *size_str = NULL;
-	g_autofree gchar *bind = g_strdup("127.0.0.1");
+	g_autofree gchar *bind = NULL;
 	g_autofree gchar *seed_str = NULL;
 	g_autofree gchar *flash_path = NULL;
 	g_autofree gchar *dump_path = NULL;
-	g_autofree gchar *boot = g_strdup("download");
+	g_autofree gchar *boot = NULL;
 	g_auto(GStrv) faults = NULL;
 	gint port = 0;
 	gint latency_ms = 0;
@@ -317,6 +317,12 @@ main(int argc, char **argv)
 		g_printerr("flashkeep-sim: %s\n", error->message);
 		return 2;
 	}
+	if (chip == NULL)
+		chip = g_strdup("esp32");
+	if (bind == NULL)
+		bind = g_strdup("127.0.0.1");
+	if (boot == NULL)
+		boot = g_strdup("download");
 	if (list_chips) {
 		const gchar *const *names = fk_sim_device_list_chips();
 		for (guint i = 0; names[i] != NULL; i++)
