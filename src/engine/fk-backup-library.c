@@ -358,22 +358,30 @@ fk_backup_library_add_backup(FkBackupLibrary *self, const gchar *path, GError **
 {
 	g_autofree gchar *canon = fk_library_canonical(path);
 	g_autofree gchar *folder = g_path_get_dirname(canon);
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
-	gboolean changed = fk_path_list_add(self->folders, folder);
+	gboolean ok = TRUE, changed;
 
-	changed |= fk_path_list_drop(self->removed, canon);
-	return !changed || fk_backup_library_save(self, error);
+	g_mutex_lock(&self->mutex);
+	changed = fk_path_list_add(self->folders, folder);
+	changed = fk_path_list_drop(self->removed, canon) || changed;
+	if (changed)
+		ok = fk_backup_library_save(self, error);
+	g_mutex_unlock(&self->mutex);
+	return ok;
 }
 
 gboolean
 fk_backup_library_add_file(FkBackupLibrary *self, const gchar *path, GError **error)
 {
 	g_autofree gchar *canon = fk_library_canonical(path);
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
-	gboolean changed = fk_path_list_add(self->files, canon);
+	gboolean ok = TRUE, changed;
 
-	changed |= fk_path_list_drop(self->removed, canon);
-	return !changed || fk_backup_library_save(self, error);
+	g_mutex_lock(&self->mutex);
+	changed = fk_path_list_add(self->files, canon);
+	changed = fk_path_list_drop(self->removed, canon) || changed;
+	if (changed)
+		ok = fk_backup_library_save(self, error);
+	g_mutex_unlock(&self->mutex);
+	return ok;
 }
 
 static gboolean
@@ -390,16 +398,17 @@ fk_backup_library_remove(FkBackupLibrary *self, const gchar *path, gboolean dele
 {
 	g_autofree gchar *canon = fk_library_canonical(path);
 	g_autofree gchar *sidecar = fk_backup_info_path(canon);
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	gboolean ok;
 
-	if (delete_file) {
-		/* the description first: a backup left without one is still a backup */
-		if (!fk_library_delete(sidecar, FALSE, error) || !fk_library_delete(canon, FALSE, error))
-			return FALSE;
-	}
+	/* the description first: a backup left without one is still a backup */
+	if (delete_file && (!fk_library_delete(sidecar, FALSE, error) || !fk_library_delete(canon, FALSE, error)))
+		return FALSE;
+	g_mutex_lock(&self->mutex);
 	fk_path_list_drop(self->files, canon);
 	fk_path_list_add(self->removed, canon);
-	return fk_backup_library_save(self, error);
+	ok = fk_backup_library_save(self, error);
+	g_mutex_unlock(&self->mutex);
+	return ok;
 }
 
 static gboolean
@@ -436,15 +445,16 @@ fk_backup_library_list(FkBackupLibrary *self, GCancellable *cancellable)
 	g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func(g_free);
 
 	{
-		g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
 		g_autoptr(GPtrArray) folders = g_ptr_array_new_with_free_func(g_free);
+		g_mutex_lock(&self->mutex);
 		for (guint i = 0; i < self->folders->len; i++)
 			g_ptr_array_add(folders, g_strdup(g_ptr_array_index(self->folders, i)));
 		for (guint i = 0; i < self->files->len; i++)
 			g_ptr_array_add(paths, g_strdup(g_ptr_array_index(self->files, i)));
 		for (guint i = 0; i < self->removed->len; i++)
 			g_ptr_array_add(removed, g_strdup(g_ptr_array_index(self->removed, i)));
-		g_clear_pointer(&locker, g_mutex_locker_free);
+		g_mutex_unlock(&self->mutex);
+		/* the folders are read without holding the list */
 		for (guint i = 0; i < folders->len; i++)
 			fk_backup_library_list_folder(g_ptr_array_index(folders, i), paths, cancellable);
 	}
