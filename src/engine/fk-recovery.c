@@ -184,6 +184,8 @@ _fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable
 		self->target_baud = fk_adapter_lower_baud(self->current_baud);
 		fk_loader_log(self->loader, "lowering the baud rate to %u after repeated errors", self->target_baud);
 		rec->at_this_baud = 0;
+		/* the piece that kept failing gets its attempts again at the new rate */
+		rec->in_a_row = 0;
 		if (!_fk_device_change_baud(self, cancellable, &error_local)) {
 			/* the chip may have switched without its reply getting through */
 			fk_loader_log(self->loader, "%s: connecting again", error_local->message);
@@ -211,6 +213,18 @@ _fk_device_connect_retrying(FkDevice *self, GCancellable *cancellable, GError **
 			baud = self->current_baud;
 		if (_fk_device_connect_at(self, baud, cancellable, &error_local))
 			return TRUE;
+		/* Automatic: a link that failed at the rate it chose tries the next lower one, an
+		 * attempt that does not count (the ladder ends at 115200) */
+		if (self->auto_baud && self->baud_chosen && self->current_baud > FK_ROM_BAUD &&
+		    self->current_baud == self->target_baud && fk_device_error_is_transient(error_local) &&
+		    !fk_loader_error_is_final(error_local)) {
+			self->target_baud = fk_adapter_lower_baud(self->current_baud);
+			fk_loader_log(self->loader, "connecting failed at %u baud (%s); connecting again at %u",
+				      self->current_baud, error_local->message, self->target_baud);
+			self->recoveries++;
+			attempt--;
+			continue;
+		}
 		if (attempt >= FK_CONNECT_TRIES || fk_loader_error_is_final(error_local) ||
 		    !fk_device_error_is_transient(error_local)) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
