@@ -214,10 +214,14 @@ _fk_device_connect_retrying(FkDevice *self, GCancellable *cancellable, GError **
 		if (_fk_device_connect_at(self, baud, cancellable, &error_local))
 			return TRUE;
 		/* Automatic: a link that failed at the rate it chose tries the next lower one, an
-		 * attempt that does not count (the ladder ends at 115200) */
+		 * attempt that does not count (the ladder ends at 115200). Right after the switch a
+		 * damaged frame can look like any refusal (a flipped opcode is an "invalid command"),
+		 * so every answer the chip gave, or did not give, counts as the line's fault */
 		if (self->auto_baud && self->baud_chosen && self->current_baud > FK_ROM_BAUD &&
-		    self->current_baud == self->target_baud && fk_device_error_is_transient(error_local) &&
-		    !fk_loader_error_is_final(error_local)) {
+		    self->current_baud == self->target_baud && !fk_loader_error_is_final(error_local) &&
+		    (error_local->domain == FK_PROTOCOL_ERROR || error_local->domain == FK_DEVICE_ERROR ||
+		     g_error_matches(error_local, FK_ERROR, FK_ERROR_TIMEOUT) ||
+		     g_error_matches(error_local, FK_ERROR, FK_ERROR_CHIP_RESET))) {
 			self->target_baud = fk_adapter_lower_baud(self->current_baud);
 			fk_loader_log(self->loader, "connecting failed at %u baud (%s); connecting again at %u",
 				      self->current_baud, error_local->message, self->target_baud);
