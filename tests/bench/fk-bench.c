@@ -10,7 +10,10 @@
  *   fk-bench --main-loop [--runs N] [--chip esp32] [--sizes 1] [--bauds 921600] (first size, last baud)
  * Prints instead how long the main loop went without running while FkJob backed up the chip in
  * its worker (fk-bench-main-loop.c): per run and the median over the runs. A figure, not a test:
- * it depends on the machine and its load. */
+ * it depends on the machine and its load.
+ *   fk-bench --adapters ch340,cp2102n,usbjtag [--runs N] [--chip esp32] [--sizes 4] [--bauds 921600]
+ * Backs up the first size over each simulated USB adapter at Automatic and at the last fixed
+ * rate (fk-bench-adapters.c): medians, their ratio, the link errors survived. */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -143,6 +146,7 @@ main(int argc, char **argv)
 	g_autofree gchar *ops_arg = g_strdup("backup,restore");
 	gint flash_mb = 0;
 	gboolean main_loop = FALSE;
+	g_autofree gchar *adapters_arg = NULL;
 	g_autofree gchar *flash_desc = NULL;
 	g_autoptr(GOptionContext) ctx = g_option_context_new("");
 	g_autoptr(GError) error = NULL;
@@ -159,6 +163,8 @@ main(int argc, char **argv)
 	    {"latency-ms", 'l', 0, G_OPTION_ARG_INT, &latency_ms, "USB adapter latency per direction", "MS"},
 	    {"flash-mb", 'f', 0, G_OPTION_ARG_INT, &flash_mb, "Flash size of the chip in MiB (default: the case's size)", "MIB"},
 	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore, erase, same (restore what the chip holds, writing only what changed), sector (the same with one sector changed)", "LIST"},
+	    {"adapters", 'a', 0, G_OPTION_ARG_STRING, &adapters_arg,
+	     "Automatic against the last baud on these simulated adapters (ch340, cp2102n, cp2102, ft232r, ch9102, usbjtag), first size", "LIST"},
 	    {"main-loop", 'm', 0, G_OPTION_ARG_NONE, &main_loop,
 	     "Measure the main loop's gaps during a backup run by FkJob instead (first size, last baud)", NULL},
 	    {NULL}};
@@ -171,6 +177,17 @@ main(int argc, char **argv)
 	sizes = g_strsplit(sizes_arg, ",", -1);
 	bauds = g_strsplit(bauds_arg, ",", -1);
 	ops = g_strsplit(ops_arg, ",", -1);
+	if (adapters_arg != NULL) {
+		g_auto(GStrv) adapters = g_strsplit(adapters_arg, ",", -1);
+		gsize size = (gsize)g_ascii_strtoull(sizes[0], NULL, 10) * 1024 * 1024;
+		guint baud = (guint)g_ascii_strtoull(bauds[g_strv_length(bauds) - 1], NULL, 10);
+		if (!fk_bench_adapters(chip, (const gchar *const *)adapters, size, baud, (guint)latency_ms * 1000, runs,
+				       &error)) {
+			g_printerr("%s\n", error->message);
+			return 1;
+		}
+		return 0;
+	}
 	tmpdir = g_dir_make_tmp("fk-bench-XXXXXX", NULL);
 	if (main_loop) {
 		g_autofree gchar *path = g_build_filename(tmpdir, "backup.bin", NULL);

@@ -30,4 +30,10 @@ fk_bench_main_loop_gaps(const gchar *chip,
 			guint *updates,
 			GError **error);
 
+/* Automatic against @fixed_baud on each simulated adapter (fk-bench-adapters.c): backups of @size
+ * bytes, the median of @runs runs of each, the ratio and the link errors survived */
+gboolean
+fk_bench_adapters(const gchar *chip, const gchar *const *adapters, gsize size, guint fixed_baud, guint latency_us,
+		  gint runs, GError **error);
+
 G_END_DECLS
