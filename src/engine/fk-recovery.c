@@ -184,8 +184,6 @@ _fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable
 		self->target_baud = fk_adapter_lower_baud(self->current_baud);
 		fk_loader_log(self->loader, "lowering the baud rate to %u after repeated errors", self->target_baud);
 		rec->at_this_baud = 0;
-		/* the piece that kept failing gets its attempts again at the new rate */
-		rec->in_a_row = 0;
 		if (!_fk_device_change_baud(self, cancellable, &error_local)) {
 			/* the chip may have switched without its reply getting through */
 			fk_loader_log(self->loader, "%s: connecting again", error_local->message);
