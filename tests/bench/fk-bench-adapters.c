@@ -23,9 +23,9 @@ static gboolean
 run_adapter_once(const gchar *chip, const gchar *adapter, gsize size, guint baud, guint latency_us, const gchar *dir,
 		 FkBenchAdapterRun *run, GError **error)
 {
-	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, error);
-	g_autoptr(FkTransport) transport = NULL;
-	g_autoptr(FkDevice) device = NULL;
+	g_autoptr(FkDevice) device = fk_bench_paced_device(chip, adapter, size, baud, latency_us, error);
+	FkTransport *transport;
+	FkSimDevice *sim;
 	g_autoptr(GBytes) flash = NULL;
 	g_autofree gchar *path = g_build_filename(dir, "backup.bin", NULL);
 	g_autofree gchar *memory = g_build_filename(dir, "baud-rates.ini", NULL);
@@ -34,13 +34,10 @@ run_adapter_once(const gchar *chip, const gchar *adapter, gsize size, guint baud
 	gsize len = 0;
 	gint64 start;
 
-	if (sim == NULL || !fk_sim_device_set_adapter(sim, adapter, error))
+	if (device == NULL)
 		return FALSE;
-	fk_sim_device_set_timing(sim, TRUE, latency_us);
-	fk_sim_device_set_boot_mode(sim, FK_SIM_BOOT_APP);
-	transport = fk_sim_transport_new(sim);
-	device = fk_device_new(transport);
-	fk_device_set_baud(device, baud);
+	transport = fk_device_get_transport(device);
+	sim = fk_sim_transport_get_device(FK_SIM_TRANSPORT(transport));
 	/* each run starts from the table, not from what an earlier run remembered */
 	g_unlink(memory);
 	fk_device_set_baud_memory_file(device, memory);

@@ -44,13 +44,14 @@ fk_bench_median(GArray *values)
 }
 
 FkDevice *
-fk_bench_paced_device(const gchar *chip, gsize size, guint baud, guint latency_us, GError **error)
+fk_bench_paced_device(const gchar *chip, const gchar *adapter, gsize size, guint baud, guint latency_us,
+		      GError **error)
 {
 	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, error);
 	g_autoptr(FkTransport) transport = NULL;
 	FkDevice *device;
 
-	if (sim == NULL)
+	if (sim == NULL || !fk_sim_device_set_adapter(sim, adapter, error))
 		return NULL;
 	fk_sim_device_set_timing(sim, TRUE, latency_us);
 	fk_sim_device_set_boot_mode(sim, FK_SIM_BOOT_APP);
@@ -64,7 +65,7 @@ static gboolean
 run_once(const gchar *chip, gsize size, gsize flash_size, guint baud, guint latency_us, guint op,
 	 const gchar *path, gdouble *secs, gdouble *op_secs, GError **error)
 {
-	g_autoptr(FkDevice) device = fk_bench_paced_device(chip, MAX(size, flash_size), baud, latency_us, error);
+	g_autoptr(FkDevice) device = fk_bench_paced_device(chip, NULL, MAX(size, flash_size), baud, latency_us, error);
 	gint64 start, op_start;
 
 	if (device == NULL)
