@@ -131,6 +131,13 @@ check "read_flash at 921600 baud on an ESP32" \
 	"$cli" --port sim:esp32@4MB -b 921600 read_flash 0 0x40000 esp32.bin
 check "verify_flash agrees with the backup" \
 	"$cli" --port sim:esp32@4MB verify_flash 0 esp32.bin
+# --baud auto: the rate from the simulated USB adapter; a rate that is neither a number nor auto
+# is refused before the port opens
+"$cli" --port sim:esp32@4MB,adapter=ch340 --baud auto read_flash 0 0x10000 auto.bin >auto.txt 2>&1
+check "--baud auto on a CH340 board switches to 2000000" grep -q "changed the baud rate to 2000000" auto.txt
+check "... and the backup is the chip's flash" cmp -s auto.bin <(head -c 65536 esp32.bin)
+check "--baud fast is refused before the port opens" bash -c \
+	"! '$cli' --port sim:esp32@4MB --baud fast chip_id >badbaud.txt 2>&1 && grep -q 'or auto' badbaud.txt && ! grep -q 'Serial port' badbaud.txt"
 # --skip-flashed writes only what the chip does not hold yet, and says how much
 check "write_flash --skip-flashed of what the chip holds writes nothing" bash -c \
 	"'$cli' --port sim:esp32@4MB write_flash --skip-flashed 0 esp32.bin >skip.txt 2>&1 && grep -q 'already held esp32.bin at 0x00000000: nothing written' skip.txt"

@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 
 typedef struct {
 	gchar *port;
-	gint baud;
+	guint baud; /* FK_BAUD_AUTO: --baud auto */
 	gchar *chip;
 	gchar *before;
 	gchar *after;

@@ -118,7 +118,7 @@ fk_cli_connect(FkCli *self, GError **error)
 	device = fk_device_new(transport);
 	fk_device_set_log_func(device, fk_cli_log_cb, self);
 	fk_device_set_reset_mode(device, self->before_mode);
-	fk_device_set_baud(device, (guint)self->baud);
+	fk_device_set_baud(device, self->baud);
 	fk_device_set_use_stub(device, !self->no_stub);
 	if (self->expected_chip != NULL)
 		fk_device_set_expected_chip(device, self->expected_chip->family);

@@ -547,6 +547,27 @@ fk_cli_sigint_cb(gpointer user_data)
 	g_cancellable_cancel(self->cancellable);
 	return G_SOURCE_CONTINUE;
 }
+/* the CLI being parsed, for the option callback */
+static FkCli *fk_cli_parsing = NULL;
+
+/* --baud: a rate esptool accepts, or auto */
+static gboolean
+fk_cli_parse_baud_cb(const gchar *name, const gchar *value, gpointer data, GError **error)
+{
+	guint64 baud = 0;
+	if (g_ascii_strcasecmp(value, "auto") == 0) {
+		fk_cli_parsing->baud = FK_BAUD_AUTO;
+		return TRUE;
+	}
+	if (!g_ascii_string_to_unsigned(value, 10, 300, 5000000, &baud, NULL)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "Invalid baud rate '%s': give a number from 300 to 5000000, or auto", value);
+		return FALSE;
+	}
+	fk_cli_parsing->baud = (guint)baud;
+	return TRUE;
+}
+
 
 int
 main(int argc, char **argv)
@@ -562,7 +583,9 @@ main(int argc, char **argv)
 	gboolean version = FALSE;
 	GOptionEntry entries[] = {
 	    {"port", 'p', 0, G_OPTION_ARG_STRING, &self->port, "Serial port, socket://HOST:PORT or sim:CHIP[@SIZE]", "PORT"},
-	    {"baud", 'b', 0, G_OPTION_ARG_INT, &self->baud, "Baud rate for the transfer (default 115200)", "BAUD"},
+	    {"baud", 'b', 0, G_OPTION_ARG_CALLBACK, (gpointer)fk_cli_parse_baud_cb,
+	     "Baud rate for the transfer, or auto: the fastest the USB adapter and the chip sustain (default 115200)",
+	     "BAUD|auto"},
 	    {"chip", 'c', 0, G_OPTION_ARG_STRING, &self->chip, "Expected chip type (default auto)", "CHIP"},
 	    {"before", 0, 0, G_OPTION_ARG_STRING, &self->before,
 	     "How to enter the loader: default_reset, usb_reset, no_reset, no_reset_no_sync", "ACTION"},
@@ -578,6 +601,7 @@ main(int argc, char **argv)
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 	self->baud = 115200;
+	fk_cli_parsing = self;
 	self->cancellable = g_cancellable_new();
 
 	/* global options come before the command, command options after it */

@@ -125,6 +125,60 @@ fk_device_set_flash_size(FkDevice *self, gsize size, GCancellable *cancellable, 
 	return TRUE;
 }
 
+void
+_fk_device_choose_baud(FkDevice *self)
+{
+	FkTransport *transport = fk_loader_get_transport(self->loader);
+	g_autoptr(FkBaudMemory) memory = NULL;
+	g_autofree gchar *key = NULL;
+	guint remembered, clean_runs = 0;
+	const FkBaudChoice *c = &self->baud_choice;
+
+	/* chosen once: a reconnect after a step-down keeps the lowered rate */
+	if (!self->auto_baud || self->baud_chosen)
+		return;
+	memory = fk_baud_memory_new(self->baud_memory_path);
+	key = fk_baud_memory_key(transport);
+	remembered = fk_baud_memory_lookup(memory, key, &clean_runs);
+	fk_adapter_choose_baud(fk_adapter_identify_transport(transport), self->chip->family,
+			       fk_loader_get_kind(self->loader) == FK_LOADER_STUB, remembered, clean_runs,
+			       &self->baud_choice);
+	self->baud_chosen = TRUE;
+	self->target_baud = c->start;
+	if (c->adapter->max_baud == 0)
+		fk_loader_log(self->loader, "automatic baud rate: %s, the rate does not matter", c->adapter->name);
+	else if (c->probing)
+		fk_loader_log(self->loader, "automatic baud rate: %u for %s, one step above the %u that worked "
+			      "%u times", c->start, c->adapter->name, remembered, clean_runs);
+	else if (c->from_memory)
+		fk_loader_log(self->loader, "automatic baud rate: %u, the rate that worked last time with this %s "
+			      "(it sustains %u)", c->start, c->adapter->name, c->table_baud);
+	else
+		fk_loader_log(self->loader, "automatic baud rate: %u for %s and %s", c->start, c->adapter->name,
+			      self->chip->name);
+}
+
+void
+_fk_device_baud_settle(FkDevice *self, gboolean worked)
+{
+	g_autoptr(FkBaudMemory) memory = NULL;
+	g_autofree gchar *key = NULL;
+	g_autoptr(GError) error_local = NULL;
+	gboolean ok;
+
+	if (!self->auto_baud || !self->baud_chosen)
+		return;
+	memory = fk_baud_memory_new(self->baud_memory_path);
+	key = fk_baud_memory_key(fk_loader_get_transport(self->loader));
+	if (worked)
+		ok = fk_baud_memory_record_success(memory, key, &self->baud_choice, self->current_baud, &error_local);
+	else
+		ok = !self->baud_choice.from_memory || fk_baud_memory_forget(memory, key, &error_local);
+	/* only speed is lost: say so and go on */
+	if (!ok)
+		fk_loader_log(self->loader, "%s", error_local->message);
+}
+
 /* the rate a connection starts at: the ROM's, or lower if asked */
 guint
 _fk_device_start_baud(FkDevice *self)
@@ -198,6 +252,7 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 			return FALSE;
 		}
 	}
+	_fk_device_choose_baud(self);
 	if (!_fk_device_change_baud(self, cancellable, error))
 		return FALSE;
 	if (!_fk_device_attach_flash(self, cancellable, error)) {

@@ -19,4 +19,12 @@ gboolean
 _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellable, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
 
+/* Automatic: picks the starting rate from the adapter, the chip and what was remembered */
+void
+_fk_device_choose_baud(FkDevice *self);
+/* Automatic: the session's rate worked (remember it), or failed for good (forget a remembered
+ * rate it started at) */
+void
+_fk_device_baud_settle(FkDevice *self, gboolean worked);
+
 G_END_DECLS

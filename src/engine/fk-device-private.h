@@ -4,6 +4,7 @@
 /* what the layers working on an FkDevice share: the instance struct and the facade's checks;
  * each layer's own helpers are in its header (fk-identify.h, fk-connect.h, ...) */
 
+#include "fk-adapter.h"
 #include "fk-device.h"
 #include "fk-loader.h"
 
@@ -20,6 +21,8 @@ struct _FkDevice {
 	FkChipFamily expected_family;
 	guint32 spi_connection;
 	gboolean spi_connection_set;
+	gboolean auto_baud;	 /* target_baud is chosen at connect (FK_BAUD_AUTO) */
+	gchar *baud_memory_path; /* NULL: the user's state folder */
 
 	/* state */
 	const FkChipInfo *chip;
@@ -33,6 +36,8 @@ struct _FkDevice {
 	guint current_baud;
 	guint recoveries; /* operations resumed after a fault, since the device was made */
 	gsize bytes_written; /* by the last write */
+	FkBaudChoice baud_choice; /* Automatic's decision, once connected */
+	gboolean baud_chosen;
 };
 
 /* FK_ERROR_WRONG_STATE unless connected */

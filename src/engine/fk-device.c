@@ -3,6 +3,7 @@
  * the operations share and the after-action; calls the loader and the reset layer */
 #include "config.h"
 
+#include "fk-connect.h"
 #include "fk-device-private.h"
 #include "fk-error.h"
 #include "fk-mem.h"
@@ -35,7 +36,22 @@ fk_device_set_reset_mode(FkDevice *self, FkResetMode mode)
 void
 fk_device_set_baud(FkDevice *self, guint baud)
 {
-	self->target_baud = baud;
+	self->auto_baud = baud == FK_BAUD_AUTO;
+	self->baud_chosen = FALSE;
+	self->target_baud = self->auto_baud ? FK_ROM_BAUD : baud;
+}
+
+void
+fk_device_set_baud_memory_file(FkDevice *self, const gchar *path)
+{
+	g_free(self->baud_memory_path);
+	self->baud_memory_path = g_strdup(path);
+}
+
+const FkBaudChoice *
+fk_device_get_baud_choice(FkDevice *self)
+{
+	return self->auto_baud && self->baud_chosen ? &self->baud_choice : NULL;
 }
 
 void
@@ -278,6 +294,8 @@ fk_device_finish(FkDevice *self, FkAfterMode after, GCancellable *cancellable, G
 		break;
 	}
 	fk_loader_set_connected(self->loader, FALSE);
+	/* the rate the session ended at worked: Automatic starts there next time */
+	_fk_device_baud_settle(self, TRUE);
 	return TRUE;
 }
 
@@ -288,6 +306,7 @@ fk_device_finalize(GObject *object)
 	g_clear_pointer(&self->loader, fk_loader_free);
 	g_free(self->description);
 	g_free(self->revision);
+	g_free(self->baud_memory_path);
 	G_OBJECT_CLASS(fk_device_parent_class)->finalize(object);
 }
 

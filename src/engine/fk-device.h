@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "fk-adapter.h"
 #include "fk-chip.h"
 #include "fk-progress.h"
 #include "fk-transport.h"
@@ -47,9 +48,16 @@ fk_device_get_transport(FkDevice *self);
 /* settings, before fk_device_connect() */
 void
 fk_device_set_reset_mode(FkDevice *self, FkResetMode mode);
-/* the rate to switch to after connecting (0 or 115200: stay) */
+/* the rate to switch to after connecting (0 or 115200: stay; FK_BAUD_AUTO: the fastest the USB
+ * adapter and the chip sustain, or the rate that last worked with this adapter) */
 void
 fk_device_set_baud(FkDevice *self, guint baud);
+/* where Automatic remembers the rates that worked (default: the user's state folder) */
+void
+fk_device_set_baud_memory_file(FkDevice *self, const gchar *path);
+/* Automatic's decision once connected; NULL for a fixed rate or before connecting */
+const FkBaudChoice *
+fk_device_get_baud_choice(FkDevice *self);
 void
 fk_device_set_use_stub(FkDevice *self, gboolean use_stub);
 /* expected chip family; FK_CHIP_UNKNOWN = detect. A mismatch is an error */

@@ -51,17 +51,6 @@ fk_device_error_is_transient(const GError *error)
 	return FALSE;
 }
 
-static guint
-fk_lower_baud(guint baud)
-{
-	static const guint rates[] = {2000000, 1500000, 921600, 460800, 230400, FK_ROM_BAUD};
-	for (guint i = 0; i < G_N_ELEMENTS(rates); i++) {
-		if (rates[i] < baud)
-			return rates[i];
-	}
-	return baud;
-}
-
 /* the loader answers SYNC again, and it is still the loader we talked to; a stub may need a
  * moment to finish what it was doing (a deferred erase or write) */
 static gboolean
@@ -156,6 +145,7 @@ _fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable
 	}
 	if (rec->used >= FK_MAX_RECOVERIES || rec->in_a_row >= FK_MAX_ATTEMPTS - 1) {
 		g_propagate_prefixed_error(error, g_steal_pointer(cause), "gave up after %u attempts: ", rec->used + 1);
+		_fk_device_baud_settle(self, FALSE);
 		return FALSE;
 	}
 	rec->used++;
@@ -183,14 +173,15 @@ _fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable
 						   "%s failed (%s), and connecting again failed: ",
 						   rec->what,
 						   (*cause)->message);
+			_fk_device_baud_settle(self, FALSE);
 			return FALSE;
 		}
 	}
 
 	/* a link that keeps failing may work at a lower rate */
-	if (rec->at_this_baud >= 2 && fk_lower_baud(self->current_baud) < self->current_baud &&
+	if (rec->at_this_baud >= 2 && fk_adapter_lower_baud(self->current_baud) < self->current_baud &&
 	    fk_transport_get_kind(fk_loader_get_transport(self->loader)) != FK_TRANSPORT_KIND_TCP && fk_loader_get_kind(self->loader) != FK_LOADER_ROM8266) {
-		self->target_baud = fk_lower_baud(self->current_baud);
+		self->target_baud = fk_adapter_lower_baud(self->current_baud);
 		fk_loader_log(self->loader, "lowering the baud rate to %u after repeated errors", self->target_baud);
 		rec->at_this_baud = 0;
 		if (!_fk_device_change_baud(self, cancellable, &error_local)) {
@@ -220,6 +211,22 @@ _fk_device_connect_retrying(FkDevice *self, GCancellable *cancellable, GError **
 			baud = self->current_baud;
 		if (_fk_device_connect_at(self, baud, cancellable, &error_local))
 			return TRUE;
+		/* Automatic: a link that failed at the rate it chose tries the next lower one, an
+		 * attempt that does not count (the ladder ends at 115200). Right after the switch a
+		 * damaged frame can look like any refusal (a flipped opcode is an "invalid command"),
+		 * so every answer the chip gave, or did not give, counts as the line's fault */
+		if (self->auto_baud && self->baud_chosen && self->current_baud > FK_ROM_BAUD &&
+		    self->current_baud == self->target_baud && !fk_loader_error_is_final(error_local) &&
+		    (error_local->domain == FK_PROTOCOL_ERROR || error_local->domain == FK_DEVICE_ERROR ||
+		     g_error_matches(error_local, FK_ERROR, FK_ERROR_TIMEOUT) ||
+		     g_error_matches(error_local, FK_ERROR, FK_ERROR_CHIP_RESET))) {
+			self->target_baud = fk_adapter_lower_baud(self->current_baud);
+			fk_loader_log(self->loader, "connecting failed at %u baud (%s); connecting again at %u",
+				      self->current_baud, error_local->message, self->target_baud);
+			self->recoveries++;
+			attempt--;
+			continue;
+		}
 		if (attempt >= FK_CONNECT_TRIES || fk_loader_error_is_final(error_local) ||
 		    !fk_device_error_is_transient(error_local)) {
 			g_propagate_error(error, g_steal_pointer(&error_local));

@@ -47,6 +47,19 @@ typedef struct {
 	gboolean fired;
 } FkSimFault;
 
+/* a USB adapter between the host and the chip's UART */
+typedef struct {
+	const gchar *name; /* "ch340", as in the port option adapter= */
+	guint16 vid;
+	guint16 pid;
+	const gchar *product;
+	const gchar *serial; /* NULL: the adapter has no serial number (most CH340s) */
+	guint max_clean_baud; /* bytes get damaged above it */
+	gboolean native;      /* the chip's own USB: no UART, the rate is ignored */
+} FkSimAdapter;
+
+#define FK_SIM_NATIVE_USB_BYTE_NS 1000 /* full-speed USB bulk transfers: about 1 MB/s */
+
 typedef struct {
 	guint8 raw;
 	guint8 val;
@@ -76,6 +89,9 @@ struct _FkSimDevice {
 	gboolean paced;
 	guint latency_us;
 	gboolean baud_transparent;
+	const FkSimAdapter *adapter; /* NULL: a clean line at any rate */
+	guint adapter_max_clean;     /* 0: the adapter's own fastest clean rate */
+	guint64 adapter_errors;	     /* bytes the adapter damaged */
 	GArray *faults;
 	FkSimTraceFunc trace_func;
 	gpointer trace_data;
@@ -86,6 +102,7 @@ struct _FkSimDevice {
 	guint host_baud;
 	gboolean dtr;
 	gboolean rts;
+	gboolean usb_download_latch; /* native USB: DTR alone asked for the download mode */
 	gint64 host_tx_free;
 	GArray *out; /* FkSimOutByte */
 	guint out_pos;
@@ -153,6 +170,7 @@ struct _FkSimDevice {
 	/* counters */
 	FkSimStats stats;
 	guint64 bytes_to_host;
+	guint64 bytes_from_host;
 	guint64 n_commands;
 	guint64 n_by_op[256]; /* commands received, per opcode */
 	guint64 n_data_cmds;
@@ -176,6 +194,14 @@ void
 fk_sim_device_emit_text(FkSimDevice *self, const gchar *text, gint64 t, guint baud);
 void
 fk_sim_device_emit_frame(FkSimDevice *self, const guint8 *data, gsize len, gint64 t);
+
+/* fk-sim-adapter.c */
+const FkSimAdapter *
+fk_sim_adapter_find(const gchar *name, GError **error);
+/* bits to flip in byte @index sent at @baud in direction @dir ('>' to the chip, '<' to the
+ * host): none while the adapter carries the rate cleanly */
+guint8
+fk_sim_device_adapter_noise(FkSimDevice *self, guint baud, guint64 index, gchar dir);
 
 /* fk-sim-faults.c */
 FkSimFault *

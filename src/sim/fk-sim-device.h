@@ -69,6 +69,19 @@ fk_sim_device_set_timing(FkSimDevice *self, gboolean paced, guint latency_us);
 /* a raw TCP link has no baud: the host always "matches" the chip's rate */
 void
 fk_sim_device_set_baud_transparent(FkSimDevice *self, gboolean transparent);
+/* the USB adapter on the board: "ch340", "cp2102n", "cp2102", "ft232r", "ch9102" (UART bridges
+ * that damage bytes above their fastest clean rate) or "usbjtag" (the chip's native USB
+ * Serial/JTAG port, whose speed does not depend on the rate); "NAME@BAUD": this board's line is
+ * clean only up to BAUD; NULL: a clean line */
+gboolean
+fk_sim_device_set_adapter(FkSimDevice *self, const gchar *name, GError **error);
+/* what the adapter reports over USB; FALSE when there is no adapter */
+gboolean
+fk_sim_device_get_adapter_usb(FkSimDevice *self, guint16 *vid, guint16 *pid, const gchar **product,
+			      const gchar **serial);
+/* bytes the adapter damaged on the way, both directions */
+guint64
+fk_sim_device_get_adapter_errors(FkSimDevice *self);
 void
 fk_sim_device_add_fault(FkSimDevice *self, FkSimFaultKind kind, guint n, guint param);
 /* "drop:N", "flip:N", "delay:N:MS", "close:N", "write-error:N", "short-read:N", "bad-md5:N",

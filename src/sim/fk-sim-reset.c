@@ -135,6 +135,13 @@ fk_sim_device_boot(FkSimDevice *self, gboolean download, gint64 t)
 static gboolean
 fk_sim_device_gpio0_low(FkSimDevice *self)
 {
+	/* the USB-Serial/JTAG port has no transistors: it remembers that DTR alone asked for the
+	 * download mode before RTS reset the chip (esptool's USB-JTAG sequence) */
+	if (self->adapter != NULL && self->adapter->native) {
+		gboolean latched = self->usb_download_latch;
+		self->usb_download_latch = FALSE;
+		return latched;
+	}
 	return !self->gpio0_unwired && self->dtr && !self->rts;
 }
 
@@ -201,6 +208,8 @@ fk_sim_device_drive_lines(FkSimDevice *self, gboolean dtr, gboolean rts, gint64 
 	gboolean en_low;
 	self->dtr = dtr;
 	self->rts = rts;
+	if (dtr && !rts)
+		self->usb_download_latch = TRUE;
 	en_low = rts && !dtr;
 	if (en_low && !self->en_low) {
 		self->en_low = TRUE;

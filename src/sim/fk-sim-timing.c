@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Owns the UART wire: bytes for the host paced at the simulated baud, latency, rate garbling.
- * May call the faults (bytes lost or damaged on the way) and the SLIP encoder. */
+ * May call the faults and the adapter (bytes lost or damaged on the way) and the SLIP encoder. */
 #include "config.h"
 
 #include <string.h>
@@ -13,6 +13,9 @@ fk_sim_device_byte_us(FkSimDevice *self, guint baud)
 {
 	if (!self->paced || baud == 0)
 		return 0;
+	/* the chip's own USB port moves bytes at the speed of USB, whatever the rate */
+	if (self->adapter != NULL && self->adapter->native)
+		return (FK_SIM_NATIVE_USB_BYTE_NS + 999) / 1000;
 	return (10 * G_USEC_PER_SEC + baud - 1) / baud;
 }
 
@@ -20,7 +23,7 @@ static gboolean
 fk_sim_baud_mismatch(FkSimDevice *self, guint a, guint b)
 {
 	gdouble ratio;
-	if (self->baud_transparent || a == b || a == 0 || b == 0)
+	if (self->baud_transparent || (self->adapter != NULL && self->adapter->native) || a == b || a == 0 || b == 0)
 		return FALSE;
 	ratio = (gdouble)MAX(a, b) / (gdouble)MIN(a, b);
 	return ratio - 1.0 > FK_SIM_BAUD_TOLERANCE;
@@ -75,6 +78,8 @@ fk_sim_device_emit_raw(FkSimDevice *self, const guint8 *data, gsize len, gint64 
 					    bit,
 					    self->bytes_to_host);
 		}
+		/* an adapter pushed past its clean rate damages what it carries */
+		ob.raw ^= fk_sim_device_adapter_noise(self, baud, self->bytes_to_host, '<');
 		ob.val = fk_sim_device_garble(self, ob.raw, baud, self->host_baud, ob.index);
 		g_array_append_val(self->out, ob);
 		if (fk_sim_device_fault_check(self, FK_SIM_FAULT_CLOSE_AFTER, self->bytes_to_host) !=

@@ -200,9 +200,17 @@ fk_sim_transport_new(FkSimDevice *device)
 	name = g_strdup_printf("sim:%s@%s", fk_sim_device_get_chip_name(device), size);
 	fk_transport_set_name(FK_TRANSPORT(self), name);
 	{
-		/* what a backup's description records of the port, as a USB adapter's name would be */
-		g_autofree gchar *description = g_strdup_printf("Simulated %s", fk_sim_device_get_description(device));
-		fk_transport_set_description(FK_TRANSPORT(self), description, NULL);
+		guint16 vid = 0, pid = 0;
+		const gchar *product = NULL, *serial = NULL;
+		if (fk_sim_device_get_adapter_usb(device, &vid, &pid, &product, &serial)) {
+			/* as a real port describes its USB adapter */
+			fk_transport_set_usb_ids(FK_TRANSPORT(self), vid, pid);
+			fk_transport_set_description(FK_TRANSPORT(self), product, serial);
+		} else {
+			/* what a backup's description records of the port, as a USB adapter's name would be */
+			g_autofree gchar *description = g_strdup_printf("Simulated %s", fk_sim_device_get_description(device));
+			fk_transport_set_description(FK_TRANSPORT(self), description, NULL);
+		}
 	}
 	fk_transport_set_kind(FK_TRANSPORT(self), FK_TRANSPORT_KIND_SIM);
 	fk_transport_set_has_modem_lines(FK_TRANSPORT(self), TRUE);
@@ -301,6 +309,7 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 	gboolean gpio0_wired = TRUE;
 	guint latency_us = 0;
 	guint64 seed = 0;
+	const gchar *adapter = NULL;
 	gsize size = 0;
 	g_auto(GStrv) chip_size = NULL;
 	g_autoptr(GPtrArray) faults = g_ptr_array_new_with_free_func(g_free);
@@ -330,6 +339,8 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 		} else if (g_str_has_prefix(o, "seed=") &&
 			   g_ascii_string_to_unsigned(o + 5, 10, 0, G_MAXUINT64, &v, NULL)) {
 			seed = v;
+		} else if (g_str_has_prefix(o, "adapter=")) {
+			adapter = o + 8;
 		} else if (g_str_has_prefix(o, "fault=")) {
 			g_ptr_array_add(faults, g_strdup(o + 6));
 		} else {
@@ -337,7 +348,7 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 				    FK_ERROR,
 				    FK_ERROR_INVALID_ARGUMENT,
 				    "unknown simulator option '%s' in %s "
-				    "(paced, latency=MS, seed=N, fault=SPEC, download, fresh, no-boot-line)",
+				    "(paced, latency=MS, seed=N, fault=SPEC, adapter=NAME, download, fresh, no-boot-line)",
 				    o,
 				    name);
 			return NULL;
@@ -351,6 +362,8 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 		if (!fk_sim_device_add_faults_from_string(device, g_ptr_array_index(faults, i), error))
 			return NULL;
 	}
+	if (!fk_sim_device_set_adapter(device, adapter, error))
+		return NULL;
 	fk_sim_device_set_timing(device, paced, latency_us);
 	fk_sim_device_set_boot_mode(device, download ? FK_SIM_BOOT_DOWNLOAD : FK_SIM_BOOT_APP);
 	fk_sim_device_set_gpio0_wired(device, gpio0_wired);

@@ -459,7 +459,10 @@ _fk_window_start_job(FkWindow *self, FkJobData *data)
 		/* a restore started from the Backups page: its progress and result are on the Board page */
 		adw_view_stack_set_visible_child_name(self->view_stack, "board");
 	}
-	_fk_window_log(self, _("Connecting to %s at %u baud"), data->port, data->baud);
+	if (data->baud == FK_BAUD_AUTO)
+		_fk_window_log(self, _("Connecting to %s, the baud rate chosen for its USB adapter"), data->port);
+	else
+		_fk_window_log(self, _("Connecting to %s at %u baud"), data->port, data->baud);
 	_fk_window_update_actions(self);
 	fk_job_run_async(self->job, fk_window_job_done_cb, g_object_ref(self));
 }

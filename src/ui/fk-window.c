@@ -7,7 +7,8 @@
 
 #include "fk-window-private.h"
 
-static const guint bauds[] = {115200, 230400, 460800, 921600, 1500000};
+/* the baud row's entries; 0 is Automatic (as the "baud-rate" setting stores it) */
+static const guint bauds[] = {0, 115200, 230400, 460800, 921600, 1500000, 2000000, 3000000};
 
 G_DEFINE_FINAL_TYPE(FkWindow, fk_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -152,7 +153,7 @@ _fk_window_job_data_new(FkWindow *self, FkOp op)
 	const gchar *spi = gtk_editable_get_text(GTK_EDITABLE(self->spi_row));
 	data->op = op;
 	data->port = g_strdup(fk_window_get_port(self));
-	data->baud = baud_idx < G_N_ELEMENTS(bauds) ? bauds[baud_idx] : 115200;
+	data->baud = baud_idx < G_N_ELEMENTS(bauds) && bauds[baud_idx] != 0 ? bauds[baud_idx] : FK_BAUD_AUTO;
 	switch (adw_combo_row_get_selected(self->reset_row)) {
 	case 1:
 		data->reset = FK_RESET_USB_JTAG;
@@ -226,7 +227,8 @@ fk_window_load_settings(FkWindow *self)
 	gint width = g_settings_get_int(self->settings, "window-width");
 	gint height = g_settings_get_int(self->settings, "window-height");
 
-	adw_combo_row_set_selected(self->baud_row, 3);
+	/* a rate the row does not offer (any more) becomes Automatic */
+	adw_combo_row_set_selected(self->baud_row, 0);
 	for (guint i = 0; i < G_N_ELEMENTS(bauds); i++) {
 		if (bauds[i] == baud)
 			adw_combo_row_set_selected(self->baud_row, i);

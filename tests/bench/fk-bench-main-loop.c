@@ -69,7 +69,7 @@ fk_bench_main_loop_gaps(const gchar *chip,
 			guint *updates,
 			GError **error)
 {
-	g_autoptr(FkDevice) device = fk_bench_paced_device(chip, size, baud, latency_us, error);
+	g_autoptr(FkDevice) device = fk_bench_paced_device(chip, NULL, size, baud, latency_us, error);
 	g_autoptr(FkJob) job = NULL;
 	g_autoptr(GArray) gaps = g_array_new(FALSE, FALSE, sizeof(gdouble));
 	FkBenchGapRun run = {.gaps = gaps, .path = path, .size = size};

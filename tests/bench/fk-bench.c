@@ -10,7 +10,10 @@
  *   fk-bench --main-loop [--runs N] [--chip esp32] [--sizes 1] [--bauds 921600] (first size, last baud)
  * Prints instead how long the main loop went without running while FkJob backed up the chip in
  * its worker (fk-bench-main-loop.c): per run and the median over the runs. A figure, not a test:
- * it depends on the machine and its load. */
+ * it depends on the machine and its load.
+ *   fk-bench --adapters ch340,cp2102n,usbjtag [--runs N] [--chip esp32] [--sizes 4] [--bauds 921600]
+ * Backs up the first size over each simulated USB adapter at Automatic and at the last fixed
+ * rate (fk-bench-adapters.c): medians, their ratio, the link errors survived. */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -41,13 +44,14 @@ fk_bench_median(GArray *values)
 }
 
 FkDevice *
-fk_bench_paced_device(const gchar *chip, gsize size, guint baud, guint latency_us, GError **error)
+fk_bench_paced_device(const gchar *chip, const gchar *adapter, gsize size, guint baud, guint latency_us,
+		      GError **error)
 {
 	g_autoptr(FkSimDevice) sim = fk_sim_device_new(chip, size, 1, error);
 	g_autoptr(FkTransport) transport = NULL;
 	FkDevice *device;
 
-	if (sim == NULL)
+	if (sim == NULL || !fk_sim_device_set_adapter(sim, adapter, error))
 		return NULL;
 	fk_sim_device_set_timing(sim, TRUE, latency_us);
 	fk_sim_device_set_boot_mode(sim, FK_SIM_BOOT_APP);
@@ -61,7 +65,7 @@ static gboolean
 run_once(const gchar *chip, gsize size, gsize flash_size, guint baud, guint latency_us, guint op,
 	 const gchar *path, gdouble *secs, gdouble *op_secs, GError **error)
 {
-	g_autoptr(FkDevice) device = fk_bench_paced_device(chip, MAX(size, flash_size), baud, latency_us, error);
+	g_autoptr(FkDevice) device = fk_bench_paced_device(chip, NULL, MAX(size, flash_size), baud, latency_us, error);
 	gint64 start, op_start;
 
 	if (device == NULL)
@@ -143,6 +147,7 @@ main(int argc, char **argv)
 	g_autofree gchar *ops_arg = g_strdup("backup,restore");
 	gint flash_mb = 0;
 	gboolean main_loop = FALSE;
+	g_autofree gchar *adapters_arg = NULL;
 	g_autofree gchar *flash_desc = NULL;
 	g_autoptr(GOptionContext) ctx = g_option_context_new("");
 	g_autoptr(GError) error = NULL;
@@ -159,6 +164,8 @@ main(int argc, char **argv)
 	    {"latency-ms", 'l', 0, G_OPTION_ARG_INT, &latency_ms, "USB adapter latency per direction", "MS"},
 	    {"flash-mb", 'f', 0, G_OPTION_ARG_INT, &flash_mb, "Flash size of the chip in MiB (default: the case's size)", "MIB"},
 	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore, erase, same (restore what the chip holds, writing only what changed), sector (the same with one sector changed)", "LIST"},
+	    {"adapters", 'a', 0, G_OPTION_ARG_STRING, &adapters_arg,
+	     "Automatic against the last baud on these simulated adapters (ch340, cp2102n, cp2102, ft232r, ch9102, usbjtag), first size", "LIST"},
 	    {"main-loop", 'm', 0, G_OPTION_ARG_NONE, &main_loop,
 	     "Measure the main loop's gaps during a backup run by FkJob instead (first size, last baud)", NULL},
 	    {NULL}};
@@ -171,6 +178,17 @@ main(int argc, char **argv)
 	sizes = g_strsplit(sizes_arg, ",", -1);
 	bauds = g_strsplit(bauds_arg, ",", -1);
 	ops = g_strsplit(ops_arg, ",", -1);
+	if (adapters_arg != NULL) {
+		g_auto(GStrv) adapters = g_strsplit(adapters_arg, ",", -1);
+		gsize size = (gsize)g_ascii_strtoull(sizes[0], NULL, 10) * 1024 * 1024;
+		guint baud = (guint)g_ascii_strtoull(bauds[g_strv_length(bauds) - 1], NULL, 10);
+		if (!fk_bench_adapters(chip, (const gchar *const *)adapters, size, baud, (guint)latency_ms * 1000, runs,
+				       &error)) {
+			g_printerr("%s\n", error->message);
+			return 1;
+		}
+		return 0;
+	}
 	tmpdir = g_dir_make_tmp("fk-bench-XXXXXX", NULL);
 	if (main_loop) {
 		g_autofree gchar *path = g_build_filename(tmpdir, "backup.bin", NULL);

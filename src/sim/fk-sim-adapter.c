@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Owns the simulated USB adapters: what each reports over USB, the fastest rate it carries
+ * cleanly and the native USB port whose speed ignores the rate. May call nothing else in the
+ * simulator. */
+#include "config.h"
+
+#include "fk-error.h"
+#include "fk-sim-device-private.h"
+
+/* the fastest clean rate is the vendor's figure, except the CP2102's (921600; its datasheet's
+ * rate table ends there) */
+static const FkSimAdapter fk_sim_adapters[] = {
+    {"ch340", 0x1A86, 0x7523, "USB Serial", NULL, 2000000, FALSE},
+    {"cp2102n", 0x10C4, 0xEA60, "CP2102N USB to UART Bridge Controller", "fk", 3000000, FALSE},
+    {"cp2102", 0x10C4, 0xEA60, "CP2102 USB to UART Bridge Controller", "0001", 921600, FALSE},
+    {"ft232r", 0x0403, 0x6001, "FT232R USB UART", "A10K", 3000000, FALSE},
+    {"ch9102", 0x1A86, 0x55D4, "USB Single Serial", "5434", 3000000, FALSE},
+    {"usbjtag", 0x303A, 0x1001, "USB JTAG/serial debug unit", "F4:12:FA", 0, TRUE},
+};
+
+const FkSimAdapter *
+fk_sim_adapter_find(const gchar *name, GError **error)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(fk_sim_adapters); i++) {
+		if (g_strcmp0(fk_sim_adapters[i].name, name) == 0)
+			return &fk_sim_adapters[i];
+		g_string_append_printf(names, "%s%s", i > 0 ? ", " : "", fk_sim_adapters[i].name);
+	}
+	g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT, "unknown simulated adapter '%s' (%s)", name,
+		    names->str);
+	return NULL;
+}
+
+/* the chance in a million that a byte at @baud arrives damaged: none up to the adapter's clean
+ * rate, then growing with the excess (a UART's sampling point drifts out of the bit) */
+static guint
+fk_sim_adapter_error_ppm(const FkSimAdapter *adapter, guint max_clean, guint baud)
+{
+	gdouble excess;
+	if (adapter == NULL || adapter->native)
+		return 0;
+	if (max_clean == 0)
+		max_clean = adapter->max_clean_baud;
+	if (baud <= max_clean)
+		return 0;
+	excess = (gdouble)baud / max_clean - 1.0;
+	return (guint)MIN(200000.0, 10000.0 * excess);
+}
+
+guint8
+fk_sim_device_adapter_noise(FkSimDevice *self, guint baud, guint64 index, gchar dir)
+{
+	guint ppm = fk_sim_adapter_error_ppm(self->adapter, self->adapter_max_clean, baud);
+	guint64 st;
+	if (ppm == 0)
+		return 0;
+	st = self->seed ^ (index * 0x9E3779B97F4A7C15ull) ^ ((guint64)dir << 48) ^ baud;
+	if (fk_sim_rand_next(&st) % 1000000 >= ppm)
+		return 0;
+	self->adapter_errors++;
+	return (guint8)(1u << (fk_sim_rand_next(&st) % 8));
+}
