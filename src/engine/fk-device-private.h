@@ -20,6 +20,9 @@ struct _FkDevice {
 	FkChipFamily expected_family;
 	guint32 spi_connection;
 	gboolean spi_connection_set;
+	FkDeviceWaitFunc wait_func; /* NULL: no waiting for a person's help */
+	gpointer wait_data;
+	guint wait_limit_s;
 
 	/* state */
 	const FkChipInfo *chip;
