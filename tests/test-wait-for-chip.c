@@ -140,45 +140,35 @@ test_sim_buttons(void)
 	fk_transport_close(transport);
 }
 
-/* reset mode "none": the guide is asked for at once, and connect goes on when the chip answers */
-static void
-test_manual(void)
-{
-	g_autoptr(FkSimDevice) sim = board_without_auto_reset();
-	g_autoptr(GError) error = NULL;
-	Waiter w = {0};
-	g_assert_true(connect_waiting(sim, FK_RESET_NONE, TRUE, HANDS_BOOT_AND_EN, 0, &w, &error));
-	g_assert_no_error(error);
-	g_assert_cmpstr(w.calls->str, ==, "+-");
-	g_assert_nonnull(strstr(w.log->str, "the chip answered"));
-	waiter_clear(&w);
-}
+/* the ways connect comes to wait, and what the log says of each */
+typedef struct {
+	FkResetMode mode;
+	gboolean lines;	       /* the port has DTR/RTS */
+	const gchar *log_has;  /* in the log */
+	const gchar *log_lacks; /* not in it */
+} WaitCase;
 
+/* reset mode "none": the person is asked at once */
+static const WaitCase case_manual = {FK_RESET_NONE, TRUE, "the chip answered", "no reply to SYNC (attempt"};
 /* a port without DTR/RTS (a pty, a network bridge) in the automatic mode: no reset to try */
-static void
-test_no_lines(void)
-{
-	g_autoptr(FkSimDevice) sim = board_without_auto_reset();
-	g_autoptr(GError) error = NULL;
-	Waiter w = {0};
-	g_assert_true(connect_waiting(sim, FK_RESET_AUTO, FALSE, HANDS_BOOT_AND_EN, 0, &w, &error));
-	g_assert_no_error(error);
-	g_assert_cmpstr(w.calls->str, ==, "+-");
-	g_assert_null(strstr(w.log->str, "no reply to SYNC (attempt"));
-	waiter_clear(&w);
-}
-
+static const WaitCase case_no_lines = {FK_RESET_AUTO, FALSE, "the chip answered", "no reply to SYNC (attempt"};
 /* the automatic reset reaches nothing: after its attempts, the person's hands */
+static const WaitCase case_after_auto = {FK_RESET_AUTO, TRUE, "no answer after the automatic reset", NULL};
+
+/* connect asks for help once, goes on when BOOT and EN are pressed, and says the wait is over */
 static void
-test_after_auto_reset(void)
+test_waits(gconstpointer data)
 {
+	const WaitCase *c = data;
 	g_autoptr(FkSimDevice) sim = board_without_auto_reset();
 	g_autoptr(GError) error = NULL;
 	Waiter w = {0};
-	g_assert_true(connect_waiting(sim, FK_RESET_AUTO, TRUE, HANDS_BOOT_AND_EN, 0, &w, &error));
+	g_assert_true(connect_waiting(sim, c->mode, c->lines, HANDS_BOOT_AND_EN, 0, &w, &error));
 	g_assert_no_error(error);
 	g_assert_cmpstr(w.calls->str, ==, "+-");
-	g_assert_nonnull(strstr(w.log->str, "no answer after the automatic reset"));
+	g_assert_nonnull(strstr(w.log->str, c->log_has));
+	if (c->log_lacks != NULL)
+		g_assert_null(strstr(w.log->str, c->log_lacks));
 	waiter_clear(&w);
 }
 
@@ -230,9 +220,9 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/wait-for-chip/sim-buttons", test_sim_buttons);
-	g_test_add_func("/wait-for-chip/manual", test_manual);
-	g_test_add_func("/wait-for-chip/no-lines", test_no_lines);
-	g_test_add_func("/wait-for-chip/after-auto-reset", test_after_auto_reset);
+	g_test_add_data_func("/wait-for-chip/manual", &case_manual, test_waits);
+	g_test_add_data_func("/wait-for-chip/no-lines", &case_no_lines, test_waits);
+	g_test_add_data_func("/wait-for-chip/after-auto-reset", &case_after_auto, test_waits);
 	g_test_add_func("/wait-for-chip/already-in-loader", test_already_in_loader);
 	g_test_add_func("/wait-for-chip/cancel", test_cancel);
 	g_test_add_func("/wait-for-chip/limit", test_limit);
