@@ -483,6 +483,32 @@ check "... and writes nothing" cmp -s part-refused.bin part-moved.bin
 "$cli" --port $pchip write_flash 0x8000 part-table.bin >/dev/null 2>&1
 check "restore_partition -h offers --no-verify" bash -c "'$cli' restore_partition -h | grep -q -- --no-verify"
 
+# --- a board without auto-reset: the CLI waits for a person to press its buttons ---
+# starts flashkeep-cli with these arguments in the background (pid in $cli_pid) and waits, as
+# long as it takes, until it asks for the person's hands on stderr
+cli_until_asked() {
+	"$cli" "$@" >"$tmp/hand.out" 2>"$tmp/hand.err" &
+	cli_pid=$!
+	while kill -0 "$cli_pid" 2>/dev/null && ! grep -q "waiting for the chip, Ctrl+C to stop" "$tmp/hand.err"; do
+		sleep 0.05
+	done
+}
+run_sim --chip esp32 --size 2MB --seed 9 --noreset --dump "$tmp/noreset.bin" || exit 1
+cli_until_asked --port socket://127.0.0.1:$port --before no_reset read_flash 0 ALL "$tmp/by-hand.bin"
+check "read_flash --before no_reset asks to hold BOOT and tap EN, on stderr" grep -q "^Hold BOOT (GPIO0), tap EN" "$tmp/hand.err"
+kill -USR1 "$sim_pid"
+wait "$cli_pid"
+check "... and carries on by itself once they are pressed" test $? = 0
+stop_sim
+check "... the backup is the chip's flash, byte for byte" cmp -s "$tmp/by-hand.bin" "$tmp/noreset.bin"
+run_sim --chip esp32 --size 2MB --seed 9 --noreset || exit 1
+cli_until_asked --port socket://127.0.0.1:$port --before no_reset read_flash 0 ALL "$tmp/stopped.bin"
+kill -INT "$cli_pid"
+wait "$cli_pid"
+check "Ctrl+C while waiting for the chip stops flashkeep-cli with a failure" test $? = 1
+check "... and leaves no file" test ! -e "$tmp/stopped.bin"
+stop_sim
+
 # --- image_info: what a dump holds, without a chip ---
 start_sim esp32 4MB 5 "$tmp/esp32-dump.bin" || exit 1
 stop_sim

@@ -35,7 +35,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->loader = fk_loader_new(fx->transport);
 	g_assert_true(fk_transport_set_baud(fx->transport, FK_ROM_BAUD, &error));
 	g_assert_no_error(error);
-	g_assert_true(fk_reset_and_sync(fx->loader, FK_RESET_AUTO, &stub_detected, NULL, &error));
+	g_assert_true(fk_reset_and_sync(fx->loader, FK_RESET_AUTO, NULL, &stub_detected, NULL, &error));
 	g_assert_no_error(error);
 	g_assert_false(stub_detected);
 	fk_loader_set_kind(fx->loader, FK_LOADER_ROM32);

@@ -97,6 +97,17 @@ fk_cli_examine_port(FkCli *self, const GError *error)
 						 self->cancellable);
 }
 
+/* a board without auto-reset waits this long for a person's hands (Ctrl+C stops sooner) */
+#define FK_CLI_WAIT_FOR_CHIP_S 120
+
+static void
+fk_cli_wait_cb(gboolean waiting, gpointer user_data)
+{
+	if (waiting)
+		g_printerr(_("Hold BOOT (GPIO0), tap EN (RST) or unplug and replug the board, then let go of BOOT… "
+			     "waiting for the chip, Ctrl+C to stop\n"));
+}
+
 FkDevice *
 fk_cli_connect(FkCli *self, GError **error)
 {
@@ -120,6 +131,10 @@ fk_cli_connect(FkCli *self, GError **error)
 	fk_device_set_reset_mode(device, self->before_mode);
 	fk_device_set_baud(device, self->baud);
 	fk_device_set_use_stub(device, !self->no_stub);
+	/* with --before no_reset, or when the automatic reset gets no answer; a port without reset
+	 * lines in the default mode only tries to sync, as esptool does */
+	if (self->before_mode == FK_RESET_NONE || fk_transport_has_modem_lines(transport))
+		fk_device_set_wait_for_chip(device, FK_CLI_WAIT_FOR_CHIP_S, fk_cli_wait_cb, self);
 	if (self->expected_chip != NULL)
 		fk_device_set_expected_chip(device, self->expected_chip->family);
 	if (self->spi_connection != NULL)

@@ -205,7 +205,9 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 		fk_loader_log(self->loader, "connecting at %u baud", initial_baud);
 
 	if (self->reset_mode != FK_RESET_NONE_NO_SYNC) {
-		if (!fk_reset_and_sync(self->loader, self->reset_mode, &stub_detected, cancellable, error))
+		FkResetWait wait = {self->wait_func, self->wait_data, self->wait_limit_s};
+		if (!fk_reset_and_sync(self->loader, self->reset_mode, self->wait_func != NULL ? &wait : NULL,
+				       &stub_detected, cancellable, error))
 			return FALSE;
 	}
 	if (stub_detected) {

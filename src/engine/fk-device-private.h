@@ -23,6 +23,9 @@ struct _FkDevice {
 	gboolean spi_connection_set;
 	gboolean auto_baud;	 /* target_baud is chosen at connect (FK_BAUD_AUTO) */
 	gchar *baud_memory_path; /* NULL: the user's state folder */
+	FkDeviceWaitFunc wait_func; /* NULL: no waiting for a person's help */
+	gpointer wait_data;
+	guint wait_limit_s;
 
 	/* state */
 	const FkChipInfo *chip;

@@ -79,6 +79,14 @@ fk_device_set_log_func(FkDevice *self, FkDeviceLogFunc func, gpointer user_data)
 	fk_loader_set_log_func(self->loader, func, user_data);
 }
 
+void
+fk_device_set_wait_for_chip(FkDevice *self, guint limit_s, FkDeviceWaitFunc func, gpointer user_data)
+{
+	self->wait_func = func;
+	self->wait_data = user_data;
+	self->wait_limit_s = limit_s;
+}
+
 /* ---- registers ---- */
 
 gboolean

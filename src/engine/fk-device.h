@@ -70,6 +70,14 @@ fk_device_set_spi_connection(FkDevice *self, guint32 value);
 typedef void (*FkDeviceLogFunc)(const gchar *message, gpointer user_data);
 void
 fk_device_set_log_func(FkDevice *self, FkDeviceLogFunc func, gpointer user_data);
+/* told TRUE when the chip needs a person's hands to enter its loader (hold BOOT/GPIO0, tap
+ * EN/RST, let go of BOOT) while connect keeps listening, and FALSE when the wait is over */
+typedef void (*FkDeviceWaitFunc)(gboolean waiting, gpointer user_data);
+/* with @func set, connect waits for the chip instead of failing when it cannot reset it (no
+ * DTR/RTS lines, FK_RESET_NONE) or the automatic reset got no answer: it keeps sending SYNC
+ * until the chip answers, @cancellable is cancelled or @limit_s seconds pass (0: no limit) */
+void
+fk_device_set_wait_for_chip(FkDevice *self, guint limit_s, FkDeviceWaitFunc func, gpointer user_data);
 
 /* resets the chip into its loader, syncs, identifies it, uploads the stub (unless disabled or
  * impossible), changes the baud rate and attaches the flash */

@@ -20,6 +20,7 @@ struct _FkJob {
 	gchar *pending_status;
 	guint64 pending_done;
 	guint64 pending_total;
+	gboolean pending_waiting;
 	GPtrArray *pending_log;
 	gboolean update_queued;
 	guint updates_posted;  /* idle updates attached to the main context */
@@ -30,11 +31,12 @@ struct _FkJob {
 	gchar *status_text;
 	guint64 bytes_done;
 	guint64 bytes_total;
+	gboolean waiting;
 };
 
 G_DEFINE_TYPE(FkJob, fk_job, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_FRACTION, PROP_STATUS_TEXT, PROP_BYTES_DONE, PROP_BYTES_TOTAL, N_PROPS };
+enum { PROP_0, PROP_FRACTION, PROP_STATUS_TEXT, PROP_BYTES_DONE, PROP_BYTES_TOTAL, PROP_WAITING, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 enum { SIGNAL_LOG, SIGNAL_LAST };
@@ -60,6 +62,7 @@ fk_job_update_cb(gpointer user_data)
 	g_autofree gchar *status = NULL;
 	gdouble fraction;
 	guint64 done, total;
+	gboolean waiting;
 
 	g_mutex_lock(&self->mutex);
 	self->update_queued = FALSE;
@@ -67,6 +70,7 @@ fk_job_update_cb(gpointer user_data)
 	status = g_strdup(self->pending_status);
 	done = self->pending_done;
 	total = self->pending_total;
+	waiting = self->pending_waiting;
 	log = g_steal_pointer(&self->pending_log);
 	self->pending_log = g_ptr_array_new_with_free_func(g_free);
 	g_mutex_unlock(&self->mutex);
@@ -86,6 +90,10 @@ fk_job_update_cb(gpointer user_data)
 		self->bytes_total = total;
 		g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_BYTES_DONE]);
 		g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_BYTES_TOTAL]);
+	}
+	if (waiting != self->waiting) {
+		self->waiting = waiting;
+		g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_WAITING]);
 	}
 	g_object_thaw_notify(G_OBJECT(self));
 	for (guint i = 0; i < log->len; i++)
@@ -157,6 +165,22 @@ fk_job_log(const gchar *message, gpointer user_data)
 	g_ptr_array_add(self->pending_log, g_strdup(message));
 	fk_job_queue_update_locked(self);
 	g_mutex_unlock(&self->mutex);
+}
+
+void
+fk_job_set_waiting_for_chip(gboolean waiting, gpointer user_data)
+{
+	FkJob *self = FK_JOB(user_data);
+	g_mutex_lock(&self->mutex);
+	self->pending_waiting = waiting;
+	fk_job_queue_update_locked(self);
+	g_mutex_unlock(&self->mutex);
+}
+
+gboolean
+fk_job_is_waiting_for_chip(FkJob *self)
+{
+	return self->waiting;
 }
 
 static void
@@ -277,6 +301,9 @@ fk_job_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *p
 	case PROP_BYTES_TOTAL:
 		g_value_set_uint64(value, self->bytes_total);
 		break;
+	case PROP_WAITING:
+		g_value_set_boolean(value, self->waiting);
+		break;
 	default:
 		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 		break;
@@ -320,6 +347,9 @@ fk_job_class_init(FkJobClass *klass)
 							  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 	properties[PROP_BYTES_TOTAL] = g_param_spec_uint64("bytes-total", NULL, NULL, 0, G_MAXUINT64, 0,
 							   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+	/* the chip waits for a person to put it into its loader by hand */
+	properties[PROP_WAITING] = g_param_spec_boolean("waiting-for-chip", NULL, NULL, FALSE,
+							G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 	g_object_class_install_properties(object_class, N_PROPS, properties);
 	/* a step the engine took, delivered on the main context */
 	signals[SIGNAL_LOG] = g_signal_new("log", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,

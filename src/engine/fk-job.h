@@ -30,6 +30,13 @@ fk_job_new(FkDevice *device, FkJobFunc func, gpointer user_data, GDestroyNotify 
  * FkDeviceLogFunc with the job as user data */
 void
 fk_job_log(const gchar *message, gpointer job);
+/* the chip needs a person's hands to enter its loader (TRUE) or no longer does; callable from
+ * the worker, and usable as an FkDeviceWaitFunc with the job as user data. Reaches the main
+ * context as the "waiting-for-chip" property */
+void
+fk_job_set_waiting_for_chip(gboolean waiting, gpointer job);
+gboolean
+fk_job_is_waiting_for_chip(FkJob *self);
 void
 fk_job_run_async(FkJob *self, GAsyncReadyCallback callback, gpointer user_data);
 gboolean

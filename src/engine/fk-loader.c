@@ -119,6 +119,15 @@ fk_loader_clear_boot_log(FkLoader *self)
 	self->stray_bytes = 0;
 }
 
+void
+fk_loader_keep_stray_text(FkLoader *self)
+{
+	gsize len = 0;
+	const gchar *text = fk_slip_decoder_get_garbage(self->decoder, &len);
+	for (gsize i = 0; i < len && self->boot_log->len < 8192; i++)
+		g_string_append_c(self->boot_log, text[i] != '\0' ? text[i] : '.');
+}
+
 /* ---- framing ---- */
 
 gboolean

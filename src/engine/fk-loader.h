@@ -58,6 +58,10 @@ gsize
 fk_loader_get_stray_bytes(FkLoader *self);
 void
 fk_loader_clear_boot_log(FkLoader *self);
+/* adds what arrived outside frames since the input was last flushed to the boot log (what the
+ * chip printed while a SYNC went unanswered) */
+void
+fk_loader_keep_stray_text(FkLoader *self);
 
 gboolean
 fk_loader_send_frame(FkLoader *self,

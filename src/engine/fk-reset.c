@@ -3,6 +3,8 @@
  * and the boot log: reading it and saying why a chip does not sync; calls only the loader */
 #include "config.h"
 
+#include <string.h>
+
 #include "fk-error.h"
 #include "fk-reset.h"
 
@@ -158,8 +160,93 @@ fk_reset_set_no_sync_error(FkLoader *self, GError **error)
 			    "or try a lower baud rate");
 }
 
+/* whether the boot log shows the chip reached download mode: then a person's hands would not help */
+static gboolean
+fk_reset_download_seen(FkLoader *self)
+{
+	return strstr(fk_loader_get_boot_log(self)->str, "waiting for download") != NULL;
+}
+
+/* tells, once per boot, what the chip printed when it started its firmware instead of its loader */
+static void
+fk_reset_note_app_boot(FkLoader *self)
+{
+	g_autoptr(GRegex) regex = g_regex_new("boot:(0x[0-9a-fA-F]+)", 0, 0, NULL);
+	g_autoptr(GMatchInfo) match = NULL;
+
+	if (!fk_reset_download_seen(self) && g_regex_match(regex, fk_loader_get_boot_log(self)->str, 0, &match)) {
+		g_autofree gchar *boot = g_match_info_fetch(match, 1);
+		fk_loader_log(self,
+			      "the chip started its firmware (boot:%s): keep BOOT/GPIO0 held down while tapping EN/RST, "
+			      "and let go of it only afterwards",
+			      boot);
+	}
+	fk_loader_clear_boot_log(self);
+}
+
+/* a person puts the chip into its loader: SYNC goes out again and again (listening in between
+ * for what the chip prints) until the chip answers, the wait is cancelled or its limit passes.
+ * Whoever waits is told once the first SYNC went unanswered, and again when the wait is over */
+static gboolean
+fk_reset_wait_for_chip(FkLoader *self,
+		       const FkResetWait *wait,
+		       gboolean *stub_detected,
+		       GCancellable *cancellable,
+		       GError **error)
+{
+	gint64 until = wait->limit_s > 0 ? g_get_monotonic_time() + (gint64)wait->limit_s * G_USEC_PER_SEC : -1;
+	gboolean announced = FALSE;
+	gboolean ok = FALSE;
+
+	fk_loader_clear_boot_log(self);
+	for (;;) {
+		g_autoptr(GError) error_local = NULL;
+		if (!fk_loader_flush_input(self, error))
+			break;
+		if (fk_loader_sync(self, stub_detected, cancellable, &error_local)) {
+			ok = TRUE;
+			break;
+		}
+		if (fk_loader_error_is_final(error_local)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			break;
+		}
+		if (!announced) {
+			fk_loader_log(self,
+				      "waiting for the chip: hold BOOT/GPIO0, tap EN/RST (or unplug and replug the "
+				      "board), then let go of BOOT");
+			wait->func(TRUE, wait->user_data);
+			announced = TRUE;
+		}
+		if (until >= 0 && g_get_monotonic_time() >= until) {
+			g_set_error(error,
+				    FK_ERROR,
+				    FK_ERROR_NO_SYNC,
+				    "The chip did not answer within %u seconds: hold BOOT/GPIO0 down, tap EN/RST (or "
+				    "unplug and replug the board), then let go of BOOT; if it still does not answer, "
+				    "check the cable or try a lower baud rate",
+				    wait->limit_s);
+			break;
+		}
+		fk_loader_keep_stray_text(self);
+		fk_reset_read_boot_log(self, cancellable);
+		fk_reset_note_app_boot(self);
+	}
+	if (announced) {
+		wait->func(FALSE, wait->user_data);
+		if (ok)
+			fk_loader_log(self, "the chip answered");
+	}
+	return ok;
+}
+
 gboolean
-fk_reset_and_sync(FkLoader *self, FkResetMode mode, gboolean *stub_detected, GCancellable *cancellable, GError **error)
+fk_reset_and_sync(FkLoader *self,
+		  FkResetMode mode,
+		  const FkResetWait *wait,
+		  gboolean *stub_detected,
+		  GCancellable *cancellable,
+		  GError **error)
 {
 	FkPulse pulses[4];
 	guint delays[4];
@@ -173,6 +260,9 @@ fk_reset_and_sync(FkLoader *self, FkResetMode mode, gboolean *stub_detected, GCa
 			fk_loader_log(self,
 				      "this port has no DTR/RTS lines: the chip must be reset into "
 				      "download mode by hand (hold BOOT while pressing RESET)");
+		/* nothing to try first: the person's hands are the reset */
+		if (wait != NULL)
+			return fk_reset_wait_for_chip(self, wait, stub_detected, cancellable, error);
 		reset = FALSE;
 		pulses[n_strategies] = FK_PULSE_CLASSIC;
 		delays[n_strategies++] = 0;
@@ -203,6 +293,12 @@ fk_reset_and_sync(FkLoader *self, FkResetMode mode, gboolean *stub_detected, GCa
 			return FALSE;
 		}
 		fk_loader_log(self, "no reply to SYNC (attempt %u of %u)", attempt + 1, (guint)FK_CONNECT_ATTEMPTS);
+	}
+	/* a board without the auto-reset circuit (or with a broken one) is reset by hand; a chip
+	 * that reached download mode and still does not answer has another problem */
+	if (wait != NULL && !fk_reset_download_seen(self)) {
+		fk_loader_log(self, "no answer after the automatic reset: the board may have no auto-reset circuit");
+		return fk_reset_wait_for_chip(self, wait, stub_detected, cancellable, error);
 	}
 	fk_reset_set_no_sync_error(self, error);
 	return FALSE;

@@ -9,11 +9,20 @@ G_BEGIN_DECLS
 /* whether the port is a chip's own USB-Serial/JTAG controller */
 gboolean
 fk_reset_is_usb_jtag(FkTransport *transport);
+/* waiting for a person to put the chip into its loader (see fk_device_set_wait_for_chip()) */
+typedef struct {
+	FkDeviceWaitFunc func;
+	gpointer user_data;
+	guint limit_s; /* 0: until cancelled */
+} FkResetWait;
+
 /* resets the chip into its loader with the strategies @mode allows (none: sync only), in turn,
- * until it answers SYNC; else an error that says what the boot log and the noise tell */
+ * until it answers SYNC; when it cannot or the chip stays silent, waits for the chip as @wait
+ * (may be NULL) says; else an error that says what the boot log and the noise tell */
 gboolean
 fk_reset_and_sync(FkLoader *loader,
 		  FkResetMode mode,
+		  const FkResetWait *wait,
 		  gboolean *stub_detected,
 		  GCancellable *cancellable,
 		  GError **error) G_GNUC_WARN_UNUSED_RESULT;

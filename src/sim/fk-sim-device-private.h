@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 
 #define FK_SIM_EN_MIN_LOW_US	 100   /* shorter EN glitches are swallowed by the RC filter */
 #define FK_SIM_STRAP_DELAY_US	 2000  /* GPIO0 is sampled this long after EN rises */
+#define FK_SIM_TAP_US		 1000  /* a tap of a button (long enough for the RC filter on EN) */
 #define FK_SIM_CMD_OVERHEAD_US	 40    /* loader overhead per command */
 #define FK_SIM_SECTOR_ERASE_US	 40000 /* 4 KiB sector erase */
 #define FK_SIM_BLOCK_ERASE_US	 150000 /* 64 KiB block erase */
@@ -109,6 +110,12 @@ struct _FkSimDevice {
 	gboolean link_dead;
 
 	/* electrical state */
+	gboolean auto_reset_circuit; /* DTR/RTS reach EN and GPIO0 */
+	gboolean boot_pressed;	     /* the BOOT button holds GPIO0 low */
+	gboolean en_pressed;	     /* the EN button holds the chip in reset */
+	gint64 hand_delay_us;	     /* a simulated person's patience (0: nobody there) */
+	gint64 hand_at;		     /* when they will hold BOOT and tap EN (0: not yet asked) */
+	gint64 hand_release_at;	     /* when they will let go of BOOT (0: not holding it) */
 	gboolean powered;
 	gboolean en_low;
 	gint64 en_low_since;
@@ -341,6 +348,12 @@ void
 fk_sim_device_advance(FkSimDevice *self, gint64 now);
 void
 fk_sim_device_drive_lines(FkSimDevice *self, gboolean dtr, gboolean rts, gint64 now_us);
+void
+fk_sim_device_drive_buttons(FkSimDevice *self, gboolean boot, gboolean en, gint64 now_us);
+/* the host talks to a chip that is not in its loader: a simulated person, if there is one, will
+ * put it there by hand */
+void
+fk_sim_device_hand_notice(FkSimDevice *self, gint64 now_us);
 gboolean
 fk_sim_device_watchdog_locked(FkSimDevice *self, guint32 addr);
 void

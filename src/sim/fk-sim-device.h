@@ -101,6 +101,33 @@ fk_sim_device_host_close(FkSimDevice *self);
 /* the host's UART baud rate (bytes are garbled when it does not match the chip's) */
 void
 fk_sim_device_set_host_baud(FkSimDevice *self, guint baud, gint64 now_us);
+/* whether the board has the usual auto-reset circuit (the default): without it DTR/RTS do
+ * nothing, and the chip enters its loader only when a person holds BOOT while resetting it */
+void
+fk_sim_device_set_auto_reset(FkSimDevice *self, gboolean has_circuit);
+gboolean
+fk_sim_device_has_auto_reset(FkSimDevice *self);
+
+/* the board's two buttons: BOOT pulls GPIO0 low, EN (RST) holds the chip in reset */
+typedef enum {
+	FK_SIM_BUTTON_BOOT,
+	FK_SIM_BUTTON_EN,
+} FkSimButton;
+/* presses (TRUE) or lets go of (FALSE) a button now; letting go of EN resets the chip, which
+ * samples GPIO0 (BOOT held: the ROM loader) a moment later */
+void
+fk_sim_device_press_button(FkSimDevice *self, FkSimButton button, gboolean pressed);
+/* a short press of EN: the chip resets and samples GPIO0 with BOOT as it is now */
+void
+fk_sim_device_tap_reset(FkSimDevice *self);
+/* what a person does to a board without auto-reset: hold BOOT, tap EN, let go of BOOT */
+void
+fk_sim_device_enter_download_by_hand(FkSimDevice *self);
+/* a simulated person who does that @delay_ms after the host starts talking to a chip that is
+ * not in its loader (0: nobody does), so the board can be tried in the window */
+void
+fk_sim_device_set_helping_hand(FkSimDevice *self, guint delay_ms);
+
 /* host's DTR/RTS (TRUE = asserted); drives EN and GPIO0 through the usual two-transistor circuit */
 void
 fk_sim_device_set_lines(FkSimDevice *self, gboolean dtr, gboolean rts, gint64 now_us);

@@ -132,6 +132,7 @@ fk_sim_device_boot(FkSimDevice *self, gboolean download, gint64 t)
 	}
 }
 
+/* GPIO0 is low while BOOT is held, or when DTR alone is asserted through the auto-reset circuit */
 static gboolean
 fk_sim_device_gpio0_low(FkSimDevice *self)
 {
@@ -140,9 +141,9 @@ fk_sim_device_gpio0_low(FkSimDevice *self)
 	if (self->adapter != NULL && self->adapter->native) {
 		gboolean latched = self->usb_download_latch;
 		self->usb_download_latch = FALSE;
-		return latched;
+		return latched || self->boot_pressed;
 	}
-	return !self->gpio0_unwired && self->dtr && !self->rts;
+	return self->boot_pressed || (!self->gpio0_unwired && self->auto_reset_circuit && self->dtr && !self->rts);
 }
 
 /* the chip resets on its own (brown-out, software reset); straps from the lines */
@@ -193,24 +194,29 @@ fk_sim_device_advance(FkSimDevice *self, gint64 now)
 	if (self->en_low && self->state != FK_SIM_STATE_OFF &&
 	    now - self->en_low_since >= FK_SIM_EN_MIN_LOW_US)
 		fk_sim_device_power_off(self, self->en_low_since + FK_SIM_EN_MIN_LOW_US);
+	if (self->hand_at > 0 && now >= self->hand_at) {
+		gint64 t = self->hand_at;
+		self->hand_at = 0;
+		fk_sim_device_drive_buttons(self, TRUE, TRUE, t);
+		fk_sim_device_drive_buttons(self, TRUE, FALSE, t + FK_SIM_TAP_US);
+		self->hand_release_at = t + FK_SIM_TAP_US + FK_SIM_STRAP_DELAY_US;
+	}
 	if (self->boot_pending && now >= self->boot_at && !self->en_low) {
 		self->boot_pending = FALSE;
 		fk_sim_device_boot(self, fk_sim_device_gpio0_low(self), self->boot_at);
 	}
+	if (self->hand_release_at > 0 && now >= self->hand_release_at && !self->boot_pending) {
+		fk_sim_device_drive_buttons(self, FALSE, self->en_pressed, self->hand_release_at);
+		self->hand_release_at = 0;
+	}
 	fk_sim_device_app_tick(self, now);
 }
 
-/* the usual two-transistor circuit: EN is pulled low only by RTS without DTR, GPIO0 only by DTR
- * without RTS */
-void
-fk_sim_device_drive_lines(FkSimDevice *self, gboolean dtr, gboolean rts, gint64 now_us)
+/* EN follows its button and the circuit; releasing it after a real press resets the chip */
+static void
+fk_sim_device_update_en(FkSimDevice *self, gint64 now_us)
 {
-	gboolean en_low;
-	self->dtr = dtr;
-	self->rts = rts;
-	if (dtr && !rts)
-		self->usb_download_latch = TRUE;
-	en_low = rts && !dtr;
+	gboolean en_low = self->en_pressed || (self->auto_reset_circuit && self->rts && !self->dtr);
 	if (en_low && !self->en_low) {
 		self->en_low = TRUE;
 		self->en_low_since = now_us;
@@ -227,6 +233,41 @@ fk_sim_device_drive_lines(FkSimDevice *self, gboolean dtr, gboolean rts, gint64 
 			fk_sim_device_trace(self, "* EN released: chip resets");
 		}
 	}
+}
+
+/* the usual two-transistor circuit: EN is pulled low only by RTS without DTR, GPIO0 only by DTR
+ * without RTS; a board without it ignores the lines */
+void
+fk_sim_device_drive_lines(FkSimDevice *self, gboolean dtr, gboolean rts, gint64 now_us)
+{
+	self->dtr = dtr;
+	self->rts = rts;
+	if (dtr && !rts)
+		self->usb_download_latch = TRUE;
+	fk_sim_device_update_en(self, now_us);
+}
+
+/* a person's hands on the board's buttons; GPIO0 counts when the chip samples it */
+void
+fk_sim_device_drive_buttons(FkSimDevice *self, gboolean boot, gboolean en, gint64 now_us)
+{
+	if (boot != self->boot_pressed)
+		fk_sim_device_trace(self, "* BOOT button %s", boot ? "pressed" : "released");
+	if (en != self->en_pressed)
+		fk_sim_device_trace(self, "* EN button %s", en ? "pressed" : "released");
+	self->boot_pressed = boot;
+	self->en_pressed = en;
+	fk_sim_device_update_en(self, now_us);
+}
+
+void
+fk_sim_device_hand_notice(FkSimDevice *self, gint64 now_us)
+{
+	if (self->hand_delay_us == 0 || self->hand_at > 0 || self->hand_release_at > 0)
+		return;
+	self->hand_at = now_us + self->hand_delay_us;
+	fk_sim_device_trace(self, "* someone will hold BOOT and tap EN in %" G_GINT64_FORMAT " ms",
+			    self->hand_delay_us / 1000);
 }
 
 /* ---- the RTC watchdog (esptool's watchdog_reset) ---- */

@@ -307,6 +307,8 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 	gboolean download = FALSE;
 	gboolean fresh = FALSE;
 	gboolean gpio0_wired = TRUE;
+	gboolean noreset = FALSE;
+	guint hand_ms = 0;
 	guint latency_us = 0;
 	guint64 seed = 0;
 	const gchar *adapter = NULL;
@@ -333,9 +335,14 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 			fresh = TRUE;
 		} else if (g_strcmp0(o, "no-boot-line") == 0) {
 			gpio0_wired = FALSE;
+		} else if (g_strcmp0(o, "noreset") == 0) {
+			noreset = TRUE;
 		} else if (g_str_has_prefix(o, "latency=") &&
 			   g_ascii_string_to_unsigned(o + 8, 10, 0, 10000, &v, NULL)) {
 			latency_us = (guint)v * 1000;
+		} else if (g_str_has_prefix(o, "hands=") &&
+			   g_ascii_string_to_unsigned(o + 6, 10, 0, 3600, &v, NULL)) {
+			hand_ms = (guint)v * 1000;
 		} else if (g_str_has_prefix(o, "seed=") &&
 			   g_ascii_string_to_unsigned(o + 5, 10, 0, G_MAXUINT64, &v, NULL)) {
 			seed = v;
@@ -348,7 +355,7 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 				    FK_ERROR,
 				    FK_ERROR_INVALID_ARGUMENT,
 				    "unknown simulator option '%s' in %s "
-				    "(paced, latency=MS, seed=N, fault=SPEC, adapter=NAME, download, fresh, no-boot-line)",
+				    "(paced, latency=MS, seed=N, fault=SPEC, adapter=NAME, download, fresh, no-boot-line, noreset, hands=S)",
 				    o,
 				    name);
 			return NULL;
@@ -367,6 +374,10 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 	fk_sim_device_set_timing(device, paced, latency_us);
 	fk_sim_device_set_boot_mode(device, download ? FK_SIM_BOOT_DOWNLOAD : FK_SIM_BOOT_APP);
 	fk_sim_device_set_gpio0_wired(device, gpio0_wired);
+	/* "noreset": a board without the auto-reset circuit, reset by hand (its BOOT and EN buttons) */
+	fk_sim_device_set_auto_reset(device, !noreset);
+	/* "hands=S": someone puts the chip into its loader S seconds after the host starts trying */
+	fk_sim_device_set_helping_hand(device, hand_ms);
 	/* "fresh": what an earlier run saved is not wanted */
 	if (fresh) {
 		g_autofree gchar *path = fk_sim_persist_path(device);

@@ -16,7 +16,9 @@ FkSimDevice *
 fk_sim_transport_get_device(FkSimTransport *self);
 
 /* registers the "sim:" port prefix with fk_transport_open(); "sim:esp8266@1MB" creates a fresh
- * simulated device in download-ready state (its auto-reset circuit answers DTR/RTS) */
+ * simulated device in download-ready state (its auto-reset circuit answers DTR/RTS; with the
+ * "noreset" option the board has none and its buttons must be pressed, see
+ * fk_sim_device_press_button()) */
 void
 fk_sim_register(void);
 

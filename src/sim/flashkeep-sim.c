@@ -249,6 +249,25 @@ fk_sim_server_thread(gpointer user_data)
 	return NULL;
 }
 
+/* SIGUSR1: a person holds BOOT, taps EN and lets go of BOOT; SIGUSR2: taps EN alone */
+static gboolean
+fk_sim_server_download_cb(gpointer user_data)
+{
+	FkSimServer *server = user_data;
+	fk_sim_device_enter_download_by_hand(server->device);
+	g_printerr("flashkeep-sim: BOOT held, EN tapped, BOOT let go\n");
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+fk_sim_server_tap_reset_cb(gpointer user_data)
+{
+	FkSimServer *server = user_data;
+	fk_sim_device_tap_reset(server->device);
+	g_printerr("flashkeep-sim: EN tapped\n");
+	return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 fk_sim_server_signal_cb(gpointer user_data)
 {
@@ -276,6 +295,7 @@ main(int argc, char **argv)
 	gboolean reset_on_connect = FALSE;
 	gboolean list_chips = FALSE;
 	gboolean rfc2217 = FALSE;
+	gboolean noreset = FALSE;
 	gsize size = 0;
 	guint64 seed = 0;
 	FkSimServer server = {0};
@@ -302,7 +322,11 @@ main(int argc, char **argv)
 	    {"paced", 0, 0, G_OPTION_ARG_NONE, &paced, "Real wire and flash timing", NULL},
 	    {"latency", 0, 0, G_OPTION_ARG_INT, &latency_ms, "Extra latency per direction", "MS"},
 	    {"fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults, "Inject a fault (repeatable)", "SPEC"},
-	    {"boot", 0, 0, G_OPTION_ARG_STRING, &boot, "Start in 'download' (default) or 'app'", "MODE"},
+	    {"boot", 0, 0, G_OPTION_ARG_STRING, &boot,
+	     "Start in 'download' or 'app' (default: download, app with --noreset)", "MODE"},
+	    {"noreset", 0, 0, G_OPTION_ARG_NONE, &noreset,
+	     "A board without auto-reset: DTR/RTS do nothing; SIGUSR1 holds BOOT and taps EN, SIGUSR2 taps EN",
+	     NULL},
 	    {"reset-on-connect", 0, 0, G_OPTION_ARG_NONE, &reset_on_connect,
 	     "Power-cycle the chip for every new client", NULL},
 	    {"rfc2217", 0, 0, G_OPTION_ARG_NONE, &rfc2217,
@@ -337,6 +361,8 @@ main(int argc, char **argv)
 		g_printerr("flashkeep-sim: --seed: %s\n", error->message);
 		return 2;
 	}
+	if (boot == NULL)
+		boot = g_strdup(noreset ? "app" : "download");
 	if (g_strcmp0(boot, "download") == 0) {
 		server.boot_mode = FK_SIM_BOOT_DOWNLOAD;
 	} else if (g_strcmp0(boot, "app") == 0) {
@@ -371,6 +397,7 @@ main(int argc, char **argv)
 		port_control = fk_sim_rfc2217_new(device);
 	fk_sim_device_set_timing(device, paced, (guint)latency_ms * 1000);
 	fk_sim_device_set_boot_mode(device, server.boot_mode);
+	fk_sim_device_set_auto_reset(device, !noreset);
 	if (trace)
 		fk_sim_device_set_trace_func(device, fk_sim_server_trace_cb, NULL);
 
@@ -403,6 +430,8 @@ main(int argc, char **argv)
 	server.rfc2217 = port_control;
 	g_unix_signal_add(SIGINT, fk_sim_server_signal_cb, &server);
 	g_unix_signal_add(SIGTERM, fk_sim_server_signal_cb, &server);
+	g_unix_signal_add(SIGUSR1, fk_sim_server_download_cb, &server);
+	g_unix_signal_add(SIGUSR2, fk_sim_server_tap_reset_cb, &server);
 	/* said only once a stop is handled: a script that stops the simulator as soon as it reads
 	 * this line still gets its --dump */
 	g_print("listening on %s:%u\n",

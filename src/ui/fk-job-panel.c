@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "fk-board-picture.h"
 #include "fk-job-panel.h"
 #include "fk-ui-util.h"
 
@@ -12,6 +13,8 @@ struct _FkJobPanel {
 	GtkWidget parent_instance;
 
 	/* template widgets */
+	GtkWidget *guide_box;
+	GtkSpinner *guide_spinner;
 	GtkWidget *progress_box;
 	GtkProgressBar *progress_bar;
 	GtkLabel *progress_label;
@@ -61,6 +64,17 @@ on_job_progress_cb(FkJob *job, GParamSpec *pspec, FkJobPanel *self)
 	}
 }
 
+/* the guide is there while the chip waits for a person's hands, and goes when it answers */
+static void
+on_job_waiting_cb(FkJob *job, GParamSpec *pspec, FkJobPanel *self)
+{
+	gboolean waiting = fk_job_is_waiting_for_chip(job);
+	gtk_widget_set_visible(self->guide_box, waiting);
+	gtk_spinner_set_spinning(self->guide_spinner, waiting);
+	if (waiting)
+		gtk_progress_bar_set_text(self->progress_bar, _("Waiting for the chip…"));
+}
+
 void
 fk_job_panel_set_result(FkJobPanel *self, gboolean success, const gchar *text, const gchar *folder)
 {
@@ -92,6 +106,7 @@ fk_job_panel_start(FkJobPanel *self, FkJob *job)
 	fk_job_panel_set_result(self, TRUE, NULL, NULL);
 	g_signal_connect_object(job, "notify::fraction", G_CALLBACK(on_job_progress_cb), self, 0);
 	g_signal_connect_object(job, "notify::status-text", G_CALLBACK(on_job_progress_cb), self, 0);
+	g_signal_connect_object(job, "notify::waiting-for-chip", G_CALLBACK(on_job_waiting_cb), self, 0);
 	gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
 	gtk_progress_bar_set_text(self->progress_bar, _("Connecting…"));
 	gtk_label_set_text(self->progress_label, "");
@@ -104,6 +119,8 @@ fk_job_panel_stop(FkJobPanel *self)
 {
 	g_return_if_fail(FK_IS_JOB_PANEL(self));
 	gtk_widget_set_visible(self->progress_box, FALSE);
+	gtk_widget_set_visible(self->guide_box, FALSE);
+	gtk_spinner_set_spinning(self->guide_spinner, FALSE);
 	fk_job_panel_update_visible(self);
 }
 
@@ -141,10 +158,13 @@ fk_job_panel_class_init(FkJobPanelClass *klass)
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
+	g_type_ensure(FK_TYPE_BOARD_PICTURE);
 	object_class->dispose = fk_job_panel_dispose;
 	object_class->finalize = fk_job_panel_finalize;
 
 	gtk_widget_class_set_template_from_resource(widget_class, "/io/github/flashkeep/Flashkeep/fk-job-panel.ui");
+	gtk_widget_class_bind_template_child(widget_class, FkJobPanel, guide_box);
+	gtk_widget_class_bind_template_child(widget_class, FkJobPanel, guide_spinner);
 	gtk_widget_class_bind_template_child(widget_class, FkJobPanel, progress_box);
 	gtk_widget_class_bind_template_child(widget_class, FkJobPanel, progress_bar);
 	gtk_widget_class_bind_template_child(widget_class, FkJobPanel, progress_label);

@@ -167,6 +167,10 @@ fk_window_job_func(FkJob *job, FkDevice *unused, FkProgress *progress, GCancella
 	fk_device_set_baud(device, data->op == FK_OP_IDENTIFY ? 115200 : data->baud);
 	/* identifying needs only the ROM; the operations use the stub when installed */
 	fk_device_set_use_stub(device, data->op != FK_OP_IDENTIFY);
+	/* an operation the person started waits for them to reset a board by hand, with the guide
+	 * shown and Cancel at hand (identifying on its own does not: it has no Cancel) */
+	if (data->op != FK_OP_IDENTIFY)
+		fk_device_set_wait_for_chip(device, 0, fk_job_set_waiting_for_chip, job);
 	if (data->spi_connection != NULL) {
 		guint32 value = 0;
 		if (!fk_window_parse_spi(data->spi_connection, &value, error))
