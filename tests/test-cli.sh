@@ -222,11 +222,12 @@ expect_fail "a port that is not there: the doctor says so and what to watch" "^R
 check "... and why" grep -q "^Why: /dev/ttyUSB97 is not there" "$tmp/out.txt"
 expect_fail "an ESP32 whose reset does not reach GPIO0: not in download mode" \
 	"^Why: The chip is running its firmware, not in download mode: its ROM printed “rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)” at 115200 baud" \
-	"$cli" --port "sim:esp32@4MB,no-boot-line,fresh" read_flash 0 0x1000 x.bin
+	"$cli" --port "sim:esp32@4MB,no-boot-line,fresh" --wait 0 read_flash 0 0x1000 x.bin
 check "... and to hold BOOT while resetting" grep -q "Hold BOOT/GPIO0 while resetting" "$tmp/out.txt"
 expect_fail "an ESP8266 that runs its firmware: its boot text is heard at 74880 baud" \
 	"^Why: The chip is running its firmware, not in download mode: its ROM printed “ets Jan  8 2013,rst cause:2, boot mode:(3,6)” at 74880 baud" \
-	"$cli" --port "sim:esp8266@1MB,no-boot-line,fresh" read_flash 0 0x1000 x.bin
+	"$cli" --port "sim:esp8266@1MB,no-boot-line,fresh" --wait 0 read_flash 0 0x1000 x.bin
+expect_fail "--wait takes no negative number" "0 or more" "$cli" --port sim:esp32 --wait -1 read_flash 0 0x1000 x.bin
 expect_fail "nothing listening on a TCP port" "listening\|refused" \
 	"$cli" --port socket://127.0.0.1:1 read_flash 0 0x1000 x.bin
 expect_fail "a file that does not exist" "does not exist" \

@@ -139,6 +139,11 @@ fk_cli_check_global_options(FkCli *self, GError **error)
 {
 	self->before_mode = FK_RESET_AUTO;
 	self->after_mode = FK_AFTER_HARD_RESET;
+	if (self->wait_s < 0) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "--wait takes a number of seconds, 0 or more");
+		return FALSE;
+	}
 	if (self->before != NULL && !fk_cli_parse_before(self->before, &self->before_mode, error))
 		return FALSE;
 	if (self->after != NULL && !fk_cli_parse_after(self->after, &self->after_mode, error))

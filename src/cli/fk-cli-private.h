@@ -16,6 +16,7 @@ typedef struct {
 	gchar *before;
 	gchar *after;
 	gboolean no_stub;
+	gint wait_s; /* how long to wait for a person to press the board's buttons; 0: not at all */
 	gboolean trace;
 	/* per command */
 	gchar *spi_connection;

@@ -97,8 +97,6 @@ fk_cli_examine_port(FkCli *self, const GError *error)
 						 self->cancellable);
 }
 
-/* a board without auto-reset waits this long for a person's hands (Ctrl+C stops sooner) */
-#define FK_CLI_WAIT_FOR_CHIP_S 120
 
 static void
 fk_cli_wait_cb(gboolean waiting, gpointer user_data)
@@ -133,8 +131,8 @@ fk_cli_connect(FkCli *self, GError **error)
 	fk_device_set_use_stub(device, !self->no_stub);
 	/* with --before no_reset, or when the automatic reset gets no answer; a port without reset
 	 * lines in the default mode only tries to sync, as esptool does */
-	if (self->before_mode == FK_RESET_NONE || fk_transport_has_modem_lines(transport))
-		fk_device_set_wait_for_chip(device, FK_CLI_WAIT_FOR_CHIP_S, fk_cli_wait_cb, self);
+	if (self->wait_s > 0 && (self->before_mode == FK_RESET_NONE || fk_transport_has_modem_lines(transport)))
+		fk_device_set_wait_for_chip(device, (guint)self->wait_s, fk_cli_wait_cb, self);
 	if (self->expected_chip != NULL)
 		fk_device_set_expected_chip(device, self->expected_chip->family);
 	if (self->spi_connection != NULL)

@@ -592,11 +592,15 @@ main(int argc, char **argv)
 	    {"after", 'a', 0, G_OPTION_ARG_STRING, &self->after,
 	     "What to do when done: hard_reset, soft_reset, no_reset, no_reset_stub", "ACTION"},
 	    {"no-stub", 0, 0, G_OPTION_ARG_NONE, &self->no_stub, "Use only the ROM loader", NULL},
+	    {"wait", 0, 0, G_OPTION_ARG_INT, &self->wait_s,
+	     "Seconds to wait for BOOT and EN to be pressed when the chip cannot be reset (default 120, 0: do not wait)",
+	     "SECONDS"},
 	    {"trace", 't', 0, G_OPTION_ARG_NONE, &self->trace, "Print every byte on the wire", NULL},
 	    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
 	    {NULL}};
 
 	setlocale(LC_ALL, "");
+	self->wait_s = 120; /* a person needs a moment to find the buttons; Ctrl+C stops sooner */
 	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);

@@ -345,8 +345,6 @@ main(int argc, char **argv)
 		chip = g_strdup("esp32");
 	if (bind == NULL)
 		bind = g_strdup("127.0.0.1");
-	if (boot == NULL)
-		boot = g_strdup("download");
 	if (list_chips) {
 		const gchar *const *names = fk_sim_device_list_chips();
 		for (guint i = 0; names[i] != NULL; i++)
