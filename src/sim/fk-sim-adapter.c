@@ -61,3 +61,57 @@ fk_sim_device_adapter_noise(FkSimDevice *self, guint baud, guint64 index, gchar 
 	self->adapter_errors++;
 	return (guint8)(1u << (fk_sim_rand_next(&st) % 8));
 }
+
+/* ---- the device's adapter ---- */
+
+gboolean
+fk_sim_device_set_adapter(FkSimDevice *self, const gchar *name, GError **error)
+{
+	const FkSimAdapter *adapter = NULL;
+	g_auto(GStrv) parts = NULL;
+	guint64 max = 0;
+	g_return_val_if_fail(FK_IS_SIM_DEVICE(self), FALSE);
+	if (name != NULL) {
+		/* "NAME@RATE": this board's line is clean only up to RATE (a long cable, a level
+		 * shifter), below what the adapter itself carries */
+		parts = g_strsplit(name, "@", 2);
+		adapter = fk_sim_adapter_find(parts[0], error);
+		if (adapter == NULL)
+			return FALSE;
+		if (parts[1] != NULL && !g_ascii_string_to_unsigned(parts[1], 10, 300, 5000000, &max, NULL)) {
+			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
+				    "invalid clean rate '%s' in adapter=%s (NAME@BAUD)", parts[1], name);
+			return FALSE;
+		}
+	}
+	g_mutex_lock(&self->mutex);
+	self->adapter = adapter;
+	self->adapter_max_clean = (guint)max;
+	g_mutex_unlock(&self->mutex);
+	return TRUE;
+}
+
+gboolean
+fk_sim_device_get_adapter_usb(FkSimDevice *self, guint16 *vid, guint16 *pid, const gchar **product,
+			      const gchar **serial)
+{
+	g_return_val_if_fail(FK_IS_SIM_DEVICE(self), FALSE);
+	if (self->adapter == NULL)
+		return FALSE;
+	*vid = self->adapter->vid;
+	*pid = self->adapter->pid;
+	*product = self->adapter->product;
+	*serial = self->adapter->serial;
+	return TRUE;
+}
+
+guint64
+fk_sim_device_get_adapter_errors(FkSimDevice *self)
+{
+	guint64 n;
+	g_return_val_if_fail(FK_IS_SIM_DEVICE(self), 0);
+	g_mutex_lock(&self->mutex);
+	n = self->adapter_errors;
+	g_mutex_unlock(&self->mutex);
+	return n;
+}

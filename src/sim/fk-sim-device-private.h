@@ -191,6 +191,9 @@ struct _FkSimDevice {
 /* adds a line to the wire trace (only when a trace function is set) */
 void
 fk_sim_device_trace(FkSimDevice *self, const gchar *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* hands the trace lines kept under the lock to the trace function; call it without the lock */
+void
+fk_sim_device_flush_trace(FkSimDevice *self);
 
 /* fk-sim-timing.c */
 gint64

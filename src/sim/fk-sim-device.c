@@ -45,7 +45,7 @@ fk_sim_device_trace(FkSimDevice *self, const gchar *fmt, ...)
 }
 
 /* called without the lock held, so the callback may do anything */
-static void
+void
 fk_sim_device_flush_trace(FkSimDevice *self)
 {
 	g_autoptr(GPtrArray) lines = NULL;
@@ -485,58 +485,6 @@ fk_sim_device_set_baud_transparent(FkSimDevice *self, gboolean transparent)
 	g_mutex_unlock(&self->mutex);
 }
 
-gboolean
-fk_sim_device_set_adapter(FkSimDevice *self, const gchar *name, GError **error)
-{
-	const FkSimAdapter *adapter = NULL;
-	g_auto(GStrv) parts = NULL;
-	guint64 max = 0;
-	g_return_val_if_fail(FK_IS_SIM_DEVICE(self), FALSE);
-	if (name != NULL) {
-		/* "NAME@RATE": this board's line is clean only up to RATE (a long cable, a level
-		 * shifter), below what the adapter itself carries */
-		parts = g_strsplit(name, "@", 2);
-		adapter = fk_sim_adapter_find(parts[0], error);
-		if (adapter == NULL)
-			return FALSE;
-		if (parts[1] != NULL && !g_ascii_string_to_unsigned(parts[1], 10, 300, 5000000, &max, NULL)) {
-			g_set_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT,
-				    "invalid clean rate '%s' in adapter=%s (NAME@BAUD)", parts[1], name);
-			return FALSE;
-		}
-	}
-	g_mutex_lock(&self->mutex);
-	self->adapter = adapter;
-	self->adapter_max_clean = (guint)max;
-	g_mutex_unlock(&self->mutex);
-	return TRUE;
-}
-
-gboolean
-fk_sim_device_get_adapter_usb(FkSimDevice *self, guint16 *vid, guint16 *pid, const gchar **product,
-			      const gchar **serial)
-{
-	g_return_val_if_fail(FK_IS_SIM_DEVICE(self), FALSE);
-	if (self->adapter == NULL)
-		return FALSE;
-	*vid = self->adapter->vid;
-	*pid = self->adapter->pid;
-	*product = self->adapter->product;
-	*serial = self->adapter->serial;
-	return TRUE;
-}
-
-guint64
-fk_sim_device_get_adapter_errors(FkSimDevice *self)
-{
-	guint64 n;
-	g_return_val_if_fail(FK_IS_SIM_DEVICE(self), 0);
-	g_mutex_lock(&self->mutex);
-	n = self->adapter_errors;
-	g_mutex_unlock(&self->mutex);
-	return n;
-}
-
 void
 fk_sim_device_host_open(FkSimDevice *self, gint64 now_us)
 {
@@ -593,82 +541,6 @@ fk_sim_device_set_host_baud(FkSimDevice *self, guint baud, gint64 now_us)
 	}
 	g_mutex_unlock(&self->mutex);
 	fk_sim_device_flush_trace(self);
-}
-
-void
-fk_sim_device_set_auto_reset(FkSimDevice *self, gboolean has_circuit)
-{
-	g_return_if_fail(FK_IS_SIM_DEVICE(self));
-	g_mutex_lock(&self->mutex);
-	self->auto_reset_circuit = has_circuit;
-	g_mutex_unlock(&self->mutex);
-}
-
-gboolean
-fk_sim_device_has_auto_reset(FkSimDevice *self)
-{
-	gboolean has;
-	g_return_val_if_fail(FK_IS_SIM_DEVICE(self), FALSE);
-	g_mutex_lock(&self->mutex);
-	has = self->auto_reset_circuit;
-	g_mutex_unlock(&self->mutex);
-	return has;
-}
-
-/* the buttons as a person leaves them (-1: as they are), from now or from the latest time the
- * device was told of, whichever is later; with @tap_us, EN is let go again that much later and
- * the chip's life goes on until it has sampled its straps */
-static void
-fk_sim_device_buttons(FkSimDevice *self, gint boot, gint en, gint64 tap_us)
-{
-	gint64 t;
-	gboolean boot_now;
-
-	g_mutex_lock(&self->mutex);
-	t = MAX(g_get_monotonic_time(), self->now);
-	fk_sim_device_advance(self, t);
-	boot_now = boot < 0 ? self->boot_pressed : boot != 0;
-	fk_sim_device_drive_buttons(self, boot_now, en < 0 ? self->en_pressed : en != 0, t);
-	if (tap_us > 0) {
-		fk_sim_device_advance(self, t + tap_us);
-		fk_sim_device_drive_buttons(self, boot_now, FALSE, t + tap_us);
-		fk_sim_device_advance(self, t + tap_us + FK_SIM_STRAP_DELAY_US);
-	}
-	g_mutex_unlock(&self->mutex);
-	fk_sim_device_flush_trace(self);
-}
-
-void
-fk_sim_device_set_helping_hand(FkSimDevice *self, guint delay_ms)
-{
-	g_return_if_fail(FK_IS_SIM_DEVICE(self));
-	g_mutex_lock(&self->mutex);
-	self->hand_delay_us = (gint64)delay_ms * 1000;
-	self->hand_at = 0;
-	g_mutex_unlock(&self->mutex);
-}
-
-void
-fk_sim_device_press_button(FkSimDevice *self, FkSimButton button, gboolean pressed)
-{
-	g_return_if_fail(FK_IS_SIM_DEVICE(self));
-	fk_sim_device_buttons(self, button == FK_SIM_BUTTON_BOOT ? pressed : -1, button == FK_SIM_BUTTON_EN ? pressed : -1,
-			      0);
-}
-
-void
-fk_sim_device_tap_reset(FkSimDevice *self)
-{
-	g_return_if_fail(FK_IS_SIM_DEVICE(self));
-	fk_sim_device_buttons(self, -1, TRUE, FK_SIM_TAP_US);
-}
-
-void
-fk_sim_device_enter_download_by_hand(FkSimDevice *self)
-{
-	fk_sim_device_press_button(self, FK_SIM_BUTTON_BOOT, TRUE);
-	fk_sim_device_tap_reset(self);
-	fk_sim_device_press_button(self, FK_SIM_BUTTON_BOOT, FALSE);
 }
 
 void
