@@ -252,9 +252,15 @@ void
 _fk_window_library_add(FkWindow *self, const gchar *path, gboolean is_backup)
 {
 	FkBackupLibrary *library = fk_library_view_get_library(self->library_view);
+	g_autofree gchar *canon = g_canonicalize_filename(path, NULL);
 	g_autoptr(GError) error = NULL;
-	gboolean ok = is_backup ? fk_backup_library_add_backup(library, path, &error)
-				: fk_backup_library_add_file(library, path, &error);
+	gboolean ok;
+
+	/* a file listed already: reading every backup again would change nothing */
+	if (!is_backup && fk_library_view_find_entry(self->library_view, canon) != NULL)
+		return;
+	ok = is_backup ? fk_backup_library_add_backup(library, path, &error)
+		       : fk_backup_library_add_file(library, path, &error);
 	if (!ok)
 		_fk_window_log(self, "%s", error->message);
 	fk_library_view_refresh(self->library_view);

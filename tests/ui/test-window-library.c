@@ -388,7 +388,8 @@ test_restore_partition(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(adw_message_dialog_get_response_label(dialog, "restore"), ==, "_Restore");
 	screenshot(GTK_WIDGET(dialog), "library-restore-partition");
 	respond(f->win, dialog, "restore");
-	/* the list was read again when the file was opened: the row stayed open */
+	/* the list is read again (as after a backup): the row stays open */
+	fk_library_view_refresh(view);
 	spin_until(cond_library_idle, view);
 	g_assert_true(adw_expander_row_get_expanded(ADW_EXPANDER_ROW(backup_row(view, path))));
 	wait_job_done(f);
