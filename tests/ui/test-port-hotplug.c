@@ -558,7 +558,6 @@ test_window_plug(void)
 int
 main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	g_autofree gchar *state = NULL;
 	const gchar *const subsystems[] = {"tty", NULL};
 	int rc;
