@@ -86,6 +86,32 @@ test_ladder(void)
 		g_assert_cmpuint(fk_adapter_lower_baud(steps[i][0]), ==, steps[i][1]);
 }
 
+/* the USB ids a newly plugged port is taken for an ESP board by (the window selects it) */
+static void
+test_known_usb(void)
+{
+	static const struct {
+		guint16 vid, pid;
+		gboolean known;
+	} ids[] = {
+	    {0x10C4, 0xEA60, TRUE},  /* CP210x */
+	    {0x1A86, 0x7523, TRUE},  /* CH340 */
+	    {0x1A86, 0x55D4, TRUE},  /* CH9102 */
+	    {0x0403, 0x6001, TRUE},  /* FT232R */
+	    {0x303A, 0x1001, TRUE},  /* USB-Serial/JTAG */
+	    {0x303A, 0x0002, TRUE},  /* a chip's USB-OTG CDC port */
+	    {0x10C4, 0x8A2A, FALSE}, /* another Silicon Labs product */
+	    {0x1A86, 0x7522, FALSE},
+	    {0x2341, 0x0043, FALSE}, /* an Arduino Uno */
+	    {0x1D6B, 0x0002, FALSE}, /* a hub */
+	    {0x0000, 0x0000, FALSE}, /* no USB ids: a built-in port */
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_test_message("%04x:%04x", ids[i].vid, ids[i].pid);
+		g_assert_cmpint(fk_adapter_is_known_usb(ids[i].vid, ids[i].pid), ==, ids[i].known);
+	}
+}
+
 /* ---- the remembered rates ---- */
 
 static void
@@ -310,6 +336,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/fk/adapter/decision-table", test_decision_table);
 	g_test_add_func("/fk/adapter/ladder", test_ladder);
+	g_test_add_func("/fk/adapter/known-usb", test_known_usb);
 	g_test_add_func("/fk/adapter/memory", test_memory);
 	g_test_add_func("/fk/adapter/auto-start", test_auto_start);
 	g_test_add_func("/fk/adapter/step-down-remembered", test_step_down_remembered);

@@ -99,6 +99,18 @@ fk_adapter_identify_transport(FkTransport *transport)
 				   fk_transport_get_description(transport));
 }
 
+gboolean
+fk_adapter_is_known_usb(guint16 vid, guint16 pid)
+{
+	if (vid == 0)
+		return FALSE;
+	for (guint i = 0; i < G_N_ELEMENTS(fk_adapter_ids); i++) {
+		if (fk_adapter_ids[i].vid == vid && (fk_adapter_ids[i].pid == 0 || fk_adapter_ids[i].pid == pid))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 guint
 fk_adapter_chip_max_baud(FkChipFamily family, gboolean stub, const gchar **source)
 {

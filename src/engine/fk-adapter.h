@@ -34,6 +34,10 @@ const FkAdapterInfo *
 fk_adapter_identify(FkTransportKind transport_kind, guint16 vid, guint16 pid, const gchar *product);
 const FkAdapterInfo *
 fk_adapter_identify_transport(FkTransport *transport);
+/* TRUE when @vid:@pid is in the adapter table: a USB-to-UART bridge that ESP boards carry, or
+ * the chips' own USB port (Espressif's vendor id); FALSE for any other USB device */
+gboolean
+fk_adapter_is_known_usb(guint16 vid, guint16 pid);
 
 /* the rate the chip's loader can be asked for: the ROM's or the stub's UART */
 guint

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Owns the Board group: the port list (polled, selection kept and remembered) and Flash Size
- * (Detected for every chip identified; another size is for the next operation only).
- * May call the engine's port registry (fk_port_list), GSettings and the UI helpers; no jobs. */
+/* Owns the Board group: the port list (following the port monitor, selection kept and remembered,
+ * a newly plugged ESP board selected when the person had chosen nothing) and Flash Size (Detected
+ * for every chip identified; another size is for the next operation only).
+ * May call the port monitor, the engine's adapter table, GSettings and the UI helpers; no jobs. */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
+#include "fk-adapter.h"
+#include "fk-port-monitor.h"
 #include "fk-port-picker.h"
 #include "fk-port.h"
 #include "fk-ui-util.h"
-
-#define FK_PORT_POLL_MS 2000
 
 static const gsize flash_sizes[] = {
     0, /* detected */
@@ -30,8 +31,11 @@ struct _FkPortPicker {
 
 	/* owned */
 	GSettings *settings;
+	FkPortMonitor *monitor;
 	GPtrArray *ports; /* port names, parallel to port_model */
-	guint poll_id;
+	gboolean listed;  /* the first list is shown: ports that come later were plugged in */
+	gboolean chosen;  /* the selection is the person's: picked, or remembered from last time */
+	guint resume_id;
 	gboolean updating;
 	gsize detected; /* the identified chip's flash, 0 when unknown */
 	gboolean busy;
@@ -42,7 +46,7 @@ G_DEFINE_FINAL_TYPE(FkPortPicker, fk_port_picker, ADW_TYPE_PREFERENCES_GROUP)
 enum { PROP_0, PROP_PORT, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
-enum { SIGNAL_PORT_GONE, N_SIGNALS };
+enum { SIGNAL_PORT_GONE, SIGNAL_PORTS_CHANGED, SIGNAL_BOARD_PLUGGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 const gchar *
@@ -54,6 +58,13 @@ fk_port_picker_get_port(FkPortPicker *self)
 	if (idx == GTK_INVALID_LIST_POSITION || idx >= self->ports->len)
 		return NULL;
 	return g_ptr_array_index(self->ports, idx);
+}
+
+const GPtrArray *
+fk_port_picker_get_ports(FkPortPicker *self)
+{
+	g_return_val_if_fail(FK_IS_PORT_PICKER(self), NULL);
+	return self->ports;
 }
 
 gboolean
@@ -69,21 +80,77 @@ fk_port_picker_select_port(FkPortPicker *self, const gchar *port)
 	return FALSE;
 }
 
+static gboolean
+fk_port_picker_names_contain(GPtrArray *names, const gchar *name)
+{
+	for (guint i = 0; i < names->len; i++) {
+		if (g_strcmp0(g_ptr_array_index(names, i), name) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* what is said when a board plugged in is selected: its port and what it is plugged in with */
+static gchar *
+fk_port_picker_plugged_message(const FkPortInfo *info, gboolean last)
+{
+	const FkAdapterInfo *adapter;
+	if (last) {
+		/* Translators: the port's name, e.g. /dev/ttyUSB0 */
+		return g_strdup_printf(_("The board used last time is back on %s: selected"), info->name);
+	}
+	adapter = fk_adapter_identify(FK_TRANSPORT_KIND_SERIAL, info->usb_vid, info->usb_pid, info->product);
+	if (adapter->kind == FK_ADAPTER_NATIVE) {
+		/* Translators: the port's name, e.g. /dev/ttyACM0 */
+		return g_strdup_printf(_("ESP board plugged in on %s (the chip's own USB port): selected"), info->name);
+	}
+	/* Translators: the port's name, then its USB adapter, e.g. "/dev/ttyUSB0 (CH340)" */
+	return g_strdup_printf(_("ESP board plugged in on %s (%s): selected"), info->name, adapter->name);
+}
+
+/* a port that was not in the list before, to select for a person who has chosen nothing: the
+ * port used last time, else the first whose USB ids are an ESP board's (an adapter of the table
+ * in fk-adapter.c or the chip's own USB port). Another USB device is listed, never selected. */
+static const FkPortInfo *
+fk_port_picker_find_plugged(FkPortPicker *self, GPtrArray *infos, gboolean *last)
+{
+	g_autofree gchar *remembered = g_settings_get_string(self->settings, "last-port");
+	const FkPortInfo *board = NULL;
+	for (guint i = 0; i < infos->len; i++) {
+		const FkPortInfo *info = g_ptr_array_index(infos, i);
+		if (fk_port_picker_names_contain(self->ports, info->name))
+			continue;
+		if (g_strcmp0(info->name, remembered) == 0) {
+			*last = TRUE;
+			return info;
+		}
+		if (board == NULL && info->kind == FK_PORT_KIND_USB && fk_adapter_is_known_usb(info->usb_vid, info->usb_pid))
+			board = info;
+	}
+	*last = FALSE;
+	return board;
+}
+
 static void
 fk_port_picker_refresh(FkPortPicker *self)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) found = fk_port_list(NULL);
+	g_autoptr(GPtrArray) infos = g_ptr_array_new(); /* borrowed from the monitor, parallel to names */
+	GPtrArray *found = fk_port_monitor_get_ports(self->monitor);
 	g_autofree gchar *selected = g_strdup(fk_port_picker_get_port(self));
+	g_autofree gchar *plugged = NULL;
+	g_autofree gchar *message = NULL;
+	gboolean gone;
 	gboolean same = TRUE;
 
-	for (guint i = 0; found != NULL && i < found->len; i++) {
+	for (guint i = 0; i < found->len; i++) {
 		FkPortInfo *info = g_ptr_array_index(found, i);
 		/* built-in ttyS ports are never an ESP board */
 		if (info->kind == FK_PORT_KIND_SERIAL)
 			continue;
 		g_ptr_array_add(names, g_strdup(info->name));
+		g_ptr_array_add(infos, info);
 		if (info->kind == FK_PORT_KIND_SIMULATED)
 			g_ptr_array_add(labels, g_strdup(info->description));
 		else if (info->description != NULL)
@@ -102,6 +169,19 @@ fk_port_picker_refresh(FkPortPicker *self)
 	if (same)
 		return;
 
+	/* a board plugged in is selected only where the person has chosen nothing: no port, one the
+	 * list fell back to (the first simulated board), or theirs went away. A port they picked,
+	 * even a simulated board, stays. */
+	gone = selected != NULL && !fk_port_picker_names_contain(names, selected);
+	if (self->listed && (selected == NULL || gone || !self->chosen)) {
+		gboolean last = FALSE;
+		const FkPortInfo *info = fk_port_picker_find_plugged(self, infos, &last);
+		if (info != NULL) {
+			plugged = g_strdup(info->name);
+			message = fk_port_picker_plugged_message(info, last);
+		}
+	}
+
 	/* rebuild without losing the selection */
 	self->updating = TRUE;
 	g_ptr_array_set_size(self->ports, 0);
@@ -111,17 +191,33 @@ fk_port_picker_refresh(FkPortPicker *self)
 	gtk_string_list_splice(self->port_model, 0,
 			       g_list_model_get_n_items(G_LIST_MODEL(self->port_model)),
 			       (const gchar *const *)labels->pdata);
-	if (selected == NULL || !fk_port_picker_select_port(self, selected)) {
+	if (plugged != NULL) {
+		fk_port_picker_select_port(self, plugged);
+		self->chosen = TRUE;
+		g_settings_set_string(self->settings, "last-port", plugged);
+	} else if (selected == NULL || !fk_port_picker_select_port(self, selected)) {
 		g_autofree gchar *last = g_settings_get_string(self->settings, "last-port");
-		if (!fk_port_picker_select_port(self, last))
+		self->chosen = fk_port_picker_select_port(self, last);
+		if (!self->chosen)
 			adw_combo_row_set_selected(self->port_row, 0);
 	}
 	self->updating = FALSE;
+	self->listed = TRUE;
+
+	g_signal_emit(self, signals[SIGNAL_PORTS_CHANGED], 0);
 	if (g_strcmp0(selected, fk_port_picker_get_port(self)) != 0) {
-		if (selected != NULL)
+		if (gone)
 			g_signal_emit(self, signals[SIGNAL_PORT_GONE], 0, selected);
 		g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PORT]);
 	}
+	if (plugged != NULL)
+		g_signal_emit(self, signals[SIGNAL_BOARD_PLUGGED], 0, plugged, message);
+}
+
+static void
+on_monitor_changed_cb(FkPortMonitor *monitor, FkPortPicker *self)
+{
+	fk_port_picker_refresh(self);
 }
 
 /* the list's labels: a port's name tells boards apart at its end ("…, 1 MB", "/dev/ttyUSB1"), so
@@ -146,16 +242,6 @@ fk_port_picker_bind_item_cb(GtkSignalListItemFactory *factory, GtkListItem *item
 	gtk_widget_set_tooltip_text(label, text);
 }
 
-static gboolean
-fk_port_picker_poll_cb(gpointer user_data)
-{
-	FkPortPicker *self = FK_PORT_PICKER(user_data);
-	/* the list cannot change under a running job: its port is in use */
-	if (!self->busy)
-		fk_port_picker_refresh(self);
-	return G_SOURCE_CONTINUE;
-}
-
 static void
 on_port_row_notify_selected_cb(AdwComboRow *row, GParamSpec *pspec, FkPortPicker *self)
 {
@@ -163,6 +249,7 @@ on_port_row_notify_selected_cb(AdwComboRow *row, GParamSpec *pspec, FkPortPicker
 	if (self->updating)
 		return;
 	port = fk_port_picker_get_port(self);
+	self->chosen = port != NULL;
 	if (port != NULL)
 		g_settings_set_string(self->settings, "last-port", port);
 	g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PORT]);
@@ -219,11 +306,28 @@ on_size_row_notify_selected_cb(AdwComboRow *row, GParamSpec *pspec, FkPortPicker
 	}
 }
 
+static gboolean
+fk_port_picker_resume_cb(gpointer user_data)
+{
+	FkPortPicker *self = FK_PORT_PICKER(user_data);
+	self->resume_id = 0;
+	fk_port_monitor_set_paused(self->monitor, FALSE);
+	return G_SOURCE_REMOVE;
+}
+
 void
 fk_port_picker_set_busy(FkPortPicker *self, gboolean busy)
 {
 	g_return_if_fail(FK_IS_PORT_PICKER(self));
 	self->busy = busy;
+	/* the list cannot change under a running job: its port is in use. What changed meanwhile
+	 * is shown once the job is over, from the main loop: selecting a board plugged in starts
+	 * identifying it, which the end of a job must not do from inside its own callback */
+	g_clear_handle_id(&self->resume_id, g_source_remove);
+	if (busy)
+		fk_port_monitor_set_paused(self->monitor, TRUE);
+	else
+		self->resume_id = g_idle_add(fk_port_picker_resume_cb, self);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->port_row), !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->size_row), !busy);
 }
@@ -246,7 +350,11 @@ static void
 fk_port_picker_dispose(GObject *object)
 {
 	FkPortPicker *self = FK_PORT_PICKER(object);
-	g_clear_handle_id(&self->poll_id, g_source_remove);
+	g_clear_handle_id(&self->resume_id, g_source_remove);
+	if (self->monitor != NULL) {
+		g_signal_handlers_disconnect_by_data(self->monitor, self);
+		g_clear_object(&self->monitor);
+	}
 	gtk_widget_dispose_template(GTK_WIDGET(self), FK_TYPE_PORT_PICKER);
 	G_OBJECT_CLASS(fk_port_picker_parent_class)->dispose(object);
 }
@@ -288,9 +396,11 @@ fk_port_picker_init(FkPortPicker *self)
 	/* Flash Size is not remembered: each start, like each chip, begins with Detected */
 	g_signal_connect(self->size_row, "notify::selected", G_CALLBACK(on_size_row_notify_selected_cb), self);
 
+	self->monitor = fk_port_monitor_new();
+	g_signal_connect(self->monitor, "changed", G_CALLBACK(on_monitor_changed_cb), self);
 	fk_port_picker_refresh(self);
+	self->listed = TRUE;
 	g_signal_connect(self->port_row, "notify::selected", G_CALLBACK(on_port_row_notify_selected_cb), self);
-	self->poll_id = g_timeout_add(FK_PORT_POLL_MS, fk_port_picker_poll_cb, self);
 }
 
 static void
@@ -310,6 +420,13 @@ fk_port_picker_class_init(FkPortPickerClass *klass)
 	/* the selected port left the list; "notify::port" follows with the new selection */
 	signals[SIGNAL_PORT_GONE] = g_signal_new("port-gone", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
 						 NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+	/* the list of ports changed (fk_port_picker_get_ports()); comes before "port-gone" */
+	signals[SIGNAL_PORTS_CHANGED] = g_signal_new("ports-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+						     NULL, NULL, NULL, G_TYPE_NONE, 0);
+	/* a board plugged in was selected (after "notify::port"): its port, and a sentence saying
+	 * so for the person */
+	signals[SIGNAL_BOARD_PLUGGED] = g_signal_new("board-plugged", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+						     NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 
 	gtk_widget_class_set_template_from_resource(widget_class, "/io/github/flashkeep/Flashkeep/fk-port-picker.ui");
 	gtk_widget_class_bind_template_child(widget_class, FkPortPicker, port_row);

@@ -9,18 +9,25 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(FkPortPicker, fk_port_picker, FK, PORT_PICKER, AdwPreferencesGroup)
 
 /* the selected port's name, or NULL; "notify::port" tells when it changes, by the person or
- * because the list changed ("port-gone" comes first when the selected port went away) */
+ * because the list changed ("port-gone" comes first when the selected port went away;
+ * "board-plugged" follows when a board plugged in was selected because the person had chosen
+ * nothing) */
 const gchar *
 fk_port_picker_get_port(FkPortPicker *self);
 gboolean
 fk_port_picker_select_port(FkPortPicker *self, const gchar *port);
+/* the names of the ports the Port row offers, in its order; "ports-changed" tells when they
+ * change (a port plugged in or removed) */
+const GPtrArray *
+fk_port_picker_get_ports(FkPortPicker *self);
 /* the flash size chosen under Flash Size in bytes, 0 for the detected one */
 gsize
 fk_port_picker_get_flash_size(FkPortPicker *self);
 /* shows what the chip reported as the "Detected" choice, 0 when unknown */
 void
 fk_port_picker_set_detected_size(FkPortPicker *self, gsize detected);
-/* while busy the choices are locked and the port list is not polled (its port is in use) */
+/* while busy the choices are locked and the port list stays as it is (its port is in use); what
+ * changed meanwhile shows once it is not busy */
 void
 fk_port_picker_set_busy(FkPortPicker *self, gboolean busy);
 

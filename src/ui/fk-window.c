@@ -136,6 +136,13 @@ on_port_picker_port_gone_cb(FkPortPicker *picker, const gchar *port, FkWindow *s
 }
 
 static void
+on_port_picker_board_plugged_cb(FkPortPicker *picker, const gchar *port, const gchar *message, FkWindow *self)
+{
+	_fk_window_log(self, "%s", message);
+	_fk_window_toast(self, message);
+}
+
+static void
 on_port_picker_notify_port_cb(FkPortPicker *picker, GParamSpec *pspec, FkWindow *self)
 {
 	/* the last result spoke of the board on the other port */
@@ -305,6 +312,7 @@ fk_window_init(FkWindow *self)
 
 	g_signal_connect(self->port_picker, "port-gone", G_CALLBACK(on_port_picker_port_gone_cb), self);
 	g_signal_connect(self->port_picker, "notify::port", G_CALLBACK(on_port_picker_notify_port_cb), self);
+	g_signal_connect(self->port_picker, "board-plugged", G_CALLBACK(on_port_picker_board_plugged_cb), self);
 	_fk_window_update_actions(self);
 	fk_library_view_refresh(self->library_view);
 	_fk_window_start_identify(self);
