@@ -18,8 +18,9 @@ static const struct {
     {"sim:esp32s3@8MB,paced,latency=2", N_("Simulated ESP32-S3, 8 MB")},
     {"sim:esp32c3@4MB,paced,latency=2", N_("Simulated ESP32-C3, 4 MB")},
     /* a board to be reset by hand: a simulated person holds BOOT and taps EN once the window
-     * has been trying for a while (longer than the automatic reset's attempts) */
-    {"sim:esp32@4MB,noreset,hands=15,paced,latency=2", N_("Simulated ESP32 without auto-reset, 4 MB")},
+     * has been trying for a while (longer than the automatic reset's attempts); a board of its
+     * own beside the other ESP32 (its own MAC and flash), so both can be used at once */
+    {"sim:esp32@4MB,noreset,hands=15,seed=1,paced,latency=2", N_("Simulated ESP32 without auto-reset, 4 MB")},
 };
 
 GPtrArray *
