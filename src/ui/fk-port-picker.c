@@ -42,7 +42,7 @@ G_DEFINE_FINAL_TYPE(FkPortPicker, fk_port_picker, ADW_TYPE_PREFERENCES_GROUP)
 enum { PROP_0, PROP_PORT, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
-enum { SIGNAL_PORT_GONE, N_SIGNALS };
+enum { SIGNAL_PORT_GONE, SIGNAL_PORTS_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 const gchar *
@@ -122,6 +122,14 @@ fk_port_picker_refresh(FkPortPicker *self)
 			g_signal_emit(self, signals[SIGNAL_PORT_GONE], 0, selected);
 		g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_PORT]);
 	}
+	g_signal_emit(self, signals[SIGNAL_PORTS_CHANGED], 0);
+}
+
+const GPtrArray *
+fk_port_picker_get_ports(FkPortPicker *self)
+{
+	g_return_val_if_fail(FK_IS_PORT_PICKER(self), NULL);
+	return self->ports;
 }
 
 /* the list's labels: a port's name tells boards apart at its end ("…, 1 MB", "/dev/ttyUSB1"), so
@@ -310,6 +318,9 @@ fk_port_picker_class_init(FkPortPickerClass *klass)
 	/* the selected port left the list; "notify::port" follows with the new selection */
 	signals[SIGNAL_PORT_GONE] = g_signal_new("port-gone", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
 						 NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+	/* a port came or went: fk_port_picker_get_ports() has the new list */
+	signals[SIGNAL_PORTS_CHANGED] = g_signal_new("ports-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+						     NULL, NULL, G_TYPE_NONE, 0);
 
 	gtk_widget_class_set_template_from_resource(widget_class, "/io/github/flashkeep/Flashkeep/fk-port-picker.ui");
 	gtk_widget_class_bind_template_child(widget_class, FkPortPicker, port_row);

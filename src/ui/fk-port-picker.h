@@ -20,6 +20,10 @@ fk_port_picker_get_flash_size(FkPortPicker *self);
 /* shows what the chip reported as the "Detected" choice, 0 when unknown */
 void
 fk_port_picker_set_detected_size(FkPortPicker *self, gsize detected);
+/* the ports listed, as names in list order (an array of gchar*, owned by the picker);
+ * "ports-changed" tells when the list changed */
+const GPtrArray *
+fk_port_picker_get_ports(FkPortPicker *self);
 /* while busy the choices are locked and the port list is not polled (its port is in use) */
 void
 fk_port_picker_set_busy(FkPortPicker *self, gboolean busy);
