@@ -11,6 +11,7 @@
 #include "fk-backup-info.h"
 #include "fk-backup-library.h"
 #include "fk-flash.h"
+#include "fk-port.h"
 #include "fk-sim-transport.h"
 #include "fk-state-file.h"
 #include "fk-test-util.h"
@@ -279,6 +280,49 @@ test_baud_memory_waits(void)
 	g_assert_true(fk_test_rm_rf(dir));
 }
 
+/* the simulated boards the port list offers are boards of their own: no two share a MAC, so the
+ * Backups page never takes two of them for one */
+static void
+test_sim_boards_distinct(void)
+{
+	g_autoptr(GPtrArray) ports = NULL;
+	g_autoptr(GHashTable) macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	guint n = 0;
+
+	fk_sim_register();
+	ports = fk_port_list(NULL);
+	g_assert_nonnull(ports);
+	for (guint i = 0; i < ports->len; i++) {
+		FkPortInfo *info = g_ptr_array_index(ports, i);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(FkTransport) transport = NULL;
+		g_autoptr(FkDevice) device = NULL;
+		FkSimDevice *sim;
+		gchar *mac;
+
+		if (info->kind != FK_PORT_KIND_SIMULATED)
+			continue;
+		transport = fk_transport_open(info->name, &error);
+		g_assert_no_error(error);
+		/* unpaced, and in its loader already (the board reset by hand has no one to press) */
+		sim = fk_sim_transport_get_device(FK_SIM_TRANSPORT(transport));
+		fk_sim_device_set_timing(sim, FALSE, 0);
+		fk_sim_device_enter_download_by_hand(sim);
+		device = fk_device_new(transport);
+		fk_device_set_use_stub(device, FALSE);
+		fk_device_set_reset_mode(device, FK_RESET_NONE);
+		g_assert_true(fk_device_connect(device, NULL, &error));
+		g_assert_no_error(error);
+		mac = fk_device_get_mac_string(device);
+		g_test_message("%s: %s", info->name, mac);
+		g_assert_false(g_hash_table_contains(macs, mac));
+		g_hash_table_insert(macs, mac, g_strdup(info->name));
+		fk_transport_close(transport);
+		n++;
+	}
+	g_assert_cmpuint(n, >=, 3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -286,5 +330,6 @@ main(int argc, char **argv)
 	g_test_add_func("/fk/multiboard/parallel-backups", test_parallel_backups);
 	g_test_add_func("/fk/multiboard/library-two-writers", test_library_two_writers);
 	g_test_add_func("/fk/multiboard/baud-memory-waits", test_baud_memory_waits);
+	g_test_add_func("/fk/multiboard/sim-boards-distinct", test_sim_boards_distinct);
 	return g_test_run();
 }

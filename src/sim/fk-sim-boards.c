@@ -12,7 +12,8 @@ static const struct {
 	const gchar *label;
 } fk_sim_boards[] = {
     {"sim:esp8266@1MB,paced,latency=2", N_("Simulated ESP8266, 1 MB")},
-    {"sim:esp8266@4MB,paced,latency=2", N_("Simulated ESP8266, 4 MB")},
+    /* a board of its own beside the 1 MB one (its own MAC), as the Backups page groups by MAC */
+    {"sim:esp8266@4MB,seed=2,paced,latency=2", N_("Simulated ESP8266, 4 MB")},
     {"sim:esp8285@1MB,paced,latency=2", N_("Simulated ESP8285, 1 MB")},
     {"sim:esp32@4MB,paced,latency=2", N_("Simulated ESP32, 4 MB")},
     {"sim:esp32s3@8MB,paced,latency=2", N_("Simulated ESP32-S3, 8 MB")},
