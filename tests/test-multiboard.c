@@ -198,7 +198,6 @@ test_library_two_writers(void)
 	g_autofree gchar *opened = g_build_filename(dir, "c", "three.bin", NULL);
 	g_autoptr(FkBackupLibrary) first = fk_backup_library_new(state);
 	g_autoptr(FkBackupLibrary) second = fk_backup_library_new(state);
-	g_autoptr(FkBackupLibrary) later = NULL;
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_auto(GStrv) folders = NULL;
 	g_auto(GStrv) files = NULL;
