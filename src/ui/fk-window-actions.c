@@ -161,7 +161,7 @@ fk_window_job_examine_port(FkJobData *data, GError **error, GCancellable *cancel
 
 gboolean
 _fk_window_job_func(FkJob *job, FkDevice *unused, FkProgress *progress, GCancellable *cancellable,
-		   gpointer user_data, GError **error)
+		    gpointer user_data, GError **error)
 {
 	FkJobData *data = user_data;
 	g_autoptr(FkTransport) transport = NULL;
