@@ -10,6 +10,7 @@
 #include "fk-adapter.h"
 #include "fk-error.h"
 #include "fk-protocol.h"
+#include "fk-state-file.h"
 
 /* the standard rates Flashkeep steps through, fastest first; the top is the fastest rate a
  * bridge is started at even where its datasheet allows more */
@@ -293,16 +294,15 @@ fk_baud_memory_lookup(FkBaudMemory *self, const gchar *key, guint *clean_runs)
 	return (guint)baud;
 }
 
-gboolean
-fk_baud_memory_record_success(FkBaudMemory *self, const gchar *key, const FkBaudChoice *choice, guint final_baud,
-			      GError **error)
+/* with the state file's lock held: a change made by another board in the meantime is read
+ * first, so that neither is lost */
+static gboolean
+fk_baud_memory_record_success_locked(FkBaudMemory *self, const gchar *key, const FkBaudChoice *choice,
+				     guint final_baud, GError **error)
 {
-	g_autoptr(GKeyFile) kf = NULL;
+	g_autoptr(GKeyFile) kf = fk_baud_memory_load(self);
 	guint64 clean;
 
-	if (key == NULL || choice->adapter->max_baud == 0)
-		return TRUE;
-	kf = fk_baud_memory_load(self);
 	if (final_baud >= choice->table_baud) {
 		/* the table's rate works: nothing to remember */
 		if (!g_key_file_has_group(kf, key))
@@ -321,13 +321,33 @@ fk_baud_memory_record_success(FkBaudMemory *self, const gchar *key, const FkBaud
 }
 
 gboolean
+fk_baud_memory_record_success(FkBaudMemory *self, const gchar *key, const FkBaudChoice *choice, guint final_baud,
+			      GError **error)
+{
+	gint lock;
+	gboolean ok;
+
+	if (key == NULL || choice->adapter->max_baud == 0)
+		return TRUE;
+	lock = fk_state_file_lock(self->path);
+	ok = fk_baud_memory_record_success_locked(self, key, choice, final_baud, error);
+	fk_state_file_unlock(lock);
+	return ok;
+}
+
+gboolean
 fk_baud_memory_forget(FkBaudMemory *self, const gchar *key, GError **error)
 {
 	g_autoptr(GKeyFile) kf = NULL;
+	gint lock;
+	gboolean ok = TRUE;
+
 	if (key == NULL)
 		return TRUE;
+	lock = fk_state_file_lock(self->path);
 	kf = fk_baud_memory_load(self);
-	if (!g_key_file_remove_group(kf, key, NULL))
-		return TRUE;
-	return fk_baud_memory_save(self, kf, error);
+	if (g_key_file_remove_group(kf, key, NULL))
+		ok = fk_baud_memory_save(self, kf, error);
+	fk_state_file_unlock(lock);
+	return ok;
 }

@@ -336,8 +336,11 @@ fk_backup_info_parse(JsonObject *root, FkBackupInfo *info, const gchar **what)
 	info->link_errors = (guint)v;
 	if (usb != NULL) {
 		g_autofree gchar *vid_pid = NULL;
+		g_autofree gchar *vid = NULL;
+		/* "1a86:7523": each half checked on its own */
 		if (!fk_backup_info_get_string(usb, "vid_pid", FALSE, &vid_pid) || strlen(vid_pid) != 9 ||
-		    vid_pid[4] != ':' || !fk_backup_info_is_hex(vid_pid, 4) || !fk_backup_info_is_hex(vid_pid + 5, 4) ||
+		    vid_pid[4] != ':' || !fk_backup_info_is_hex((vid = g_strndup(vid_pid, 4)), 4) ||
+		    !fk_backup_info_is_hex(vid_pid + 5, 4) ||
 		    !fk_backup_info_get_string(usb, "serial", TRUE, &info->usb_serial))
 			return (*what = "the USB adapter is not described (vid_pid)", FALSE);
 		info->usb_vid = (guint16)g_ascii_strtoull(vid_pid, NULL, 16);

@@ -11,6 +11,7 @@
 
 #include "fk-backup-library.h"
 #include "fk-error.h"
+#include "fk-state-file.h"
 
 #define FK_LIBRARY_GROUP "library"
 /* larger than any ESP flash: a file this big is not a backup of one */
@@ -321,6 +322,22 @@ fk_backup_library_save(FkBackupLibrary *self, GError **error)
 	return TRUE;
 }
 
+/* with the mutex held, before a change: what another library saved since (another window, the
+ * command line), so that saving this change keeps theirs */
+static void
+fk_backup_library_reload(FkBackupLibrary *self)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	if (!g_key_file_load_from_file(kf, self->state_file, G_KEY_FILE_NONE, NULL))
+		return;
+	g_ptr_array_set_size(self->folders, 0);
+	g_ptr_array_set_size(self->files, 0);
+	g_ptr_array_set_size(self->removed, 0);
+	fk_backup_library_load_list(kf, "folders", self->folders);
+	fk_backup_library_load_list(kf, "files", self->files);
+	fk_backup_library_load_list(kf, "removed", self->removed);
+}
+
 static gboolean
 fk_path_list_contains(GPtrArray *list, const gchar *path, guint *index)
 {
@@ -360,11 +377,16 @@ fk_backup_library_add_backup(FkBackupLibrary *self, const gchar *path, GError **
 	g_autofree gchar *folder = g_path_get_dirname(canon);
 	gboolean ok = TRUE, changed;
 
+	gint lock;
+
 	g_mutex_lock(&self->mutex);
+	lock = fk_state_file_lock(self->state_file);
+	fk_backup_library_reload(self);
 	changed = fk_path_list_add(self->folders, folder);
 	changed = fk_path_list_drop(self->removed, canon) || changed;
 	if (changed)
 		ok = fk_backup_library_save(self, error);
+	fk_state_file_unlock(lock);
 	g_mutex_unlock(&self->mutex);
 	return ok;
 }
@@ -375,11 +397,16 @@ fk_backup_library_add_file(FkBackupLibrary *self, const gchar *path, GError **er
 	g_autofree gchar *canon = fk_library_canonical(path);
 	gboolean ok = TRUE, changed;
 
+	gint lock;
+
 	g_mutex_lock(&self->mutex);
+	lock = fk_state_file_lock(self->state_file);
+	fk_backup_library_reload(self);
 	changed = fk_path_list_add(self->files, canon);
 	changed = fk_path_list_drop(self->removed, canon) || changed;
 	if (changed)
 		ok = fk_backup_library_save(self, error);
+	fk_state_file_unlock(lock);
 	g_mutex_unlock(&self->mutex);
 	return ok;
 }
@@ -399,14 +426,18 @@ fk_backup_library_remove(FkBackupLibrary *self, const gchar *path, gboolean dele
 	g_autofree gchar *canon = fk_library_canonical(path);
 	g_autofree gchar *sidecar = fk_backup_info_path(canon);
 	gboolean ok;
+	gint lock;
 
 	/* the description first: a backup left without one is still a backup */
 	if (delete_file && (!fk_library_delete(sidecar, FALSE, error) || !fk_library_delete(canon, FALSE, error)))
 		return FALSE;
 	g_mutex_lock(&self->mutex);
+	lock = fk_state_file_lock(self->state_file);
+	fk_backup_library_reload(self);
 	fk_path_list_drop(self->files, canon);
 	fk_path_list_add(self->removed, canon);
 	ok = fk_backup_library_save(self, error);
+	fk_state_file_unlock(lock);
 	g_mutex_unlock(&self->mutex);
 	return ok;
 }

@@ -12,14 +12,16 @@ static const struct {
 	const gchar *label;
 } fk_sim_boards[] = {
     {"sim:esp8266@1MB,paced,latency=2", N_("Simulated ESP8266, 1 MB")},
-    {"sim:esp8266@4MB,paced,latency=2", N_("Simulated ESP8266, 4 MB")},
+    /* a board of its own beside the 1 MB one (its own MAC), as the Backups page groups by MAC */
+    {"sim:esp8266@4MB,seed=2,paced,latency=2", N_("Simulated ESP8266, 4 MB")},
     {"sim:esp8285@1MB,paced,latency=2", N_("Simulated ESP8285, 1 MB")},
     {"sim:esp32@4MB,paced,latency=2", N_("Simulated ESP32, 4 MB")},
     {"sim:esp32s3@8MB,paced,latency=2", N_("Simulated ESP32-S3, 8 MB")},
     {"sim:esp32c3@4MB,paced,latency=2", N_("Simulated ESP32-C3, 4 MB")},
     /* a board to be reset by hand: a simulated person holds BOOT and taps EN once the window
-     * has been trying for a while (longer than the automatic reset's attempts) */
-    {"sim:esp32@4MB,noreset,hands=15,paced,latency=2", N_("Simulated ESP32 without auto-reset, 4 MB")},
+     * has been trying for a while (longer than the automatic reset's attempts); a board of its
+     * own beside the other ESP32 (its own MAC and flash), so both can be used at once */
+    {"sim:esp32@4MB,noreset,hands=15,seed=1,paced,latency=2", N_("Simulated ESP32 without auto-reset, 4 MB")},
 };
 
 GPtrArray *

@@ -341,6 +341,13 @@ fk_sim_device_list_chips(void)
 	return names;
 }
 
+guint64
+fk_sim_device_get_seed(FkSimDevice *self)
+{
+	g_return_val_if_fail(FK_IS_SIM_DEVICE(self), 0);
+	return self->seed;
+}
+
 const gchar *
 fk_sim_device_get_chip_name(FkSimDevice *self)
 {

@@ -40,6 +40,9 @@ fk_sim_device_new_from_spec(const gchar *spec, GError **error);
 const gchar *const *
 fk_sim_device_list_chips(void);
 
+/* what its MAC, flash content and faults are drawn from: one chip, one seed */
+guint64
+fk_sim_device_get_seed(FkSimDevice *self);
 const gchar *
 fk_sim_device_get_chip_name(FkSimDevice *self);
 const gchar *

@@ -291,8 +291,12 @@ static gchar *
 fk_sim_persist_path(FkSimDevice *device)
 {
 	g_autofree gchar *size = fk_sim_format_size(fk_sim_device_get_flash_size(device));
+	guint64 seed = fk_sim_device_get_seed(device);
+	/* chips of one kind and size with seeds of their own are boards of their own: each keeps
+	 * its flash, and each can be used while the other is */
 	g_autofree gchar *base =
-	    g_strdup_printf("%s-%s.bin", fk_sim_device_get_chip_name(device), size);
+	    seed != 0 ? g_strdup_printf("%s-%s-seed%" G_GUINT64_FORMAT ".bin", fk_sim_device_get_chip_name(device), size, seed)
+		      : g_strdup_printf("%s-%s.bin", fk_sim_device_get_chip_name(device), size);
 	return g_build_filename(g_get_user_state_dir(), "flashkeep", "sim", base, NULL);
 }
 

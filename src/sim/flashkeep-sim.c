@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* owns flashkeep-sim: a simulated chip served over TCP, raw or as RFC 2217, one client at a
- * time (others are told the port is in use); calls the device API and fk-sim-rfc2217 */
+/* owns flashkeep-sim: simulated chips served over TCP, raw or as RFC 2217, each on its own port
+ * and one client at a time (others are told the port is in use); calls the device API and
+ * fk-sim-rfc2217 */
 #include "config.h"
 
 #include <gio/gio.h>
@@ -19,7 +20,11 @@
  * Raw TCP carries no modem lines and no baud rate, so the chip starts in the ROM loader (as
  * if BOOT were held at power-up) and never sees a rate mismatch. With --rfc2217 it is served
  * as ser2net's "telnet(rfc2217)" serves a board: the client's DTR/RTS drive the board's
- * auto-reset circuit and its baud rate is the chip's UART's other end. */
+ * auto-reset circuit and its baud rate is the chip's UART's other end.
+ *
+ * With --board (repeated) or --count it serves several chips at once, as a workbench of boards
+ * on a rack of serial servers: each on its own port, with its own flash, MAC and client thread;
+ * nothing is shared between them but the signals that press every board's buttons. */
 
 typedef struct {
 	FkSimDevice *device;
@@ -250,11 +255,21 @@ fk_sim_server_thread(gpointer user_data)
 }
 
 /* SIGUSR1: a person holds BOOT, taps EN and lets go of BOOT; SIGUSR2: taps EN alone */
+/* the boards served, and what they share: the stop and the main loop */
+typedef struct {
+	GPtrArray *servers; /* FkSimServer* */
+	GCancellable *cancellable;
+	GMainLoop *loop;
+} FkSimBench;
+
 static gboolean
 fk_sim_server_download_cb(gpointer user_data)
 {
-	FkSimServer *server = user_data;
-	fk_sim_device_enter_download_by_hand(server->device);
+	FkSimBench *bench = user_data;
+	for (guint i = 0; i < bench->servers->len; i++) {
+		FkSimServer *server = g_ptr_array_index(bench->servers, i);
+		fk_sim_device_enter_download_by_hand(server->device);
+	}
 	g_printerr("flashkeep-sim: BOOT held, EN tapped, BOOT let go\n");
 	return G_SOURCE_CONTINUE;
 }
@@ -262,8 +277,11 @@ fk_sim_server_download_cb(gpointer user_data)
 static gboolean
 fk_sim_server_tap_reset_cb(gpointer user_data)
 {
-	FkSimServer *server = user_data;
-	fk_sim_device_tap_reset(server->device);
+	FkSimBench *bench = user_data;
+	for (guint i = 0; i < bench->servers->len; i++) {
+		FkSimServer *server = g_ptr_array_index(bench->servers, i);
+		fk_sim_device_tap_reset(server->device);
+	}
 	g_printerr("flashkeep-sim: EN tapped\n");
 	return G_SOURCE_CONTINUE;
 }
@@ -271,10 +289,95 @@ fk_sim_server_tap_reset_cb(gpointer user_data)
 static gboolean
 fk_sim_server_signal_cb(gpointer user_data)
 {
-	FkSimServer *server = user_data;
-	g_cancellable_cancel(server->cancellable);
-	g_main_loop_quit(server->loop);
+	FkSimBench *bench = user_data;
+	g_cancellable_cancel(bench->cancellable);
+	g_main_loop_quit(bench->loop);
 	return G_SOURCE_CONTINUE;
+}
+
+static void
+fk_sim_server_free(FkSimServer *server)
+{
+	if (server->listener != NULL)
+		g_socket_listener_close(server->listener);
+	g_clear_object(&server->listener);
+	g_clear_object(&server->device);
+	g_clear_pointer(&server->rfc2217, fk_sim_rfc2217_free);
+	g_free(server);
+}
+
+/* one board of the bench: "CHIP" or "CHIP@SIZE" */
+static gboolean
+fk_sim_board_parse(const gchar *spec, gchar **chip, gsize *size, GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit(spec, "@", 2);
+	*size = 0;
+	if (parts[0] == NULL || parts[0][0] == '\0') {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--board '%s': no chip named (CHIP or CHIP@SIZE)",
+			    spec);
+		return FALSE;
+	}
+	if (parts[1] != NULL && !fk_sim_parse_size(parts[1], size, error)) {
+		g_prefix_error(error, "--board '%s': ", spec);
+		return FALSE;
+	}
+	*chip = g_strdup(parts[0]);
+	return TRUE;
+}
+
+/* the board's device, set up as the options say */
+static FkSimDevice *
+fk_sim_board_new(const gchar *chip, gsize size, guint64 seed, gchar **faults, gboolean rfc2217, gboolean paced,
+		 gint latency_ms, FkSimBootMode boot_mode, gboolean noreset, gboolean trace, GError **error)
+{
+	g_autoptr(FkSimDevice) device = fk_sim_device_new(chip, size, seed, error);
+	if (device == NULL)
+		return NULL;
+	for (guint i = 0; faults != NULL && faults[i] != NULL; i++) {
+		if (!fk_sim_device_add_faults_from_string(device, faults[i], error))
+			return NULL;
+	}
+	/* over RFC 2217 the client's rate must match the chip's, as on a wire */
+	fk_sim_device_set_baud_transparent(device, !rfc2217);
+	fk_sim_device_set_timing(device, paced, (guint)latency_ms * 1000);
+	fk_sim_device_set_boot_mode(device, boot_mode);
+	fk_sim_device_set_auto_reset(device, !noreset);
+	if (trace)
+		fk_sim_device_set_trace_func(device, fk_sim_server_trace_cb, NULL);
+	return g_steal_pointer(&device);
+}
+
+/* listens for @server's clients on @bind:@port (0: a free one) and says where */
+static gboolean
+fk_sim_server_listen(FkSimServer *server, const gchar *bind, guint port, GError **error)
+{
+	g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string(bind, port);
+	g_autoptr(GSocketAddress) effective = NULL;
+	g_autofree gchar *host = NULL;
+
+	if (address == NULL) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "cannot parse address '%s'", bind);
+		return FALSE;
+	}
+	server->listener = g_socket_listener_new();
+	if (!g_socket_listener_add_address(server->listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+					   NULL, &effective, error)) {
+		g_prefix_error(error, "cannot listen on %s:%u: ", bind, port);
+		return FALSE;
+	}
+	host = g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(effective)));
+	g_print("listening on %s:%u\n", host, (guint)g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective)));
+	if (server->trace)
+		g_printerr("simulating %s on port %u\n", fk_sim_device_get_description(server->device),
+			   (guint)g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective)));
+	return TRUE;
+}
+
+/* where board @index (of @n) is dumped: FILE alone, or FILE.1, FILE.2, … */
+static gchar *
+fk_sim_dump_path(const gchar *path, guint index, guint n)
+{
+	return n == 1 ? g_strdup(path) : g_strdup_printf("%s.%u", path, index + 1);
 }
 
 int
@@ -288,7 +391,9 @@ main(int argc, char **argv)
 	g_autofree gchar *dump_path = NULL;
 	g_autofree gchar *boot = NULL;
 	g_auto(GStrv) faults = NULL;
+	g_auto(GStrv) boards = NULL;
 	gint port = 0;
+	gint count = 0;
 	gint latency_ms = 0;
 	gboolean trace = FALSE;
 	gboolean paced = FALSE;
@@ -298,34 +403,40 @@ main(int argc, char **argv)
 	gboolean noreset = FALSE;
 	gsize size = 0;
 	guint64 seed = 0;
-	FkSimServer server = {0};
+	FkSimBootMode boot_mode;
+	FkSimBench bench = {0};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOptionContext) ctx = NULL;
-	g_autoptr(FkSimDevice) device = NULL;
-	g_autoptr(FkSimRfc2217) port_control = NULL;
-	g_autoptr(GSocketListener) listener = NULL;
-	g_autoptr(GSocketAddress) address = NULL;
-	g_autoptr(GSocketAddress) effective = NULL;
+	g_autoptr(GPtrArray) servers = g_ptr_array_new_with_free_func((GDestroyNotify)fk_sim_server_free);
+	g_autoptr(GPtrArray) threads = g_ptr_array_new();
 	g_autoptr(GCancellable) cancellable = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
-	g_autofree gchar *host = NULL;
-	GThread *thread;
+	g_autoptr(GPtrArray) chips = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(gsize));
+	gint rc = 0;
 	const GOptionEntry entries[] = {
 	    {"chip", 0, 0, G_OPTION_ARG_STRING, &chip, "Chip to simulate (default esp32)", "CHIP"},
 	    {"size", 0, 0, G_OPTION_ARG_STRING, &size_str, "Flash size, e.g. 4MB", "SIZE"},
-	    {"port", 0, 0, G_OPTION_ARG_INT, &port, "TCP port (0 picks a free one)", "PORT"},
+	    {"board", 0, 0, G_OPTION_ARG_STRING_ARRAY, &boards,
+	     "Serve this chip as well, on the next port (repeatable; instead of --chip and --size)", "CHIP[@SIZE]"},
+	    {"count", 0, 0, G_OPTION_ARG_INT, &count, "Serve N boards of --chip and --size, on N consecutive ports", "N"},
+	    {"port", 0, 0, G_OPTION_ARG_INT, &port,
+	     "TCP port, the first of consecutive ones for several boards (0 picks free ones)", "PORT"},
 	    {"bind", 0, 0, G_OPTION_ARG_STRING, &bind, "Address to listen on", "ADDR"},
-	    {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_str, "Seed for flash content and faults", "N"},
-	    {"flash", 0, 0, G_OPTION_ARG_FILENAME, &flash_path, "Load the flash from FILE", "FILE"},
-	    {"dump", 0, 0, G_OPTION_ARG_FILENAME, &dump_path, "Write the flash to FILE on exit", "FILE"},
+	    {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_str,
+	     "Seed for flash content, MAC and faults; of several boards, the Kth (from 0) gets N+K", "N"},
+	    {"flash", 0, 0, G_OPTION_ARG_FILENAME, &flash_path, "Load the flash from FILE (one board only)", "FILE"},
+	    {"dump", 0, 0, G_OPTION_ARG_FILENAME, &dump_path,
+	     "Write the flash to FILE on exit (several boards: FILE.1, FILE.2, …)", "FILE"},
 	    {"trace", 0, 0, G_OPTION_ARG_NONE, &trace, "Print the protocol on stderr", NULL},
 	    {"paced", 0, 0, G_OPTION_ARG_NONE, &paced, "Real wire and flash timing", NULL},
 	    {"latency", 0, 0, G_OPTION_ARG_INT, &latency_ms, "Extra latency per direction", "MS"},
-	    {"fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults, "Inject a fault (repeatable)", "SPEC"},
+	    {"fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults, "Inject a fault, into every board (repeatable)", "SPEC"},
 	    {"boot", 0, 0, G_OPTION_ARG_STRING, &boot,
 	     "Start in 'download' or 'app' (default: download, app with --noreset)", "MODE"},
 	    {"noreset", 0, 0, G_OPTION_ARG_NONE, &noreset,
-	     "A board without auto-reset: DTR/RTS do nothing; SIGUSR1 holds BOOT and taps EN, SIGUSR2 taps EN",
+	     "A board without auto-reset: DTR/RTS do nothing; SIGUSR1 holds BOOT and taps EN, SIGUSR2 taps EN "
+	     "(on every board)",
 	     NULL},
 	    {"reset-on-connect", 0, 0, G_OPTION_ARG_NONE, &reset_on_connect,
 	     "Power-cycle the chip for every new client", NULL},
@@ -335,14 +446,17 @@ main(int argc, char **argv)
 	    {NULL}};
 
 	setlocale(LC_ALL, "");
-	ctx = g_option_context_new("- serve a simulated Espressif chip on TCP");
+	ctx = g_option_context_new("- serve simulated Espressif chips on TCP");
+	g_option_context_set_description(ctx,
+					 "Several boards at once, each on its own port with its own flash and MAC:\n"
+					 "  flashkeep-sim --board esp32@4MB --board esp8266@1MB --port 4000\n"
+					 "  flashkeep-sim --chip esp32c3 --count 4 --port 4000\n"
+					 "print one \"listening on HOST:PORT\" line per board, in order.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
 		g_printerr("flashkeep-sim: %s\n", error->message);
 		return 2;
 	}
-	if (chip == NULL)
-		chip = g_strdup("esp32");
 	if (bind == NULL)
 		bind = g_strdup("127.0.0.1");
 	if (list_chips) {
@@ -362,92 +476,106 @@ main(int argc, char **argv)
 	if (boot == NULL)
 		boot = g_strdup(noreset ? "app" : "download");
 	if (g_strcmp0(boot, "download") == 0) {
-		server.boot_mode = FK_SIM_BOOT_DOWNLOAD;
+		boot_mode = FK_SIM_BOOT_DOWNLOAD;
 	} else if (g_strcmp0(boot, "app") == 0) {
-		server.boot_mode = FK_SIM_BOOT_APP;
+		boot_mode = FK_SIM_BOOT_APP;
 	} else {
 		g_printerr("flashkeep-sim: --boot must be 'download' or 'app'\n");
 		return 2;
 	}
-	if (port < 0 || port > 65535 || latency_ms < 0) {
-		g_printerr("flashkeep-sim: bad --port or --latency\n");
+	if (port < 0 || port > 65535 || latency_ms < 0 || count < 0 || count > 256) {
+		g_printerr("flashkeep-sim: bad --port, --count or --latency\n");
 		return 2;
 	}
 
-	device = fk_sim_device_new(chip, size, seed, &error);
-	if (device == NULL) {
-		g_printerr("flashkeep-sim: %s\n", error->message);
+	/* the boards: --board each, or --count of --chip, or the one --chip */
+	if (boards != NULL && (count > 0 || chip != NULL || size_str != NULL)) {
+		g_printerr("flashkeep-sim: --board names each chip and its size: use it instead of --chip, --size "
+			   "and --count\n");
 		return 2;
 	}
-	if (flash_path != NULL && !fk_sim_device_load_flash(device, flash_path, &error)) {
-		g_printerr("flashkeep-sim: %s\n", error->message);
-		return 1;
-	}
-	for (guint i = 0; faults != NULL && faults[i] != NULL; i++) {
-		if (!fk_sim_device_add_faults_from_string(device, faults[i], &error)) {
+	for (guint i = 0; boards != NULL && boards[i] != NULL; i++) {
+		gchar *board_chip = NULL;
+		gsize board_size = 0;
+		if (!fk_sim_board_parse(boards[i], &board_chip, &board_size, &error)) {
 			g_printerr("flashkeep-sim: %s\n", error->message);
 			return 2;
 		}
+		g_ptr_array_add(chips, board_chip);
+		g_array_append_val(sizes, board_size);
 	}
-	/* over RFC 2217 the client's rate must match the chip's, as on a wire */
-	fk_sim_device_set_baud_transparent(device, !rfc2217);
-	if (rfc2217)
-		port_control = fk_sim_rfc2217_new(device);
-	fk_sim_device_set_timing(device, paced, (guint)latency_ms * 1000);
-	fk_sim_device_set_boot_mode(device, server.boot_mode);
-	fk_sim_device_set_auto_reset(device, !noreset);
-	if (trace)
-		fk_sim_device_set_trace_func(device, fk_sim_server_trace_cb, NULL);
-
-	listener = g_socket_listener_new();
-	address = g_inet_socket_address_new_from_string(bind, (guint)port);
-	if (address == NULL) {
-		g_printerr("flashkeep-sim: cannot parse address '%s'\n", bind);
+	if (chips->len == 0) {
+		for (gint i = 0; i < MAX(count, 1); i++) {
+			g_ptr_array_add(chips, g_strdup(chip != NULL ? chip : "esp32"));
+			g_array_append_val(sizes, size);
+		}
+	}
+	if (flash_path != NULL && chips->len > 1) {
+		g_printerr("flashkeep-sim: --flash loads one chip: serve one board with it\n");
 		return 2;
 	}
-	if (!g_socket_listener_add_address(listener,
-					   address,
-					   G_SOCKET_TYPE_STREAM,
-					   G_SOCKET_PROTOCOL_TCP,
-					   NULL,
-					   &effective,
-					   &error)) {
-		g_printerr("flashkeep-sim: cannot listen on %s:%d: %s\n", bind, port, error->message);
-		return 1;
+	if (port > 0 && port + (gint)chips->len - 1 > 65535) {
+		g_printerr("flashkeep-sim: %u boards from port %d do not fit below 65536\n", chips->len, port);
+		return 2;
 	}
-	host = g_inet_address_to_string(
-	    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(effective)));
+
 	cancellable = g_cancellable_new();
 	loop = g_main_loop_new(NULL, FALSE);
-	server.device = device;
-	server.listener = listener;
-	server.cancellable = cancellable;
-	server.loop = loop;
-	server.reset_on_connect = reset_on_connect;
-	server.trace = trace;
-	server.rfc2217 = port_control;
-	g_unix_signal_add(SIGINT, fk_sim_server_signal_cb, &server);
-	g_unix_signal_add(SIGTERM, fk_sim_server_signal_cb, &server);
-	g_unix_signal_add(SIGUSR1, fk_sim_server_download_cb, &server);
-	g_unix_signal_add(SIGUSR2, fk_sim_server_tap_reset_cb, &server);
-	/* said only once a stop is handled: a script that stops the simulator as soon as it reads
-	 * this line still gets its --dump */
-	g_print("listening on %s:%u\n",
-		host,
-		(guint)g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective)));
+	for (guint i = 0; i < chips->len; i++) {
+		FkSimServer *server = g_new0(FkSimServer, 1);
+		g_ptr_array_add(servers, server);
+		/* each board its own seed: its own flash content and MAC */
+		server->device = fk_sim_board_new(g_ptr_array_index(chips, i), g_array_index(sizes, gsize, i), seed + i,
+						  faults, rfc2217, paced, latency_ms, boot_mode, noreset, trace, &error);
+		if (server->device == NULL) {
+			g_printerr("flashkeep-sim: %s\n", error->message);
+			return 2;
+		}
+		if (flash_path != NULL && !fk_sim_device_load_flash(server->device, flash_path, &error)) {
+			g_printerr("flashkeep-sim: %s\n", error->message);
+			return 1;
+		}
+		if (rfc2217)
+			server->rfc2217 = fk_sim_rfc2217_new(server->device);
+		server->cancellable = cancellable;
+		server->loop = loop;
+		server->boot_mode = boot_mode;
+		server->reset_on_connect = reset_on_connect;
+		server->trace = trace;
+	}
+	bench.servers = servers;
+	bench.cancellable = cancellable;
+	bench.loop = loop;
+	g_unix_signal_add(SIGINT, fk_sim_server_signal_cb, &bench);
+	g_unix_signal_add(SIGTERM, fk_sim_server_signal_cb, &bench);
+	g_unix_signal_add(SIGUSR1, fk_sim_server_download_cb, &bench);
+	g_unix_signal_add(SIGUSR2, fk_sim_server_tap_reset_cb, &bench);
+	/* each "listening on" line is said only once a stop is handled: a script that stops the
+	 * simulator as soon as it reads the lines still gets its --dump */
+	for (guint i = 0; i < servers->len; i++) {
+		FkSimServer *server = g_ptr_array_index(servers, i);
+		if (!fk_sim_server_listen(server, bind, port > 0 ? (guint)port + i : 0, &error)) {
+			g_printerr("flashkeep-sim: %s\n", error->message);
+			return 1;
+		}
+	}
 	fflush(stdout);
-	if (trace)
-		g_printerr("simulating %s\n", fk_sim_device_get_description(device));
 
-	thread = g_thread_new("flashkeep-sim", fk_sim_server_thread, &server);
+	for (guint i = 0; i < servers->len; i++)
+		g_ptr_array_add(threads, g_thread_new("flashkeep-sim", fk_sim_server_thread, g_ptr_array_index(servers, i)));
 	g_main_loop_run(loop);
 	g_cancellable_cancel(cancellable);
-	g_thread_join(thread);
-	g_socket_listener_close(listener);
+	for (guint i = 0; i < threads->len; i++)
+		g_thread_join(g_ptr_array_index(threads, i));
 
-	if (dump_path != NULL && !fk_sim_device_dump_flash(device, dump_path, &error)) {
-		g_printerr("flashkeep-sim: %s\n", error->message);
-		return 1;
+	for (guint i = 0; dump_path != NULL && i < servers->len; i++) {
+		FkSimServer *server = g_ptr_array_index(servers, i);
+		g_autofree gchar *path = fk_sim_dump_path(dump_path, i, servers->len);
+		g_autoptr(GError) error_dump = NULL;
+		if (!fk_sim_device_dump_flash(server->device, path, &error_dump)) {
+			g_printerr("flashkeep-sim: %s\n", error_dump->message);
+			rc = 1;
+		}
 	}
-	return 0;
+	return rc;
 }

@@ -22,6 +22,9 @@ _fk_job_data_free(FkJobData *data)
 	g_free(data->spi_connection);
 	g_free(data->path);
 	g_free(data->partition);
+	g_free(data->folder);
+	if (data->connected_data_free != NULL)
+		data->connected_data_free(data->connected_data);
 	g_free(data->sidecar_warning);
 	g_clear_pointer(&data->diagnosis, fk_diagnosis_free);
 	g_free(data->chip_description);
@@ -62,6 +65,8 @@ fk_window_job_run(FkJob *job, FkJobData *data, FkDevice *device, FkProgress *pro
 	data->flash_size = fk_device_get_flash_size(device);
 	data->crystal = fk_device_get_crystal_mhz(device);
 	data->stub_running = fk_device_is_stub_running(device);
+	if (data->connected != NULL)
+		data->connected(data, data->connected_data);
 
 	switch (data->op) {
 	case FK_OP_IDENTIFY: {
@@ -89,6 +94,14 @@ fk_window_job_run(FkJob *job, FkJobData *data, FkDevice *device, FkProgress *pro
 			return FALSE;
 		}
 		data->bytes = size;
+		if (data->path == NULL) {
+			/* named after the chip, now that it is known, as the Board page proposes */
+			g_autoptr(GDateTime) now = g_date_time_new_now_local();
+			g_autofree gchar *name = fk_ui_backup_name(data->chip != NULL ? data->chip->name : "esp", data->mac,
+								   size, data->flash_size, now);
+			g_autofree gchar *unused = fk_ui_unused_name(data->folder, name);
+			data->path = g_build_filename(data->folder, unused, NULL);
+		}
 		fk_progress_set_status(progress, _("Reading the flash"));
 		{
 			g_autoptr(GError) warning = NULL;
@@ -146,9 +159,9 @@ fk_window_job_examine_port(FkJobData *data, GError **error, GCancellable *cancel
 	    fk_port_doctor_examine(data->port, *error, 0, 0, data->reset != FK_RESET_NONE, NULL, cancellable);
 }
 
-static gboolean
-fk_window_job_func(FkJob *job, FkDevice *unused, FkProgress *progress, GCancellable *cancellable,
-		   gpointer user_data, GError **error)
+gboolean
+_fk_window_job_func(FkJob *job, FkDevice *unused, FkProgress *progress, GCancellable *cancellable,
+		    gpointer user_data, GError **error)
 {
 	FkJobData *data = user_data;
 	g_autoptr(FkTransport) transport = NULL;
@@ -198,7 +211,9 @@ void
 _fk_window_update_actions(FkWindow *self)
 {
 	gboolean busy = self->job != NULL;
-	gboolean have_port = fk_window_get_port(self) != NULL;
+	const gchar *port = fk_window_get_port(self);
+	/* a port backed up on the Workbench is not offered here until that ends */
+	gboolean have_port = port != NULL && g_strcmp0(_fk_window_port_owner(self, port), "workbench") != 0;
 	gboolean identified = self->identified != NULL;
 	_fk_window_update_backup_action(self, !busy && have_port);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.restore", !busy && have_port && !self->checking_restore);
@@ -214,6 +229,9 @@ _fk_window_update_actions(FkWindow *self)
 	gtk_widget_set_sensitive(GTK_WIDGET(self->reset_row), !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->after_row), !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->spi_row), !busy);
+	if (port != NULL && !have_port)
+		gtk_widget_set_tooltip_text(self->backup_button, _("This board is being backed up on the Workbench"));
+	_fk_window_workbench_update(self);
 }
 
 /* the chip card and the detected flash size, from what identification found */
@@ -336,6 +354,7 @@ fk_window_job_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 	g_clear_object(&self->job);
 	self->job_op = FK_OP_NONE;
+	_fk_window_port_release(self, data->port);
 	_fk_window_forget_stop_request(self);
 	fk_chip_card_set_busy(self->chip_card, FALSE);
 	fk_job_panel_stop(self->job_panel);
@@ -448,11 +467,13 @@ void
 _fk_window_start_job(FkWindow *self, FkJobData *data)
 {
 	g_return_if_fail(self->job == NULL);
-	if (data->port == NULL) {
+	/* a port backed up on the Workbench is left alone until that ends */
+	if (data->port == NULL || _fk_window_port_owner(self, data->port) != NULL) {
 		_fk_job_data_free(data);
 		return;
 	}
-	self->job = fk_job_new(NULL, fk_window_job_func, data, (GDestroyNotify)_fk_job_data_free);
+	_fk_window_port_claim(self, data->port, "board");
+	self->job = fk_job_new(NULL, _fk_window_job_func, data, (GDestroyNotify)_fk_job_data_free);
 	g_object_set_data(G_OBJECT(self->job), "fk-job-data", data);
 	self->job_op = data->op;
 	g_signal_connect(self->job, "log", G_CALLBACK(fk_window_job_log_cb), self);
@@ -478,6 +499,11 @@ _fk_window_start_identify(FkWindow *self)
 		return;
 	g_clear_pointer(&self->identified, _fk_job_data_free);
 	_fk_window_show_device(self);
+	/* a board backed up on the Workbench is identified here once that ends */
+	if (_fk_window_port_owner(self, fk_window_get_port(self)) != NULL) {
+		_fk_window_update_actions(self);
+		return;
+	}
 	fk_chip_card_show_identifying(self->chip_card);
 	_fk_window_start_job(self, _fk_window_job_data_new(self, FK_OP_IDENTIFY));
 }
@@ -525,12 +551,25 @@ fk_window_propose_backup_name(FkWindow *self, const gchar *folder)
 	return fk_ui_unused_name(folder, name);
 }
 
+gchar *
+_fk_window_backup_folder(FkWindow *self)
+{
+	gchar *folder = g_settings_get_string(self->settings, "last-folder");
+	if (folder[0] == '\0' || !g_file_test(folder, G_FILE_TEST_IS_DIR)) {
+		g_free(folder);
+		folder = g_strdup(g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS));
+		if (folder == NULL)
+			folder = g_strdup(g_get_home_dir());
+	}
+	return folder;
+}
+
 static void
 fk_window_backup_action(GtkWidget *widget, const gchar *action_name, GVariant *param)
 {
 	FkWindow *self = FK_WINDOW(widget);
 	g_autofree gchar *name = NULL;
-	g_autofree gchar *folder = g_settings_get_string(self->settings, "last-folder");
+	g_autofree gchar *folder = NULL;
 	GtkFileChooserNative *chooser;
 
 	if (param != NULL) {
@@ -540,12 +579,7 @@ fk_window_backup_action(GtkWidget *widget, const gchar *action_name, GVariant *p
 	}
 	chooser = gtk_file_chooser_native_new(_("Save Backup"), GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE,
 					      _("_Save"), _("_Cancel"));
-	if (folder[0] == '\0' || !g_file_test(folder, G_FILE_TEST_IS_DIR)) {
-		g_free(folder);
-		folder = g_strdup(g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS));
-		if (folder == NULL)
-			folder = g_strdup(g_get_home_dir());
-	}
+	folder = _fk_window_backup_folder(self);
 	name = fk_window_propose_backup_name(self, folder);
 	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), name);
 	{

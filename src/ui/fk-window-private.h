@@ -20,8 +20,14 @@ typedef enum {
 	FK_OP_ERASE,
 } FkOp;
 
+typedef struct _FkJobData FkJobData;
+
+/* called in the job's worker once the chip is connected and its description, MAC and flash are
+ * in @data (read-only from then on) */
+typedef void (*FkJobConnectedFunc)(FkJobData *data, gpointer user_data);
+
 /* what a job needs, copied on the main thread, and what it found */
-typedef struct {
+struct _FkJobData {
 	FkOp op;
 	gchar *port;
 	guint baud;
@@ -33,6 +39,10 @@ typedef struct {
 	gsize size; /* 0 = detected */
 	gboolean not_firmware; /* a restore of a file with no boot image, chosen deliberately */
 	gchar *partition;      /* a restore of this partition of the file only */
+	gchar *folder;	       /* a backup with no path yet: named in this folder once the chip is known */
+	FkJobConnectedFunc connected;
+	gpointer connected_data;
+	GDestroyNotify connected_data_free;
 	/* results */
 	gchar *chip_description;
 	const FkChipInfo *chip;
@@ -48,7 +58,7 @@ typedef struct {
 	guint recoveries;
 	gchar *sidecar_warning; /* a backup saved without its description: why */
 	FkDiagnosis *diagnosis; /* the port failed or the chip did not answer: why, if found */
-} FkJobData;
+};
 
 struct _FkWindow {
 	AdwApplicationWindow parent_instance;
@@ -67,6 +77,9 @@ struct _FkWindow {
 	GtkTextView *log_view;
 	AdwViewStack *view_stack;
 	FkLibraryView *library_view;
+	GtkBox *workbench_list;
+	GtkWidget *workbench_empty;
+	GtkWidget *backup_all_button;
 
 	/* owned */
 	GSettings *settings;
@@ -82,6 +95,15 @@ struct _FkWindow {
 	GtkWidget *stop_dialog;
 	/* a file to restore is being read and checked */
 	gboolean checking_restore;
+	/* the ports a job runs on, and the page that runs it ("board", "workbench"): a port is
+	 * used by one page at a time */
+	GHashTable *busy_ports;
+	/* the Workbench: port → FkBoardCard (the list owns the widgets), how many of their jobs
+	 * run, and whether the window closes when they have ended */
+	GHashTable *workbench_cards;
+	guint workbench_jobs;
+	gboolean close_after_workbench;
+	GtkWidget *workbench_stop_dialog;
 };
 
 /* fk-window.c: the log, toasts and the settings of the Advanced group */
@@ -102,6 +124,13 @@ _fk_window_library_add(FkWindow *self, const gchar *path, gboolean is_backup);
 /* fk-window-actions.c: the win.* actions, and starting and finishing jobs */
 void
 _fk_job_data_free(FkJobData *data);
+/* the worker of every job the window runs (an FkJobFunc with the FkJobData as user data) */
+gboolean
+_fk_window_job_func(FkJob *job, FkDevice *unused, FkProgress *progress, GCancellable *cancellable,
+		    gpointer user_data, GError **error);
+/* where backups go unless the person chooses: the folder last saved to, else Documents */
+gchar *
+_fk_window_backup_folder(FkWindow *self);
 void
 _fk_window_start_job(FkWindow *self, FkJobData *data);
 /* @summary and @hint NULL: the ones that fit the error */
@@ -148,5 +177,28 @@ void
 _fk_window_chip_refresh(FkWindow *self);
 void
 _fk_window_class_chip_init(GtkWidgetClass *widget_class);
+
+/* fk-window-workbench.c: the Workbench page: one card per connected port, each with its own
+ * backup job; the ports busy on either page */
+void
+_fk_window_workbench_init(FkWindow *self);
+void
+_fk_window_class_workbench_init(GtkWidgetClass *widget_class);
+/* the page that runs a job on @port ("board", "workbench"), or NULL */
+const gchar *
+_fk_window_port_owner(FkWindow *self, const gchar *port);
+void
+_fk_window_port_claim(FkWindow *self, const gchar *port, const gchar *page);
+void
+_fk_window_port_release(FkWindow *self, const gchar *port);
+/* which cards can start, and Back Up All; after any job starts or ends */
+void
+_fk_window_workbench_update(FkWindow *self);
+/* closing while Workbench backups run: TRUE when handled (asked, or closing once they end) */
+gboolean
+_fk_window_workbench_close_request(FkWindow *self);
+/* the window goes: its Workbench jobs are cancelled and their ends ignored */
+void
+_fk_window_workbench_dispose(FkWindow *self);
 
 G_END_DECLS

@@ -190,6 +190,9 @@ fk_window_close_request(GtkWindow *window)
 	FkWindow *self = FK_WINDOW(window);
 	gint width, height;
 
+	/* backups on the Workbench are asked about first; the Board page's job after they end */
+	if (_fk_window_workbench_close_request(self))
+		return TRUE;
 	if (self->job == NULL || self->job_op == FK_OP_IDENTIFY) {
 		if (self->job != NULL) {
 			/* an identification is harmless to interrupt */
@@ -282,6 +285,7 @@ fk_window_dispose(GObject *object)
 	if (self->job != NULL)
 		fk_job_cancel(self->job);
 	_fk_window_forget_stop_request(self);
+	_fk_window_workbench_dispose(self);
 	if (self->closing != NULL)
 		g_cancellable_cancel(self->closing);
 	g_clear_object(&self->closing);
@@ -296,6 +300,7 @@ fk_window_finalize(GObject *object)
 	FkWindow *self = FK_WINDOW(object);
 	g_clear_object(&self->settings);
 	g_clear_pointer(&self->identified, _fk_job_data_free);
+	g_clear_pointer(&self->busy_ports, g_hash_table_unref);
 	G_OBJECT_CLASS(fk_window_parent_class)->finalize(object);
 }
 
@@ -309,6 +314,7 @@ fk_window_init(FkWindow *self)
 	fk_window_load_settings(self);
 	_fk_window_show_device(self);
 	_fk_window_actions_init(self);
+	_fk_window_workbench_init(self);
 
 	g_signal_connect(self->port_picker, "port-gone", G_CALLBACK(on_port_picker_port_gone_cb), self);
 	g_signal_connect(self->port_picker, "notify::port", G_CALLBACK(on_port_picker_notify_port_cb), self);
@@ -347,9 +353,13 @@ fk_window_class_init(FkWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, log_view);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, view_stack);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, library_view);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, workbench_list);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, workbench_empty);
+	gtk_widget_class_bind_template_child(widget_class, FkWindow, backup_all_button);
 
 	_fk_window_class_actions_init(widget_class);
 	_fk_window_class_chip_init(widget_class);
+	_fk_window_class_workbench_init(widget_class);
 }
 
 FkWindow *

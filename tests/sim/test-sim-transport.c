@@ -124,6 +124,42 @@ fk_test_transport_persist(void)
 	fk_transport_close(t3);
 }
 
+/* boards of the same kind and size with seeds of their own are open at once, each its own chip;
+ * one board is open in one place at a time, as a serial port is */
+static void
+fk_test_transport_boards_at_once(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(FkTransport) a = NULL;
+	g_autoptr(FkTransport) b = NULL;
+	g_autoptr(FkTransport) again = NULL;
+	g_autoptr(GBytes) flash_a = NULL;
+	g_autoptr(GBytes) flash_b = NULL;
+	FkSimDevice *dev_a, *dev_b;
+
+	fk_sim_register();
+	a = fk_transport_open("sim:esp32@4MB,download,fresh", &error);
+	g_assert_no_error(error);
+	b = fk_transport_open("sim:esp32@4MB,download,fresh,seed=7", &error);
+	g_assert_no_error(error);
+	dev_a = fk_sim_transport_get_device(FK_SIM_TRANSPORT(a));
+	dev_b = fk_sim_transport_get_device(FK_SIM_TRANSPORT(b));
+	g_assert_true(dev_a != dev_b);
+	g_assert_cmpuint(fk_sim_device_get_seed(dev_b), ==, 7);
+	flash_a = fk_sim_device_get_flash(dev_a);
+	flash_b = fk_sim_device_get_flash(dev_b);
+	g_assert_false(g_bytes_equal(flash_a, flash_b));
+	/* both answer, each on its own link */
+	fk_test_sync(a);
+	fk_test_sync(b);
+
+	again = fk_transport_open("sim:esp32@4MB,download,fresh", &error);
+	g_assert_null(again);
+	g_assert_error(error, FK_ERROR, FK_ERROR_PORT_BUSY);
+	fk_transport_close(a);
+	fk_transport_close(b);
+}
+
 static void
 fk_test_transport_bad_names(void)
 {
@@ -199,6 +235,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sim/transport/reset-and-sync", fk_test_transport_reset_and_sync);
 	g_test_add_func("/sim/transport/persist", fk_test_transport_persist);
 	g_test_add_func("/sim/transport/bad-names", fk_test_transport_bad_names);
+	g_test_add_func("/sim/transport/boards-at-once", fk_test_transport_boards_at_once);
 	g_test_add_func("/sim/transport/link-dead", fk_test_transport_link_dead);
 	g_test_add_func("/sim/transport/cancel", fk_test_transport_cancel);
 	return g_test_run();

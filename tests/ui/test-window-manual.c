@@ -13,7 +13,7 @@
 #include "fk-window-test-util.h"
 
 /* as the window lists it */
-#define PORT_NORESET "sim:esp32@4MB,noreset,hands=15,paced,latency=2"
+#define PORT_NORESET "sim:esp32@4MB,noreset,hands=15,seed=1,paced,latency=2"
 
 static gboolean
 cond_guide_shown(gpointer data)
