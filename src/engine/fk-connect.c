@@ -186,12 +186,23 @@ _fk_device_start_baud(FkDevice *self)
 	return self->target_baud > 0 ? MIN(self->target_baud, FK_ROM_BAUD) : FK_ROM_BAUD;
 }
 
+/* marks the end of a step of the connection in self->times */
+static void
+fk_device_mark(FkDevice *self, gint64 *step)
+{
+	*step = g_get_monotonic_time() - self->times.started;
+}
+
 /* connects, talking at @initial_baud first */
 gboolean
 _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellable, GError **error)
 {
 	gboolean stub_detected = FALSE;
 
+	if (self->times.started == 0)
+		self->times.started = g_get_monotonic_time();
+	self->times.synced = self->times.identified = self->times.rom_baud = 0;
+	self->times.stub = self->times.stub_baud = self->times.connected = 0;
 	fk_loader_set_connected(self->loader, FALSE);
 	self->chip = NULL;
 	fk_loader_set_kind(self->loader, FK_LOADER_ROM32);
@@ -210,6 +221,7 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 				       &stub_detected, cancellable, error))
 			return FALSE;
 	}
+	fk_device_mark(self, &self->times.synced);
 	if (stub_detected) {
 		fk_loader_log(self->loader, "a flasher stub is already running");
 		fk_loader_set_kind(self->loader, FK_LOADER_STUB);
@@ -237,6 +249,7 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 		return FALSE;
 	if (!_fk_device_describe(self, cancellable, error))
 		return FALSE;
+	fk_device_mark(self, &self->times.identified);
 	fk_loader_log(self->loader, "detected %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", self->description,
 		      self->mac[0], self->mac[1], self->mac[2], self->mac[3], self->mac[4], self->mac[5]);
 
@@ -252,11 +265,16 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 			fk_loader_log(self->loader, "working with the ROM loader only: %s", error_stub->message);
 		} else if (!fk_stub_upload_run(self->loader, stub, cancellable, error)) {
 			return FALSE;
+		} else {
+			fk_device_mark(self, &self->times.stub);
 		}
 	}
 	_fk_device_choose_baud(self);
-	if (!_fk_device_change_baud(self, cancellable, error))
-		return FALSE;
+	if (self->target_baud != 0 && self->target_baud != self->current_baud) {
+		if (!_fk_device_change_baud(self, cancellable, error))
+			return FALSE;
+		fk_device_mark(self, &self->times.stub_baud);
+	}
 	if (!_fk_device_attach_flash(self, cancellable, error)) {
 		g_prefix_error(error, "failed to attach the flash: ");
 		return FALSE;
@@ -265,6 +283,7 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 		return FALSE;
 	if (self->flash_size > 0 && !fk_device_set_flash_size(self, self->flash_size, cancellable, error))
 		return FALSE;
+	fk_device_mark(self, &self->times.connected);
 	fk_loader_set_connected(self->loader, TRUE);
 	return TRUE;
 }
@@ -272,5 +291,6 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 gboolean
 fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
 {
+	self->times.started = g_get_monotonic_time();
 	return _fk_device_connect_retrying(self, cancellable, error);
 }

@@ -41,6 +41,7 @@ struct _FkDevice {
 	gsize bytes_written; /* by the last write */
 	FkBaudChoice baud_choice; /* Automatic's decision, once connected */
 	gboolean baud_chosen;
+	FkConnectTimes times; /* of the last connection */
 };
 
 /* FK_ERROR_WRONG_STATE unless connected */
