@@ -581,6 +581,7 @@ fk_sim_device_host_write(FkSimDevice *self, const guint8 *data, gsize len, gint6
 		self->autobauded = TRUE;
 		self->chip_baud = self->host_baud;
 		self->chip_baud_prev = self->host_baud;
+		self->rom_autobaud = self->host_baud;
 		fk_sim_device_trace(self, "* ROM auto-baud: %u", self->host_baud);
 	}
 	rx = g_malloc(len);

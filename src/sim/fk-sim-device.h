@@ -27,6 +27,10 @@ typedef enum {
 	FK_SIM_FAULT_FLIP_PARAM,    /* flip one bit of a parameter of the Nth command with one opcode
 				     * (param: opcode | parameter byte offset << 8 | bit << 16); no
 				     * checksum covers parameters, so the loader acts on the damaged value */
+	FK_SIM_FAULT_BAUD_WRONG,    /* the Nth CHANGE_BAUDRATE answers, then sets the UART to 40/26 of
+				     * the rate asked (a ROM that takes a 26 MHz crystal for 40 MHz) */
+	FK_SIM_FAULT_STUB_BAUD,	    /* the Nth stub to start sets its UART up again at the rate the ROM
+				     * auto-detected, ignoring a CHANGE_BAUDRATE the ROM took */
 } FkSimFaultKind;
 
 /* chips: "esp8266", "esp8285", "esp32", "esp32s3", "esp32c3" (and any others the table has);
