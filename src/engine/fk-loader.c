@@ -21,6 +21,7 @@
  * USB adapter that holds bytes back for its latency timer (FTDI: 16 ms) */
 #define FK_REJECTION_REPEATS	 8
 #define FK_QUIET_MS		 20
+#define FK_QUIET_BRIDGE_MS	 300
 
 struct _FkLoader {
 	FkTransport *transport;
@@ -261,16 +262,25 @@ fk_loader_explain_garbage(FkLoader *self, GError **error)
 		g_prefix_error(error, "%s: ", says);
 }
 
+static gboolean
+fk_loader_is_bridged(FkLoader *self)
+{
+	return fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_TCP ||
+	       fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_RFC2217;
+}
+
 /* the ROM's rejection of a command repeats: reads the repeats until all have come or the line is
  * quiet, instead of sleeping a fixed time and dropping whatever came meanwhile */
 static gboolean
 fk_loader_drain_rejections(FkLoader *self, GCancellable *cancellable, GError **error)
 {
 	guint seen = 1;
+	/* a network bridge forwards bytes in bursts of its own timing */
+	guint quiet_ms = fk_loader_is_bridged(self) ? FK_QUIET_BRIDGE_MS : FK_QUIET_MS;
 
 	for (guint i = 0; i < FK_MAX_SKIPPED_FRAMES && seen < FK_REJECTION_REPEATS; i++) {
 		g_autoptr(GError) error_local = NULL;
-		g_autoptr(GByteArray) frame = fk_loader_read_frame(self, FK_QUIET_MS, cancellable, &error_local);
+		g_autoptr(GByteArray) frame = fk_loader_read_frame(self, quiet_ms, cancellable, &error_local);
 		FkResponse resp;
 
 		if (frame == NULL) {
@@ -456,10 +466,7 @@ fk_loader_sync(FkLoader *self, gboolean *stub_detected, GCancellable *cancellabl
 		/* they follow the first at once: a missing one is a broken link, not a slow chip
 		 * (a network bridge gets more time) */
 		extra = fk_loader_read_frame(self,
-					     fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_TCP ||
-						     fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_RFC2217
-						 ? FK_TIMEOUT_DEFAULT_MS
-						 : FK_TIMEOUT_SYNC_EXTRA_MS,
+					     fk_loader_is_bridged(self) ? FK_TIMEOUT_DEFAULT_MS : FK_TIMEOUT_SYNC_EXTRA_MS,
 					     cancellable,
 					     error);
 		if (extra == NULL)
