@@ -252,6 +252,30 @@ test_connect_stub_baud_fallback(void)
 	g_assert_cmpuint(baud, ==, 460800);
 }
 
+/* an ESP32-C2 on a 26 MHz crystal: its ROM is asked for 40/26 of the rate, which it sets as
+ * 26/40 of what it was asked (esptool's ESP32C2ROM.change_baud) */
+static void
+test_connect_c2_26mhz(void)
+{
+	g_autoptr(FkSimDevice) sim = fk_test_sim_new("esp32c2", 1024 * 1024, 0x20000);
+	g_autoptr(FkTransport) transport = fk_sim_transport_new(sim);
+	g_autoptr(FkDevice) device = fk_device_new(transport);
+	g_autoptr(GError) error = NULL;
+	FkSimStats stats;
+
+	fk_sim_device_set_crystal_mhz(sim, 26);
+	fk_device_set_baud(device, 460800);
+	fk_device_set_use_stub(device, FALSE);
+	g_assert_true(fk_device_connect(device, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(fk_device_get_crystal_mhz(device), ==, 26);
+	g_assert_cmpuint(fk_device_get_current_baud(device), ==, 460800);
+	fk_sim_device_get_stats(sim, &stats);
+	g_assert_cmpuint(stats.baud, ==, 460800);
+	g_assert_cmpuint(stats.resets, ==, 1);
+	fk_transport_close(transport);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -265,5 +289,6 @@ main(int argc, char **argv)
 	g_test_add_func("/connect/order/two-steps", test_connect_two_steps);
 	g_test_add_func("/connect/fallback/rom-baud", test_connect_rom_baud_fallback);
 	g_test_add_func("/connect/fallback/stub-baud", test_connect_stub_baud_fallback);
+	g_test_add_func("/connect/esp32c2-26mhz", test_connect_c2_26mhz);
 	return g_test_run();
 }

@@ -88,6 +88,7 @@ struct _FkSimDevice {
 	/* configuration */
 	FkSimBootMode boot_mode;
 	gboolean gpio0_unwired; /* the reset circuit reaches EN only: every reset boots the firmware */
+	guint32 uart_clk_hz;	/* the clock feeding the UART divider (the chip's, or another crystal) */
 	gboolean paced;
 	guint latency_us;
 	gboolean baud_transparent;

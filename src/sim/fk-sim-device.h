@@ -66,6 +66,10 @@ fk_sim_device_set_boot_mode(FkSimDevice *self, FkSimBootMode mode);
  * firmware on every reset, printing its boot log, and never enters download mode by itself */
 void
 fk_sim_device_set_gpio0_wired(FkSimDevice *self, gboolean wired);
+/* an ESP32-C2 on a 26 MHz crystal (@mhz 26) instead of 40: its UART divider counts 26 MHz, and
+ * its ROM computes the divider for CHANGE_BAUDRATE as if the crystal were 40 MHz */
+void
+fk_sim_device_set_crystal_mhz(FkSimDevice *self, guint mhz);
 /* pace bytes at the simulated baud rate (baud/10 bytes per second each way), add @latency_us
  * per direction, and spend realistic flash erase/program times */
 void
