@@ -98,6 +98,7 @@ struct _FkChatty {
 	FkTransport parent_instance;
 	guint frames_sent; /* stray replies handed to the host */
 	gboolean reject;   /* answer each command once with the ROM's rejection instead */
+	gboolean reject_all; /* answer with the rejection eight times, then a READ_REG reply */
 	gboolean written;
 	GByteArray *pending;
 };
@@ -117,7 +118,19 @@ fk_chatty_read(FkTransport *transport, guint8 *buf, gsize len, guint timeout_ms,
 	       GError **error)
 {
 	FkChatty *self = FK_CHATTY(transport);
-	if (self->reject && self->written) {
+	if (self->reject_all && self->written) {
+		/* all in one burst, as a USB adapter hands them over */
+		guint8 rejection[8 + 4] = {0x01, 0x00, 4, 0, 0, 0, 0, 0, 0x01, 0x05};
+		guint8 reply[8 + 4] = {0x01, FK_OP_READ_REG, 4, 0, 0x78, 0x56, 0x34, 0x12};
+		self->written = FALSE;
+		for (guint i = 0; i < 8; i++)
+			fk_slip_encode(self->pending, rejection, sizeof(rejection));
+		fk_slip_encode(self->pending, reply, sizeof(reply));
+		self->frames_sent += 9;
+	} else if (self->reject_all && self->pending->len == 0) {
+		g_usleep(MIN(timeout_ms, 50) * 1000);
+		return 0;
+	} else if (self->reject && self->written) {
 		/* what the ROM sends for a command it does not know: opcode 0, status 01 05 */
 		guint8 rejection[8 + 4] = {0x01, 0x00, 4, 0, 0, 0, 0, 0, 0x01, 0x05};
 		self->written = FALSE;
@@ -201,6 +214,30 @@ test_rejection(void)
 	g_assert_error(error_unsupported, FK_PROTOCOL_ERROR, FK_PROTOCOL_ERROR_UNSUPPORTED_COMMAND);
 }
 
+/* the ROM's eight rejections are read and dropped, and only they: a frame right behind them is
+ * still there for the next read (a fixed sleep and a flush used to drop it with them) */
+static void
+test_rejection_repeats(void)
+{
+	g_autoptr(FkChatty) chatty = g_object_new(FK_TYPE_CHATTY, NULL);
+	g_autoptr(FkLoader) loader = fk_loader_new(FK_TRANSPORT(chatty));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) frame = NULL;
+	FkResponse resp;
+
+	chatty->reject_all = TRUE;
+	fk_loader_set_kind(loader, FK_LOADER_ROM32);
+	g_assert_false(fk_loader_command(loader, FK_OP_GET_SECURITY_INFO, NULL, 0, 300, NULL, &error));
+	g_assert_error(error, FK_PROTOCOL_ERROR, FK_PROTOCOL_ERROR_UNSUPPORTED_COMMAND);
+	g_clear_error(&error);
+	frame = fk_loader_read_frame(loader, 100, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(frame);
+	g_assert_true(fk_packet_parse_response(frame->data, frame->len, &resp));
+	g_assert_cmpuint(resp.op, ==, FK_OP_READ_REG);
+	g_assert_cmphex(resp.value, ==, 0x12345678);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -210,5 +247,6 @@ main(int argc, char **argv)
 	g_test_add("/fk/loader/deadline", Fixture, NULL, fixture_setup, test_deadline, fixture_teardown);
 	g_test_add_func("/fk/loader/stray-frames", test_stray_frames);
 	g_test_add_func("/fk/loader/rejection", test_rejection);
+	g_test_add_func("/fk/loader/rejection-repeats", test_rejection_repeats);
 	return g_test_run();
 }

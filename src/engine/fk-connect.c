@@ -14,25 +14,22 @@
 #include "fk-stub-upload.h"
 #include "fk-stub.h"
 
-gboolean
-_fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error)
-{
-	guint8 buf[8];
-	guint32 new_value = self->target_baud;
-	g_autoptr(GError) error_local = NULL;
+/* a stub switches its UART some milliseconds after its reply to CHANGE_BAUDRATE has gone out
+ * (the legacy stub's stub_io_set_baudrate: 10 ms; the current stub's post-process: 5 ms, then
+ * the TX FIFO drains): a command sent sooner reaches it at the wrong rate. The ROM switches as
+ * soon as its reply is out, so it is asked at once */
+#define FK_STUB_BAUD_SWITCH_MS 15
+/* the tries of the first command at a new rate, each waiting longer: a USB adapter may hold the
+ * reply back for its latency timer */
+static const guint fk_baud_probe_ms[] = {30, 60, 120, 240};
 
-	/* the target is only below the current rate when a failing link is slowed down */
-	if (self->target_baud == 0 || self->target_baud == self->current_baud)
-		return TRUE;
-	if (fk_transport_get_kind(fk_loader_get_transport(self->loader)) == FK_TRANSPORT_KIND_TCP) {
-		fk_loader_log(self->loader, "staying at the bridge's rate: a raw TCP link cannot change the baud rate");
-		return TRUE;
-	}
-	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266) {
-		fk_loader_log(self->loader, "the ESP8266 ROM cannot change the baud rate: staying at %u", self->current_baud);
-		return TRUE;
-	}
-	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM32 && self->chip->family == FK_CHIP_ESP32) {
+/* the value the ROM is sent for @baud: the ROMs that misjudge their crystal are asked for a rate
+ * that comes out right (esptool's change_baud in targets/esp32.py and esp32c2.py) */
+static gboolean
+fk_device_rom_baud_value(FkDevice *self, guint baud, guint32 *value, GCancellable *cancellable, GError **error)
+{
+	*value = baud;
+	if (self->chip->family == FK_CHIP_ESP32) {
 		/* the ESP32 ROM derives its divider from a drifting crystal estimate */
 		guint32 r1 = 0, r2 = 0;
 		guint64 f_rom, f_valid;
@@ -42,10 +39,66 @@ _fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error
 		f_rom = (guint64)((r1 >> 7) & 0x01FFFFFF) * 15625 * (r2 & 0xFF) / 40;
 		f_valid = f_rom > 33000000 ? 40000000 : 26000000;
 		if (f_rom != 0)
-			new_value = (guint32)((guint64)self->target_baud * f_rom / f_valid);
+			*value = (guint32)((guint64)baud * f_rom / f_valid);
+	} else if (self->chip->family == FK_CHIP_ESP32C2 && self->crystal_mhz == 26) {
+		/* the ESP32-C2 ROM computes its divider for a 40 MHz crystal */
+		*value = (guint32)((guint64)baud * 40 / 26);
 	}
-	fk_loader_log(self->loader, "changing the baud rate to %u", self->target_baud);
+	return TRUE;
+}
+
+/* the first command at the new rate: a register read the loader answers once it has switched */
+static gboolean
+fk_device_probe_baud(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	guint8 buf[4];
+	FkCommand cmd = {.op = FK_OP_READ_REG, .data = buf, .len = sizeof(buf)};
+
+	fk_memwrite_u32le(buf, FK_CHIP_DETECT_MAGIC_REG);
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB)
+		g_usleep(FK_STUB_BAUD_SWITCH_MS * 1000);
+	for (guint i = 0; i < G_N_ELEMENTS(fk_baud_probe_ms); i++) {
+		g_autoptr(GByteArray) frame = NULL;
+		g_clear_error(&error_local);
+		/* what the switch left on the line (a glitch, an earlier try's late reply) */
+		if (!fk_loader_flush_input(self->loader, error))
+			return FALSE;
+		cmd.timeout_ms = fk_baud_probe_ms[i];
+		frame = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, &error_local);
+		if (frame != NULL)
+			return TRUE;
+		if (fk_loader_error_is_final(error_local))
+			break;
+	}
+	g_propagate_prefixed_error(error, g_steal_pointer(&error_local), "no answer at %u baud: ", self->current_baud);
+	return FALSE;
+}
+
+gboolean
+_fk_device_change_baud_to(FkDevice *self, guint baud, GCancellable *cancellable, GError **error)
+{
+	guint8 buf[8];
+	guint32 new_value = baud;
+	g_autoptr(GError) error_local = NULL;
+
+	/* the target is only below the current rate when a failing link is slowed down */
+	if (baud == 0 || baud == self->current_baud)
+		return TRUE;
+	if (fk_transport_get_kind(fk_loader_get_transport(self->loader)) == FK_TRANSPORT_KIND_TCP) {
+		fk_loader_log(self->loader, "staying at the bridge's rate: a raw TCP link cannot change the baud rate");
+		return TRUE;
+	}
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM8266) {
+		fk_loader_log(self->loader, "the ESP8266 ROM cannot change the baud rate: staying at %u", self->current_baud);
+		return TRUE;
+	}
+	if (fk_loader_get_kind(self->loader) == FK_LOADER_ROM32 &&
+	    !fk_device_rom_baud_value(self, baud, &new_value, cancellable, error))
+		return FALSE;
+	fk_loader_log(self->loader, "changing the baud rate to %u", baud);
 	fk_memwrite_u32le(buf, new_value);
+	/* a stub is told the rate it runs at now: the legacy stub scales its divider by new/old */
 	fk_memwrite_u32le(buf + 4, fk_loader_get_kind(self->loader) == FK_LOADER_STUB ? self->current_baud : 0);
 	if (!fk_loader_command(self->loader, FK_OP_CHANGE_BAUDRATE, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, &error_local)) {
 		if (fk_loader_is_unsupported(error_local)) {
@@ -55,14 +108,21 @@ _fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error
 		g_propagate_prefixed_error(error, g_steal_pointer(&error_local), "failed to change the baud rate: ");
 		return FALSE;
 	}
-	if (!fk_transport_set_baud(fk_loader_get_transport(self->loader), self->target_baud, error))
+	/* the reply came at the old rate: the chip switches now (no settling time: the first
+	 * command at the new rate tells when it has) */
+	if (!fk_transport_set_baud(fk_loader_get_transport(self->loader), baud, error))
 		return FALSE;
-	g_usleep(50 * 1000);
-	if (!fk_loader_flush_input(self->loader, error))
+	self->current_baud = baud;
+	if (!fk_device_probe_baud(self, cancellable, error))
 		return FALSE;
-	self->current_baud = self->target_baud;
 	fk_loader_log(self->loader, "changed the baud rate to %u", self->current_baud);
 	return TRUE;
+}
+
+gboolean
+_fk_device_change_baud(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	return _fk_device_change_baud_to(self, self->target_baud, cancellable, error);
 }
 
 gboolean
@@ -126,7 +186,7 @@ fk_device_set_flash_size(FkDevice *self, gsize size, GCancellable *cancellable, 
 }
 
 void
-_fk_device_choose_baud(FkDevice *self)
+_fk_device_choose_baud(FkDevice *self, gboolean stub)
 {
 	FkTransport *transport = fk_loader_get_transport(self->loader);
 	g_autoptr(FkBaudMemory) memory = NULL;
@@ -140,9 +200,8 @@ _fk_device_choose_baud(FkDevice *self)
 	memory = fk_baud_memory_new(self->baud_memory_path);
 	key = fk_baud_memory_key(transport);
 	remembered = fk_baud_memory_lookup(memory, key, &clean_runs);
-	fk_adapter_choose_baud(fk_adapter_identify_transport(transport), self->chip->family,
-			       fk_loader_get_kind(self->loader) == FK_LOADER_STUB, remembered, clean_runs,
-			       &self->baud_choice);
+	fk_adapter_choose_baud(fk_adapter_identify_transport(transport), self->chip->family, stub, remembered,
+			       clean_runs, &self->baud_choice);
 	self->baud_chosen = TRUE;
 	self->target_baud = c->start;
 	if (c->adapter->max_baud == 0)
@@ -186,12 +245,80 @@ _fk_device_start_baud(FkDevice *self)
 	return self->target_baud > 0 ? MIN(self->target_baud, FK_ROM_BAUD) : FK_ROM_BAUD;
 }
 
+/* marks the end of a step of the connection in self->times */
+static void
+fk_device_mark(FkDevice *self, gint64 *step)
+{
+	*step = g_get_monotonic_time() - self->times.started;
+}
+
+/* the ROM can be asked for the faster rate before the stub is uploaded: every ESP32-family ROM
+ * takes CHANGE_BAUDRATE (the ESP8266's does not), unless it failed there before on this device;
+ * only where a reset can bring back a ROM that stopped answering */
+static gboolean
+fk_device_may_raise_rom_baud(FkDevice *self)
+{
+	return fk_loader_get_kind(self->loader) == FK_LOADER_ROM32 && !self->rom_baud_refused &&
+	       _fk_device_can_reset(self) &&
+	       self->target_baud > self->current_baud &&
+	       fk_transport_get_kind(fk_loader_get_transport(self->loader)) != FK_TRANSPORT_KIND_TCP;
+}
+
+/* the fast way failed where the usual one may not: connect again, raising the rate only once the
+ * stub runs (esptool's order) */
+static gboolean
+fk_device_rom_baud_failed(FkDevice *self, GError *cause, GError **error)
+{
+	if (fk_loader_error_is_final(cause)) {
+		g_propagate_error(error, cause);
+		return FALSE;
+	}
+	fk_loader_log(self->loader, "%s: connecting again, to change the rate once the stub runs", cause->message);
+	self->rom_baud_refused = TRUE;
+	self->rom_baud_retry = TRUE;
+	g_propagate_error(error, cause);
+	return FALSE;
+}
+
+/* uploads and starts @stub, at the faster rate where the ROM can be switched to it first (the
+ * upload is most of a connection's bytes); the stub keeps the ROM's rate */
+static gboolean
+fk_device_run_stub(FkDevice *self, const FkStub *stub, GCancellable *cancellable, GError **error)
+{
+	guint rom_rate = self->current_baud;
+	guint stub_rate = 0;
+	GError *error_local = NULL;
+
+	if (fk_device_may_raise_rom_baud(self)) {
+		/* the ROM goes no faster than its cautious limit; the stub can go on from there */
+		guint baud = MIN(self->target_baud, fk_adapter_chip_max_baud(self->chip->family, FALSE, NULL));
+		if (!_fk_device_change_baud_to(self, baud, cancellable, &error_local))
+			return fk_device_rom_baud_failed(self, error_local, error);
+		fk_device_mark(self, &self->times.rom_baud);
+	}
+	if (!fk_stub_upload_run(self->loader, stub, rom_rate != self->current_baud ? rom_rate : 0, &stub_rate,
+				cancellable, &error_local)) {
+		if (rom_rate != self->current_baud)
+			return fk_device_rom_baud_failed(self, error_local, error);
+		g_propagate_error(error, error_local);
+		return FALSE;
+	}
+	self->current_baud = stub_rate != 0 ? stub_rate : self->current_baud;
+	fk_device_mark(self, &self->times.stub);
+	return TRUE;
+}
+
 /* connects, talking at @initial_baud first */
 gboolean
 _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancellable, GError **error)
 {
 	gboolean stub_detected = FALSE;
+	g_autoptr(FkStub) stub = NULL;
 
+	if (self->times.started == 0)
+		self->times.started = g_get_monotonic_time();
+	self->times.synced = self->times.identified = self->times.rom_baud = 0;
+	self->times.stub = self->times.stub_baud = self->times.connected = 0;
 	fk_loader_set_connected(self->loader, FALSE);
 	self->chip = NULL;
 	fk_loader_set_kind(self->loader, FK_LOADER_ROM32);
@@ -210,6 +337,7 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 				       &stub_detected, cancellable, error))
 			return FALSE;
 	}
+	fk_device_mark(self, &self->times.synced);
 	if (stub_detected) {
 		fk_loader_log(self->loader, "a flasher stub is already running");
 		fk_loader_set_kind(self->loader, FK_LOADER_STUB);
@@ -237,12 +365,13 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 		return FALSE;
 	if (!_fk_device_describe(self, cancellable, error))
 		return FALSE;
+	fk_device_mark(self, &self->times.identified);
 	fk_loader_log(self->loader, "detected %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", self->description,
 		      self->mac[0], self->mac[1], self->mac[2], self->mac[3], self->mac[4], self->mac[5]);
 
 	if (self->use_stub && fk_loader_get_kind(self->loader) != FK_LOADER_STUB) {
 		g_autoptr(GError) error_stub = NULL;
-		g_autoptr(FkStub) stub = fk_stub_find(self->chip, &error_stub);
+		stub = fk_stub_find(self->chip, &error_stub);
 		if (stub == NULL) {
 			if (!g_error_matches(error_stub, FK_ERROR, FK_ERROR_STUB_MISSING) &&
 			    !g_error_matches(error_stub, FK_ERROR, FK_ERROR_UNSUPPORTED)) {
@@ -250,13 +379,16 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 				return FALSE;
 			}
 			fk_loader_log(self->loader, "working with the ROM loader only: %s", error_stub->message);
-		} else if (!fk_stub_upload_run(self->loader, stub, cancellable, error)) {
-			return FALSE;
 		}
 	}
-	_fk_device_choose_baud(self);
-	if (!_fk_device_change_baud(self, cancellable, error))
+	_fk_device_choose_baud(self, stub != NULL || fk_loader_get_kind(self->loader) == FK_LOADER_STUB);
+	if (stub != NULL && !fk_device_run_stub(self, stub, cancellable, error))
 		return FALSE;
+	if (self->target_baud != 0 && self->target_baud != self->current_baud) {
+		if (!_fk_device_change_baud(self, cancellable, error))
+			return FALSE;
+		fk_device_mark(self, &self->times.stub_baud);
+	}
 	if (!_fk_device_attach_flash(self, cancellable, error)) {
 		g_prefix_error(error, "failed to attach the flash: ");
 		return FALSE;
@@ -265,6 +397,7 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 		return FALSE;
 	if (self->flash_size > 0 && !fk_device_set_flash_size(self, self->flash_size, cancellable, error))
 		return FALSE;
+	fk_device_mark(self, &self->times.connected);
 	fk_loader_set_connected(self->loader, TRUE);
 	return TRUE;
 }
@@ -272,5 +405,6 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 gboolean
 fk_device_connect(FkDevice *self, GCancellable *cancellable, GError **error)
 {
+	self->times.started = g_get_monotonic_time();
 	return _fk_device_connect_retrying(self, cancellable, error);
 }

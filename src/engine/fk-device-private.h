@@ -41,6 +41,9 @@ struct _FkDevice {
 	gsize bytes_written; /* by the last write */
 	FkBaudChoice baud_choice; /* Automatic's decision, once connected */
 	gboolean baud_chosen;
+	FkConnectTimes times; /* of the last connection */
+	gboolean rom_baud_refused; /* the ROM failed at the rate it was switched to: not again */
+	gboolean rom_baud_retry;   /* that just happened: connect again at once */
 };
 
 /* FK_ERROR_WRONG_STATE unless connected */

@@ -197,6 +197,12 @@ fk_device_is_esp8285(FkDevice *self)
 	return self->is_esp8285;
 }
 
+void
+fk_device_get_connect_times(FkDevice *self, FkConnectTimes *times)
+{
+	*times = self->times;
+}
+
 guint
 fk_device_get_current_baud(FkDevice *self)
 {

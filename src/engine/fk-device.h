@@ -122,6 +122,21 @@ fk_device_get_recoveries(FkDevice *self);
 guint
 fk_device_get_current_baud(FkDevice *self);
 
+/* when each step of the last connection ended, in microseconds after it began (0: the step did
+ * not happen), for the benchmark and the log; the baud change and the stub upload come in either
+ * order (the ROM is switched first where it can be) */
+typedef struct {
+	gint64 started;	  /* g_get_monotonic_time() when fk_device_connect() began */
+	gint64 synced;	  /* reset and SYNC */
+	gint64 identified; /* chip, MAC, crystal, description */
+	gint64 rom_baud;  /* the ROM switched to the faster rate */
+	gint64 stub;	  /* the stub greeted */
+	gint64 stub_baud; /* the stub switched to the rate asked for */
+	gint64 connected; /* flash attached and measured */
+} FkConnectTimes;
+void
+fk_device_get_connect_times(FkDevice *self, FkConnectTimes *times);
+
 /* register access (esptool's read_mem / write_mem) */
 gboolean
 fk_device_read_reg(FkDevice *self, guint32 addr, guint32 *value, GCancellable *cancellable, GError **error)

@@ -16,6 +16,12 @@
 #define FK_MAX_SKIPPED_FRAMES	 100
 #define FK_MAX_FRAME		 (0x4000 + 0x400)
 #define FK_TIMEOUT_SYNC_EXTRA_MS 300
+/* the ROM answers a command it does not know eight times over (esptool's command(): 8 frames of
+ * 14 bytes); a line that stays this long without a byte has nothing more to say, even behind a
+ * USB adapter that holds bytes back for its latency timer (FTDI: 16 ms) */
+#define FK_REJECTION_REPEATS	 8
+#define FK_QUIET_MS		 20
+#define FK_QUIET_BRIDGE_MS	 300
 
 struct _FkLoader {
 	FkTransport *transport;
@@ -256,6 +262,43 @@ fk_loader_explain_garbage(FkLoader *self, GError **error)
 		g_prefix_error(error, "%s: ", says);
 }
 
+static gboolean
+fk_loader_is_bridged(FkLoader *self)
+{
+	return fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_TCP ||
+	       fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_RFC2217;
+}
+
+/* the ROM's rejection of a command repeats: reads the repeats until all have come or the line is
+ * quiet, instead of sleeping a fixed time and dropping whatever came meanwhile */
+static gboolean
+fk_loader_drain_rejections(FkLoader *self, GCancellable *cancellable, GError **error)
+{
+	guint seen = 1;
+	/* a network bridge forwards bytes in bursts of its own timing */
+	guint quiet_ms = fk_loader_is_bridged(self) ? FK_QUIET_BRIDGE_MS : FK_QUIET_MS;
+
+	for (guint i = 0; i < FK_MAX_SKIPPED_FRAMES && seen < FK_REJECTION_REPEATS; i++) {
+		g_autoptr(GError) error_local = NULL;
+		g_autoptr(GByteArray) frame = fk_loader_read_frame(self, quiet_ms, cancellable, &error_local);
+		FkResponse resp;
+
+		if (frame == NULL) {
+			if (g_error_matches(error_local, FK_ERROR, FK_ERROR_TIMEOUT))
+				return TRUE;
+			if (fk_loader_error_is_final(error_local)) {
+				g_propagate_error(error, g_steal_pointer(&error_local));
+				return FALSE;
+			}
+			/* a damaged repeat: what is left of them is noise */
+			return fk_loader_flush_input(self, error);
+		}
+		if (fk_packet_parse_response(frame->data, frame->len, &resp) && fk_response_is_rejection(&resp))
+			seen++;
+	}
+	return TRUE;
+}
+
 /* sends a command and returns its response frame (status checked) */
 GByteArray *
 fk_loader_command_full(FkLoader *self,
@@ -312,9 +355,7 @@ fk_loader_command_full(FkLoader *self,
 				return NULL;
 			}
 			if (fk_response_is_rejection(&resp) && self->kind != FK_LOADER_STUB) {
-				/* the ROM repeats its rejection: let it finish, then drop it all */
-				g_usleep(200 * 1000);
-				if (!fk_loader_flush_input(self, error))
+				if (!fk_loader_drain_rejections(self, cancellable, error))
 					return NULL;
 				g_set_error(error,
 					    FK_PROTOCOL_ERROR,
@@ -425,10 +466,7 @@ fk_loader_sync(FkLoader *self, gboolean *stub_detected, GCancellable *cancellabl
 		/* they follow the first at once: a missing one is a broken link, not a slow chip
 		 * (a network bridge gets more time) */
 		extra = fk_loader_read_frame(self,
-					     fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_TCP ||
-						     fk_transport_get_kind(self->transport) == FK_TRANSPORT_KIND_RFC2217
-						 ? FK_TIMEOUT_DEFAULT_MS
-						 : FK_TIMEOUT_SYNC_EXTRA_MS,
+					     fk_loader_is_bridged(self) ? FK_TIMEOUT_DEFAULT_MS : FK_TIMEOUT_SYNC_EXTRA_MS,
 					     cancellable,
 					     error);
 		if (extra == NULL)

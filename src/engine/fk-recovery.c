@@ -86,8 +86,8 @@ fk_device_resync(FkDevice *self, GCancellable *cancellable, GError **error)
 	return FALSE;
 }
 
-static gboolean
-fk_device_can_reset(FkDevice *self)
+gboolean
+_fk_device_can_reset(FkDevice *self)
 {
 	return (self->reset_mode == FK_RESET_AUTO || self->reset_mode == FK_RESET_USB_JTAG) &&
 	       fk_transport_has_modem_lines(fk_loader_get_transport(self->loader));
@@ -103,7 +103,7 @@ fk_device_reconnect(FkDevice *self, GCancellable *cancellable, GError **error)
 
 	memcpy(mac, self->mac, sizeof(mac));
 	/* without a reset, the stub may still be running at the rate it was given */
-	if (!fk_device_can_reset(self) && self->current_baud != _fk_device_start_baud(self)) {
+	if (!_fk_device_can_reset(self) && self->current_baud != _fk_device_start_baud(self)) {
 		g_autoptr(GError) error_local = NULL;
 		ok = _fk_device_connect_at(self, self->current_baud, cancellable, &error_local);
 		if (!ok) {
@@ -207,10 +207,18 @@ _fk_device_connect_retrying(FkDevice *self, GCancellable *cancellable, GError **
 	for (guint attempt = 1;; attempt++) {
 		g_autoptr(GError) error_local = NULL;
 		guint baud = _fk_device_start_baud(self);
-		if (attempt > 1 && !fk_device_can_reset(self))
+		if (attempt > 1 && !_fk_device_can_reset(self))
 			baud = self->current_baud;
+		self->rom_baud_retry = FALSE;
 		if (_fk_device_connect_at(self, baud, cancellable, &error_local))
 			return TRUE;
+		/* the ROM failed at the faster rate: the usual order, at once; not the link's fault */
+		if (self->rom_baud_retry && _fk_device_can_reset(self)) {
+			self->rom_baud_retry = FALSE;
+			self->recoveries++;
+			attempt--;
+			continue;
+		}
 		/* Automatic: a link that failed at the rate it chose tries the next lower one, an
 		 * attempt that does not count (the ladder ends at 115200). Right after the switch a
 		 * damaged frame can look like any refusal (a flipped opcode is an "invalid command"),

@@ -20,6 +20,9 @@ gboolean
 _fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable *cancellable, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
 
+/* whether a connection starts with a reset into the loader (DTR/RTS, or the USB-Serial/JTAG's) */
+gboolean
+_fk_device_can_reset(FkDevice *self);
 /* fk_device_connect(): a connection, made again (at most three times in all) after a link fault */
 gboolean
 _fk_device_connect_retrying(FkDevice *self, GCancellable *cancellable, GError **error)

@@ -74,18 +74,23 @@ fk_reset_pulse(FkLoader *self, FkPulse pulse, guint delay_ms, GError **error)
 	}
 }
 
-/* collects what the chip printed right after the reset */
+/* collects what the chip printed right after the reset: until the line is quiet (a USB adapter
+ * may hold bytes back for its latency timer, FTDI's 16 ms), for at most a long boot log's time */
+#define FK_BOOT_LOG_QUIET_MS 20
+#define FK_BOOT_LOG_MAX_MS   300
+
 static void
 fk_reset_read_boot_log(FkLoader *self, GCancellable *cancellable)
 {
-	gint64 deadline = g_get_monotonic_time() + 30 * 1000;
+	gint64 deadline = g_get_monotonic_time() + FK_BOOT_LOG_MAX_MS * 1000;
 	for (;;) {
 		guint8 buf[1024];
 		gssize rc;
 		gint64 now = g_get_monotonic_time();
 		if (now >= deadline)
 			break;
-		rc = fk_transport_read(fk_loader_get_transport(self), buf, sizeof(buf), (guint)((deadline - now) / 1000) + 1, cancellable, NULL);
+		rc = fk_transport_read(fk_loader_get_transport(self), buf, sizeof(buf),
+				       (guint)MIN((deadline - now) / 1000 + 1, FK_BOOT_LOG_QUIET_MS), cancellable, NULL);
 		if (rc <= 0)
 			break;
 		for (gssize i = 0; i < rc; i++) {

@@ -99,27 +99,16 @@ fk_stub_upload_segment(FkLoader *self, guint32 addr, GBytes *segment, GCancellab
 	return TRUE;
 }
 
-gboolean
-fk_stub_upload_run(FkLoader *self, const FkStub *stub, GCancellable *cancellable, GError **error)
-{
-	guint8 end[8];
-	FkCommand cmd = {.op = FK_OP_MEM_END, .data = end, .len = sizeof(end), .timeout_ms = FK_TIMEOUT_MEM_END_ROM_MS};
-	g_autoptr(GByteArray) reply = NULL;
-	gint64 deadline;
+/* the stub greets within milliseconds of its start; a greeting that does not come at a rate the
+ * ROM was switched to may have been sent at another one */
+#define FK_STUB_GREETING_RAISED_MS 500
 
-	fk_loader_log(self, "uploading the flasher stub from %s", stub->path);
-	if (!fk_stub_upload_segment(self, stub->text_start, stub->text, cancellable, error))
-		return FALSE;
-	if (stub->data != NULL &&
-	    !fk_stub_upload_segment(self, stub->data_start, stub->data, cancellable, error))
-		return FALSE;
-	fk_memwrite_u32le(end, 0); /* 0 = execute */
-	fk_memwrite_u32le(end + 4, stub->entry);
-	/* the ROM may jump before it replies: a missing reply is fine */
-	reply = fk_loader_command_full(self, &cmd, NULL, cancellable, NULL);
-	if (g_cancellable_set_error_if_cancelled(cancellable, error))
-		return FALSE;
-	deadline = g_get_monotonic_time() + FK_TIMEOUT_DEFAULT_MS * 1000;
+/* waits for the stub's greeting, at most @timeout_ms */
+static gboolean
+fk_stub_upload_greeting(FkLoader *self, guint timeout_ms, GCancellable *cancellable, GError **error)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
 	for (;;) {
 		g_autoptr(GByteArray) frame = NULL;
 		gint64 now = g_get_monotonic_time();
@@ -136,7 +125,7 @@ fk_stub_upload_run(FkLoader *self, const FkStub *stub, GCancellable *cancellable
 			return FALSE;
 		}
 		if (frame->len == 4 && memcmp(frame->data, FK_STUB_GREETING, 4) == 0)
-			break;
+			return TRUE;
 		/* a late MEM_END reply is harmless; anything else is not a greeting */
 		if (frame->len >= 2 && frame->data[0] == 0x01 && frame->data[1] == FK_OP_MEM_END)
 			continue;
@@ -146,6 +135,67 @@ fk_stub_upload_run(FkLoader *self, const FkStub *stub, GCancellable *cancellable
 			    "the flasher stub did not start: unexpected %u-byte frame instead of its greeting",
 			    frame->len);
 		return FALSE;
+	}
+}
+
+/* a stub may set its UART up again when it starts, at the rate the ROM first detected (the
+ * current stub does so on the ESP32, ESP32-S2 and ESP32-P4, from the ROM's own record of its
+ * rate): whether it answers SYNC there */
+static gboolean
+fk_stub_upload_find_at(FkLoader *self, guint baud, GCancellable *cancellable, GError **error)
+{
+	gboolean stub_detected = FALSE;
+
+	if (!fk_transport_set_baud(fk_loader_get_transport(self), baud, error) || !fk_loader_flush_input(self, error))
+		return FALSE;
+	if (!fk_loader_sync(self, &stub_detected, cancellable, error))
+		return FALSE;
+	if (!stub_detected) {
+		g_set_error_literal(error, FK_ERROR, FK_ERROR_STUB_INVALID,
+				    "the flasher stub did not start: the ROM answers instead");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+fk_stub_upload_run(FkLoader *self,
+		   const FkStub *stub,
+		   guint rom_first_baud,
+		   guint *stub_baud,
+		   GCancellable *cancellable,
+		   GError **error)
+{
+	guint8 end[8];
+	FkCommand cmd = {.op = FK_OP_MEM_END, .data = end, .len = sizeof(end), .timeout_ms = FK_TIMEOUT_MEM_END_ROM_MS};
+	g_autoptr(GByteArray) reply = NULL;
+	g_autoptr(GError) error_greeting = NULL;
+
+	*stub_baud = 0;
+	fk_loader_log(self, "uploading the flasher stub from %s", stub->path);
+	if (!fk_stub_upload_segment(self, stub->text_start, stub->text, cancellable, error))
+		return FALSE;
+	if (stub->data != NULL &&
+	    !fk_stub_upload_segment(self, stub->data_start, stub->data, cancellable, error))
+		return FALSE;
+	fk_memwrite_u32le(end, 0); /* 0 = execute */
+	fk_memwrite_u32le(end + 4, stub->entry);
+	/* the ROM may jump before it replies: a missing reply is fine */
+	reply = fk_loader_command_full(self, &cmd, NULL, cancellable, NULL);
+	if (g_cancellable_set_error_if_cancelled(cancellable, error))
+		return FALSE;
+	if (!fk_stub_upload_greeting(self, rom_first_baud != 0 ? FK_STUB_GREETING_RAISED_MS : FK_TIMEOUT_DEFAULT_MS,
+				     cancellable, &error_greeting)) {
+		if (rom_first_baud == 0 || fk_loader_error_is_final(error_greeting)) {
+			g_propagate_error(error, g_steal_pointer(&error_greeting));
+			return FALSE;
+		}
+		fk_loader_log(self, "%s at %u baud: looking for the stub at %u", error_greeting->message,
+			      fk_transport_get_baud(fk_loader_get_transport(self)), rom_first_baud);
+		if (!fk_stub_upload_find_at(self, rom_first_baud, cancellable, error))
+			return FALSE;
+		*stub_baud = rom_first_baud;
+		fk_loader_log(self, "the flasher stub runs at %u baud, the rate the ROM started at", rom_first_baud);
 	}
 	fk_loader_set_kind(self, FK_LOADER_STUB);
 	fk_loader_log(self, "flasher stub running");

@@ -14,9 +14,16 @@ fk_stub_upload_disable_watchdogs(FkLoader *loader,
 				 const FkChipInfo *chip,
 				 GCancellable *cancellable,
 				 GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* uploads @stub into RAM, runs it and waits for its greeting; the loader is the stub after */
+/* uploads @stub into RAM, runs it and waits for its greeting; the loader is the stub after.
+ * @rom_first_baud: the rate the ROM ran at before it was switched to the link's present one (0:
+ * it was not); a stub that does not greet at the present rate is looked for there, and
+ * *@stub_baud tells the rate it was found at (0: the present one) */
 gboolean
-fk_stub_upload_run(FkLoader *loader, const FkStub *stub, GCancellable *cancellable, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+fk_stub_upload_run(FkLoader *loader,
+		   const FkStub *stub,
+		   guint rom_first_baud,
+		   guint *stub_baud,
+		   GCancellable *cancellable,
+		   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

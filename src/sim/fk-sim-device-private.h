@@ -21,6 +21,7 @@ G_BEGIN_DECLS
 #define FK_SIM_READ_NS_BYTE	 50	 /* flash read, 20 MB/s */
 #define FK_SIM_MD5_NS_BYTE	 100	 /* read plus digest */
 #define FK_SIM_STUB_START_US	 3000	 /* stub start-up until OHAI */
+#define FK_SIM_STUB_BAUD_SWITCH_US 10000 /* a stub switches its UART this long after its reply */
 #define FK_SIM_APP_PERIOD_US	 1000000
 #define FK_SIM_BAUD_TOLERANCE	 0.03
 #define FK_SIM_HOST_QUEUE_MAX	 (512 * 1024)
@@ -87,6 +88,7 @@ struct _FkSimDevice {
 	/* configuration */
 	FkSimBootMode boot_mode;
 	gboolean gpio0_unwired; /* the reset circuit reaches EN only: every reset boots the firmware */
+	guint32 uart_clk_hz;	/* the clock feeding the UART divider (the chip's, or another crystal) */
 	gboolean paced;
 	guint latency_us;
 	gboolean baud_transparent;
@@ -131,6 +133,7 @@ struct _FkSimDevice {
 	guint chip_baud_prev;
 	gint64 chip_baud_switch_at;
 	gboolean autobauded;
+	guint rom_autobaud; /* the rate the ROM detected after its last reset */
 	gint64 dev_tx_free;
 	gint64 busy_until;
 	gint64 now; /* latest time the host told us about */

@@ -300,6 +300,7 @@ fk_sim_device_new(const gchar *chip, gsize flash_size, guint64 seed, GError **er
 	self->chip = info;
 	self->seed = seed;
 	self->flash_size = flash_size;
+	self->uart_clk_hz = info->uart_clk_hz;
 	self->flash = g_malloc(flash_size);
 	fk_sim_flash_generate(info, self->flash, flash_size, seed);
 	fk_sim_device_setup(self);
@@ -474,6 +475,15 @@ fk_sim_device_set_gpio0_wired(FkSimDevice *self, gboolean wired)
 }
 
 void
+fk_sim_device_set_crystal_mhz(FkSimDevice *self, guint mhz)
+{
+	g_return_if_fail(FK_IS_SIM_DEVICE(self));
+	g_mutex_lock(&self->mutex);
+	self->uart_clk_hz = mhz * 1000000;
+	g_mutex_unlock(&self->mutex);
+}
+
+void
 fk_sim_device_set_timing(FkSimDevice *self, gboolean paced, guint latency_us)
 {
 	g_return_if_fail(FK_IS_SIM_DEVICE(self));
@@ -588,6 +598,7 @@ fk_sim_device_host_write(FkSimDevice *self, const guint8 *data, gsize len, gint6
 		self->autobauded = TRUE;
 		self->chip_baud = self->host_baud;
 		self->chip_baud_prev = self->host_baud;
+		self->rom_autobaud = self->host_baud;
 		fk_sim_device_trace(self, "* ROM auto-baud: %u", self->host_baud);
 	}
 	rx = g_malloc(len);

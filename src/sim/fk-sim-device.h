@@ -27,6 +27,10 @@ typedef enum {
 	FK_SIM_FAULT_FLIP_PARAM,    /* flip one bit of a parameter of the Nth command with one opcode
 				     * (param: opcode | parameter byte offset << 8 | bit << 16); no
 				     * checksum covers parameters, so the loader acts on the damaged value */
+	FK_SIM_FAULT_BAUD_WRONG,    /* the Nth CHANGE_BAUDRATE answers, then sets the UART to 40/26 of
+				     * the rate asked (a ROM that takes a 26 MHz crystal for 40 MHz) */
+	FK_SIM_FAULT_STUB_BAUD,	    /* the Nth stub to start sets its UART up again at the rate the ROM
+				     * auto-detected, ignoring a CHANGE_BAUDRATE the ROM took */
 } FkSimFaultKind;
 
 /* chips: "esp8266", "esp8285", "esp32", "esp32s3", "esp32c3" (and any others the table has);
@@ -65,6 +69,10 @@ fk_sim_device_set_boot_mode(FkSimDevice *self, FkSimBootMode mode);
  * firmware on every reset, printing its boot log, and never enters download mode by itself */
 void
 fk_sim_device_set_gpio0_wired(FkSimDevice *self, gboolean wired);
+/* an ESP32-C2 on a 26 MHz crystal (@mhz 26) instead of 40: its UART divider counts 26 MHz, and
+ * its ROM computes the divider for CHANGE_BAUDRATE as if the crystal were 40 MHz */
+void
+fk_sim_device_set_crystal_mhz(FkSimDevice *self, guint mhz);
 /* pace bytes at the simulated baud rate (baud/10 bytes per second each way), add @latency_us
  * per direction, and spend realistic flash erase/program times */
 void

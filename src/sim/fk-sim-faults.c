@@ -43,6 +43,10 @@ fk_sim_device_fault_counter(FkSimDevice *self, FkSimFaultKind kind, guint param)
 		return self->n_read_frames;
 	case FK_SIM_FAULT_BAD_MD5:
 		return self->n_reads;
+	case FK_SIM_FAULT_BAUD_WRONG:
+		return self->n_by_op[FK_OP_CHANGE_BAUDRATE];
+	case FK_SIM_FAULT_STUB_BAUD:
+		return self->stats.stub_uploads;
 	case FK_SIM_FAULT_NONE:
 	default:
 		return 0;
@@ -151,6 +155,8 @@ static const struct {
     {"short-read", FK_SIM_FAULT_SHORT_READ},
     {"bad-md5", FK_SIM_FAULT_BAD_MD5},
     {"reset", FK_SIM_FAULT_RESET},
+    {"baud-wrong", FK_SIM_FAULT_BAUD_WRONG},
+    {"stub-baud", FK_SIM_FAULT_STUB_BAUD},
 };
 
 gboolean
@@ -198,7 +204,7 @@ fk_sim_device_add_faults_from_string(FkSimDevice *self, const gchar *spec, GErro
 				    FK_ERROR,
 				    FK_ERROR_INVALID_ARGUMENT,
 				    "invalid fault '%s' (drop:N, flip:N, delay:N:MS, close:N, "
-				    "write-error:N, short-read:N, bad-md5:N, reset:N)",
+				    "write-error:N, short-read:N, bad-md5:N, reset:N, baud-wrong:N, stub-baud:N)",
 				    item);
 			return FALSE;
 		}

@@ -430,10 +430,17 @@ fk_sim_device_cmd_change_baud(FkSimDevice *self, guint8 op, const guint8 *d, gsi
 	chip_baud = new_baud;
 	if (self->state == FK_SIM_STATE_ROM)
 		chip_baud = fk_sim_rom32_uart_baud(self, new_baud);
+	if (fk_sim_device_fault_check(self, FK_SIM_FAULT_BAUD_WRONG, self->n_by_op[op]) != NULL) {
+		chip_baud = (guint)((guint64)chip_baud * 40 / 26);
+		fk_sim_device_trace(self, "! fault: the UART is set to %u instead", chip_baud);
+	}
+	/* the reply goes out at the old rate; the ROM switches as soon as it has, a stub some
+	 * milliseconds later (the legacy stub waits 10 ms, the current one 5 ms and its FIFO) */
 	fk_sim_device_reply(self, op, 0, t);
 	self->chip_baud_prev = self->chip_baud;
 	self->chip_baud = chip_baud;
-	self->chip_baud_switch_at = self->paced ? self->dev_tx_free : t;
+	self->chip_baud_switch_at = (self->paced ? self->dev_tx_free : t) +
+				    (self->state == FK_SIM_STATE_STUB ? FK_SIM_STUB_BAUD_SWITCH_US : 0);
 	fk_sim_device_trace(self, "* chip UART now %u baud", chip_baud);
 }
 

@@ -91,7 +91,7 @@ fk_sim_device_read_reg(FkSimDevice *self, guint32 addr)
 		return chip->magic;
 	if (chip->uart_clkdiv_reg != 0 && addr == chip->uart_clkdiv_reg) {
 		guint baud = MAX(self->chip_baud, 300);
-		return (chip->uart_clk_hz + baud / 2) / baud;
+		return (self->uart_clk_hz + baud / 2) / baud;
 	}
 	if (chip->rom == FK_SIM_ROM_32 && fk_sim_rom32_read_reg(self, addr, &val))
 		return val;

@@ -56,6 +56,9 @@ guint
 fk_sim_rom32_uart_baud(FkSimDevice *self, guint requested)
 {
 	gdouble f_rom;
+	/* the ESP32-C2 ROM takes its crystal for 40 MHz (esptool's ESP32C2ROM.change_baud) */
+	if (g_strcmp0(self->chip->name, "esp32c2") == 0 && self->uart_clk_hz != 40000000)
+		return (guint)(((guint64)requested * self->uart_clk_hz + 20000000) / 40000000);
 	if (g_strcmp0(self->chip->name, "esp32") != 0)
 		return requested;
 	f_rom = (gdouble)self->rtc_cali * 15625.0 * self->ck8m / 40.0;

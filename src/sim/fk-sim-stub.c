@@ -39,6 +39,14 @@ fk_sim_device_start_stub(FkSimDevice *self, gint64 t)
 	self->flash_limit = FK_SIM_ADDR_SPACE;
 	self->stats.stub_uploads++;
 	self->stats.stub_running = TRUE;
+	/* the stub keeps the UART as the ROM left it, unless told otherwise */
+	if (fk_sim_device_fault_check(self, FK_SIM_FAULT_STUB_BAUD, self->stats.stub_uploads) != NULL &&
+	    self->rom_autobaud != 0 && self->rom_autobaud != self->chip_baud) {
+		fk_sim_device_trace(self, "! fault: the stub sets its UART up again at %u", self->rom_autobaud);
+		self->chip_baud_prev = self->rom_autobaud;
+		self->chip_baud = self->rom_autobaud;
+		self->chip_baud_switch_at = 0;
+	}
 	fk_sim_device_trace(self, "< OHAI (stub running)");
 	fk_sim_device_emit_frame(self, ohai, sizeof(ohai), t + (self->paced ? FK_SIM_STUB_START_US : 0));
 }

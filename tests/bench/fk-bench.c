@@ -13,7 +13,10 @@
  * it depends on the machine and its load.
  *   fk-bench --adapters ch340,cp2102n,usbjtag [--runs N] [--chip esp32] [--sizes 4] [--bauds 921600]
  * Backs up the first size over each simulated USB adapter at Automatic and at the last fixed
- * rate (fk-bench-adapters.c): medians, their ratio, the link errors survived. */
+ * rate (fk-bench-adapters.c): medians, their ratio, the link errors survived.
+ *   fk-bench --connect esp8266,esp32,esp32s3,esp32c3 [--runs N] [--bauds 921600] [--latency-ms 2]
+ * Prints the time from the start of a connection to the first READ_FLASH command on each chip,
+ * each step of the connection broken down (fk-bench-connect.c): medians of N runs. */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -148,6 +151,7 @@ main(int argc, char **argv)
 	gint flash_mb = 0;
 	gboolean main_loop = FALSE;
 	g_autofree gchar *adapters_arg = NULL;
+	g_autofree gchar *connect_arg = NULL;
 	g_autofree gchar *flash_desc = NULL;
 	g_autoptr(GOptionContext) ctx = g_option_context_new("");
 	g_autoptr(GError) error = NULL;
@@ -166,6 +170,8 @@ main(int argc, char **argv)
 	    {"ops", 'o', 0, G_OPTION_ARG_STRING, &ops_arg, "backup, restore, erase, same (restore what the chip holds, writing only what changed), sector (the same with one sector changed)", "LIST"},
 	    {"adapters", 'a', 0, G_OPTION_ARG_STRING, &adapters_arg,
 	     "Automatic against the last baud on these simulated adapters (ch340, cp2102n, cp2102, ft232r, ch9102, usbjtag), first size", "LIST"},
+	    {"connect", 'C', 0, G_OPTION_ARG_STRING, &connect_arg,
+	     "Time to the first READ_FLASH on these simulated chips, step by step, at each baud", "LIST"},
 	    {"main-loop", 'm', 0, G_OPTION_ARG_NONE, &main_loop,
 	     "Measure the main loop's gaps during a backup run by FkJob instead (first size, last baud)", NULL},
 	    {NULL}};
@@ -178,6 +184,15 @@ main(int argc, char **argv)
 	sizes = g_strsplit(sizes_arg, ",", -1);
 	bauds = g_strsplit(bauds_arg, ",", -1);
 	ops = g_strsplit(ops_arg, ",", -1);
+	if (connect_arg != NULL) {
+		g_auto(GStrv) chips = g_strsplit(connect_arg, ",", -1);
+		if (!fk_bench_connect((const gchar *const *)chips, (const gchar *const *)bauds, (guint)latency_ms * 1000,
+				      runs, &error)) {
+			g_printerr("%s\n", error->message);
+			return 1;
+		}
+		return 0;
+	}
 	if (adapters_arg != NULL) {
 		g_auto(GStrv) adapters = g_strsplit(adapters_arg, ",", -1);
 		gsize size = (gsize)g_ascii_strtoull(sizes[0], NULL, 10) * 1024 * 1024;

@@ -38,4 +38,9 @@ gboolean
 fk_bench_adapters(const gchar *chip, const gchar *const *adapters, gsize size, guint fixed_baud, guint latency_us,
 		  gint runs, GError **error);
 
+/* the time to the first READ_FLASH on each of @chips at each of @bauds, the steps of the
+ * connection broken down, medians of @runs (fk-bench-connect.c) */
+gboolean
+fk_bench_connect(const gchar *const *chips, const gchar *const *bauds, guint latency_us, gint runs, GError **error);
+
 G_END_DECLS
