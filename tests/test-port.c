@@ -97,6 +97,28 @@ test_port_dispatch(void)
 	g_assert_cmpuint(found, ==, 2);
 }
 
+/* what the window's Network Port row accepts: the two schemes of a serial server, with a host
+ * and a port number; anything else is refused with how to write it */
+static void
+test_port_network_address(void)
+{
+	const gchar *good[] = {"rfc2217://192.168.1.20:4000", "socket://localhost:3333", "RFC2217://[::1]:4000",
+			       "rfc2217://server:4000?logging=debug", NULL};
+	const gchar *bad[] = {"", "/dev/ttyUSB0", "sim:esp32", "192.168.1.20:4000", "rfc2217://", "rfc2217://host",
+			      "socket://host:0", "socket://host:70000", "rfc2217://:4000", "telnet://host:23", NULL};
+	for (guint i = 0; good[i] != NULL; i++) {
+		g_autoptr(GError) error = NULL;
+		g_assert_true(fk_port_check_network_address(good[i], &error));
+		g_assert_no_error(error);
+	}
+	for (guint i = 0; bad[i] != NULL; i++) {
+		g_autoptr(GError) error = NULL;
+		g_assert_false(fk_port_check_network_address(bad[i], &error));
+		g_assert_error(error, FK_ERROR, FK_ERROR_INVALID_ARGUMENT);
+		g_assert_nonnull(strstr(error->message, "HOST:PORT"));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -104,5 +126,6 @@ main(int argc, char **argv)
 	g_test_add_func("/port/no-simulator", test_port_no_simulator);
 	g_test_add_func("/port/empty-name", test_port_empty_name);
 	g_test_add_func("/port/dispatch", test_port_dispatch);
+	g_test_add_func("/port/network-address", test_port_network_address);
 	return g_test_run();
 }

@@ -56,4 +56,10 @@ fk_transport_open(const gchar *name, GError **error);
 GPtrArray *
 fk_port_list(GError **error);
 
+/* whether @name is a network port a person may add: rfc2217://HOST:PORT (a serial server speaking
+ * RFC 2217, which carries the baud rate and the reset lines) or socket://HOST:PORT (a raw TCP
+ * bridge); the error says how to write it */
+gboolean
+fk_port_check_network_address(const gchar *name, GError **error);
+
 G_END_DECLS

@@ -374,6 +374,27 @@ fk_transport_tcp_parse(const gchar *name,
 	return TRUE;
 }
 
+gboolean
+fk_port_check_network_address(const gchar *name, GError **error)
+{
+	const gchar *schemes[] = {"rfc2217://", "socket://"};
+	g_autofree gchar *host = NULL;
+	guint16 port = 0;
+
+	for (guint i = 0; i < G_N_ELEMENTS(schemes); i++) {
+		if (name != NULL && g_ascii_strncasecmp(name, schemes[i], strlen(schemes[i])) == 0)
+			return fk_transport_tcp_parse(name, schemes[i], &host, &port, error);
+	}
+	g_set_error(error,
+		    FK_ERROR,
+		    FK_ERROR_INVALID_ARGUMENT,
+		    "“%s” is not a network port: write rfc2217://HOST:PORT for a serial server "
+		    "(ser2net with telnet(rfc2217), esptool's rfc2217_server.py), which also resets the "
+		    "board, or socket://HOST:PORT for a raw TCP bridge (ESP-Link, ser2net raw)",
+		    name != NULL ? name : "");
+	return FALSE;
+}
+
 static void
 fk_transport_tcp_set_connect_error(const gchar *address, GError *local_error, GError **error)
 {

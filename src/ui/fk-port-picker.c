@@ -27,6 +27,7 @@ struct _FkPortPicker {
 	AdwComboRow *port_row;
 	GtkStringList *port_model;
 	AdwComboRow *size_row;
+	AdwEntryRow *network_row;
 	GtkStringList *size_model;
 
 	/* owned */
@@ -136,7 +137,7 @@ fk_port_picker_refresh(FkPortPicker *self)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) infos = g_ptr_array_new(); /* borrowed from the monitor, parallel to names */
+	g_autoptr(GPtrArray) infos = g_ptr_array_new(); /* borrowed from the monitor: the ports it found */
 	GPtrArray *found = fk_port_monitor_get_ports(self->monitor);
 	g_autofree gchar *selected = g_strdup(fk_port_picker_get_port(self));
 	g_autofree gchar *plugged = NULL;
@@ -157,6 +158,17 @@ fk_port_picker_refresh(FkPortPicker *self)
 			g_ptr_array_add(labels, g_strdup_printf("%s — %s", info->description, info->name));
 		else
 			g_ptr_array_add(labels, g_strdup(info->name));
+	}
+	/* the serial servers the person added, after what is plugged in */
+	{
+		g_auto(GStrv) network = g_settings_get_strv(self->settings, "network-ports");
+		for (guint i = 0; network[i] != NULL; i++) {
+			if (fk_port_picker_names_contain(names, network[i]))
+				continue;
+			g_ptr_array_add(names, g_strdup(network[i]));
+			/* Translators: a serial server's address, e.g. rfc2217://192.168.1.20:4000 */
+			g_ptr_array_add(labels, g_strdup_printf(_("Network port — %s"), network[i]));
+		}
 	}
 	if (names->len != self->ports->len) {
 		same = FALSE;
@@ -306,6 +318,63 @@ on_size_row_notify_selected_cb(AdwComboRow *row, GParamSpec *pspec, FkPortPicker
 	}
 }
 
+/* the most network ports remembered; the oldest is dropped */
+#define FK_PORT_PICKER_MAX_NETWORK 8
+
+gboolean
+fk_port_picker_add_network_port(FkPortPicker *self, const gchar *address, GError **error)
+{
+	g_auto(GStrv) old = NULL;
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	g_auto(GStrv) network = NULL;
+	g_autofree gchar *name = NULL;
+
+	g_return_val_if_fail(FK_IS_PORT_PICKER(self), FALSE);
+	name = g_strstrip(g_strdup(address));
+	if (!fk_port_check_network_address(name, error))
+		return FALSE;
+	old = g_settings_get_strv(self->settings, "network-ports");
+	g_strv_builder_add(builder, name);
+	for (guint i = 0, n = 1; old[i] != NULL && n < FK_PORT_PICKER_MAX_NETWORK; i++) {
+		if (g_strcmp0(old[i], name) == 0)
+			continue;
+		g_strv_builder_add(builder, old[i]);
+		n++;
+	}
+	network = g_strv_builder_end(builder);
+	g_settings_set_strv(self->settings, "network-ports", (const gchar *const *)network);
+	fk_port_picker_refresh(self);
+	/* chosen by the person: selected, remembered, and never replaced by a board plugged in */
+	if (g_strcmp0(fk_port_picker_get_port(self), name) != 0)
+		fk_port_picker_select_port(self, name);
+	self->chosen = TRUE;
+	g_settings_set_string(self->settings, "last-port", name);
+	return TRUE;
+}
+
+static void
+on_network_row_apply_cb(AdwEntryRow *row, FkPortPicker *self)
+{
+	g_autoptr(GError) error = NULL;
+	const gchar *text = gtk_editable_get_text(GTK_EDITABLE(row));
+	if (!fk_port_picker_add_network_port(self, text, &error)) {
+		/* said where it was typed; the text stays to be corrected */
+		gtk_widget_add_css_class(GTK_WIDGET(row), "error");
+		gtk_widget_set_tooltip_text(GTK_WIDGET(row), error->message);
+		gtk_accessible_update_property(GTK_ACCESSIBLE(row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, error->message, -1);
+		return;
+	}
+	gtk_editable_set_text(GTK_EDITABLE(row), "");
+}
+
+static void
+on_network_row_changed_cb(AdwEntryRow *row, FkPortPicker *self)
+{
+	gtk_widget_remove_css_class(GTK_WIDGET(row), "error");
+	gtk_widget_set_tooltip_text(GTK_WIDGET(row), NULL);
+	gtk_accessible_reset_property(GTK_ACCESSIBLE(row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
 static gboolean
 fk_port_picker_resume_cb(gpointer user_data)
 {
@@ -330,6 +399,7 @@ fk_port_picker_set_busy(FkPortPicker *self, gboolean busy)
 		self->resume_id = g_idle_add(fk_port_picker_resume_cb, self);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->port_row), !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(self->size_row), !busy);
+	gtk_widget_set_sensitive(GTK_WIDGET(self->network_row), !busy);
 }
 
 static void
@@ -432,5 +502,8 @@ fk_port_picker_class_init(FkPortPickerClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FkPortPicker, port_row);
 	gtk_widget_class_bind_template_child(widget_class, FkPortPicker, port_model);
 	gtk_widget_class_bind_template_child(widget_class, FkPortPicker, size_row);
+	gtk_widget_class_bind_template_child(widget_class, FkPortPicker, network_row);
+	gtk_widget_class_bind_template_callback(widget_class, on_network_row_apply_cb);
+	gtk_widget_class_bind_template_callback(widget_class, on_network_row_changed_cb);
 	gtk_widget_class_bind_template_child(widget_class, FkPortPicker, size_model);
 }

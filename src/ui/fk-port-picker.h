@@ -20,6 +20,10 @@ fk_port_picker_select_port(FkPortPicker *self, const gchar *port);
  * change (a port plugged in or removed) */
 const GPtrArray *
 fk_port_picker_get_ports(FkPortPicker *self);
+/* adds a serial server (rfc2217://HOST:PORT or socket://HOST:PORT) to the list, remembered
+ * across starts, and selects it; FALSE with a message saying how to write it otherwise */
+gboolean
+fk_port_picker_add_network_port(FkPortPicker *self, const gchar *address, GError **error);
 /* the flash size chosen under Flash Size in bytes, 0 for the detected one */
 gsize
 fk_port_picker_get_flash_size(FkPortPicker *self);

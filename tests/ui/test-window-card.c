@@ -10,7 +10,11 @@
 #include <locale.h>
 #include <string.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "fk-chip-card.h"
+#include "fk-port-picker.h"
 #include "fk-error.h"
 #include "fk-stub-install.h"
 #include "fk-stub.h"
@@ -249,6 +253,132 @@ test_port_names(Fixture *f, gconstpointer data)
 	spin_until(cond_unmapped, popover);
 }
 
+/* ---- a board behind a serial server ---- */
+
+typedef struct {
+	GPid pid;
+	gchar *address; /* rfc2217://127.0.0.1:PORT */
+	gchar *dump;	/* where the simulator writes its flash when it stops */
+} NetSim;
+
+/* flashkeep-sim serving a 1 MB ESP32 over RFC 2217 on a free port; NULL (and the test skipped)
+ * when the test environment gives no simulator */
+static NetSim *
+net_sim_start(Fixture *f)
+{
+	const gchar *sim = g_getenv("FLASHKEEP_SIM");
+	NetSim *ns;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GIOChannel) out = NULL;
+	g_autofree gchar *line = NULL;
+	gint out_fd = -1;
+
+	if (sim == NULL) {
+		g_test_skip("FLASHKEEP_SIM is not set");
+		return NULL;
+	}
+	ns = g_new0(NetSim, 1);
+	ns->dump = g_build_filename(f->dir, "served.bin", NULL);
+	{
+		const gchar *argv[] = {sim, "--rfc2217", "--chip", "esp32", "--size", "1MB", "--port", "0",
+				       "--bind", "127.0.0.1", "--seed", "41", "--dump", ns->dump, NULL};
+		g_assert_true(g_spawn_async_with_pipes(NULL, (gchar **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &ns->pid,
+						       NULL, &out_fd, NULL, &error));
+		g_assert_no_error(error);
+	}
+	out = g_io_channel_unix_new(out_fd);
+	g_io_channel_set_close_on_unref(out, TRUE);
+	g_assert_cmpint(g_io_channel_read_line(out, &line, NULL, NULL, &error), ==, G_IO_STATUS_NORMAL);
+	g_assert_no_error(error);
+	g_assert_true(g_str_has_prefix(line, "listening on "));
+	g_strchomp(line);
+	ns->address = g_strdup_printf("rfc2217://%s", line + strlen("listening on "));
+	return ns;
+}
+
+/* stops the simulator, which writes its flash to ns->dump, and returns that flash */
+static GBytes *
+net_sim_stop(NetSim *ns)
+{
+	g_autoptr(GError) error = NULL;
+	gchar *contents = NULL;
+	gsize len = 0;
+	gint status = 0;
+	g_assert_cmpint(kill(ns->pid, SIGTERM), ==, 0);
+	g_assert_cmpint(waitpid(ns->pid, &status, 0), ==, ns->pid);
+	g_spawn_close_pid(ns->pid);
+	g_assert_true(g_file_get_contents(ns->dump, &contents, &len, &error));
+	g_assert_no_error(error);
+	return g_bytes_new_take(contents, len);
+}
+
+static void
+net_sim_free(NetSim *ns)
+{
+	g_free(ns->address);
+	g_free(ns->dump);
+	g_free(ns);
+}
+
+/* a serial server is added by its address under the port list, refused with how to write it when
+ * the address is not one, selected and remembered when it is, and backed up through like a board
+ * on the desk: the chip reset into download mode over the network, the backup byte-exact */
+static void
+test_network_port(Fixture *f, gconstpointer data)
+{
+	GtkWidget *picker = template_child(f->win, "port_picker");
+	GtkWidget *row = (GtkWidget *)gtk_widget_get_template_child(picker, FK_TYPE_PORT_PICKER, "network_row");
+	g_autoptr(GSettings) settings = g_settings_new(APP_ID);
+	g_auto(GStrv) remembered = NULL;
+	g_autofree gchar *backup = g_build_filename(f->dir, "network.bin", NULL);
+	g_autoptr(GBytes) served = NULL;
+	const gchar *tip;
+	NetSim *ns;
+
+	if (!stubs_available())
+		return;
+	ns = net_sim_start(f);
+	if (ns == NULL)
+		return;
+	g_assert_nonnull(row);
+
+	/* not an address: said on the row, nothing added, the selection kept */
+	gtk_editable_set_text(GTK_EDITABLE(row), "127.0.0.1:4000");
+	g_signal_emit_by_name(row, "apply");
+	g_assert_true(gtk_widget_has_css_class(row, "error"));
+	tip = gtk_widget_get_tooltip_text(row);
+	g_assert_nonnull(tip);
+	g_assert_nonnull(strstr(tip, "rfc2217://HOST:PORT"));
+	g_assert_cmpstr(fk_window_get_port(f->win), ==, PORT_ESP32);
+	remembered = g_settings_get_strv(settings, "network-ports");
+	g_assert_cmpuint(g_strv_length(remembered), ==, 0);
+	g_clear_pointer(&remembered, g_strfreev);
+	/* typing again clears the complaint */
+	gtk_editable_set_text(GTK_EDITABLE(row), "rfc2217://");
+	g_assert_false(gtk_widget_has_css_class(row, "error"));
+
+	/* the server: listed, selected, remembered, the chip identified through it */
+	gtk_editable_set_text(GTK_EDITABLE(row), ns->address);
+	g_signal_emit_by_name(row, "apply");
+	g_assert_false(gtk_widget_has_css_class(row, "error"));
+	g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(row)), ==, "");
+	g_assert_cmpstr(fk_window_get_port(f->win), ==, ns->address);
+	g_assert_true(fk_port_picker_get_ports(FK_PORT_PICKER(picker))->len >= 2);
+	remembered = g_settings_get_strv(settings, "network-ports");
+	g_assert_cmpuint(g_strv_length(remembered), ==, 1);
+	g_assert_cmpstr(remembered[0], ==, ns->address);
+	spin_until(cond_identified, f);
+	g_assert_nonnull(strstr(row_subtitle(f->win, "chip_row"), "ESP32"));
+	screenshot(GTK_WIDGET(f->win), "network-port");
+
+	start_backup(f, backup);
+	wait_job_done(f);
+	served = net_sim_stop(ns);
+	g_assert_cmpuint(g_bytes_get_size(served), ==, 1024 * 1024);
+	assert_file_is(backup, served);
+	net_sim_free(ns);
+}
+
 /* a folder that cannot be opened says so, with the path to copy */
 static void
 test_open_folder_fails(Fixture *f, gconstpointer data)
@@ -395,6 +525,8 @@ main(int argc, char **argv)
 	g_test_add("/fk/window-card/doctor-firmware", Fixture, PORT_ESP32, fixture_setup, test_doctor_firmware,
 		   fixture_teardown_home);
 	g_test_add("/fk/window-card/doctor-command", Fixture, PORT_ESP8266, fixture_setup, test_doctor_command,
+		   fixture_teardown_home);
+	g_test_add("/fk/window-card/network-port", Fixture, PORT_ESP32, fixture_setup_stubs, test_network_port,
 		   fixture_teardown_home);
 	g_test_add("/fk/window-card/narrow", Fixture, PORT_ESP8266, fixture_setup_stubs, test_narrow, fixture_teardown_home);
 
