@@ -312,6 +312,7 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 	guint latency_us = 0;
 	guint64 seed = 0;
 	const gchar *adapter = NULL;
+	FkSimStubKind stub_kind = FK_SIM_STUB_V2;
 	gsize size = 0;
 	g_auto(GStrv) chip_size = NULL;
 	g_autoptr(GPtrArray) faults = g_ptr_array_new_with_free_func(g_free);
@@ -348,6 +349,8 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 			seed = v;
 		} else if (g_str_has_prefix(o, "adapter=")) {
 			adapter = o + 8;
+		} else if (g_str_has_prefix(o, "stub=") && fk_sim_stub_kind_from_string(o + 5, &stub_kind)) {
+			/* v2, legacy or lockstep: how the stub paces its READ_FLASH stream */
 		} else if (g_str_has_prefix(o, "fault=")) {
 			g_ptr_array_add(faults, g_strdup(o + 6));
 		} else {
@@ -355,7 +358,8 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 				    FK_ERROR,
 				    FK_ERROR_INVALID_ARGUMENT,
 				    "unknown simulator option '%s' in %s "
-				    "(paced, latency=MS, seed=N, fault=SPEC, adapter=NAME, download, fresh, no-boot-line, noreset, hands=S)",
+				    "(paced, latency=MS, seed=N, fault=SPEC, adapter=NAME, stub=v2|legacy|lockstep, download, fresh, "
+				    "no-boot-line, noreset, hands=S)",
 				    o,
 				    name);
 			return NULL;
@@ -372,6 +376,7 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 	if (!fk_sim_device_set_adapter(device, adapter, error))
 		return NULL;
 	fk_sim_device_set_timing(device, paced, latency_us);
+	fk_sim_device_set_stub_kind(device, stub_kind);
 	fk_sim_device_set_boot_mode(device, download ? FK_SIM_BOOT_DOWNLOAD : FK_SIM_BOOT_APP);
 	fk_sim_device_set_gpio0_wired(device, gpio0_wired);
 	/* "noreset": a board without the auto-reset circuit, reset by hand (its BOOT and EN buttons) */

@@ -287,6 +287,8 @@ main(int argc, char **argv)
 	g_autofree gchar *flash_path = NULL;
 	g_autofree gchar *dump_path = NULL;
 	g_autofree gchar *boot = NULL;
+	g_autofree gchar *stub = NULL;
+	FkSimStubKind stub_kind = FK_SIM_STUB_V2;
 	g_auto(GStrv) faults = NULL;
 	gint port = 0;
 	gint latency_ms = 0;
@@ -322,6 +324,8 @@ main(int argc, char **argv)
 	    {"paced", 0, 0, G_OPTION_ARG_NONE, &paced, "Real wire and flash timing", NULL},
 	    {"latency", 0, 0, G_OPTION_ARG_INT, &latency_ms, "Extra latency per direction", "MS"},
 	    {"fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults, "Inject a fault (repeatable)", "SPEC"},
+	    {"stub", 0, 0, G_OPTION_ARG_STRING, &stub,
+	     "How the stub paces READ_FLASH: v2 (default, esp-flasher-stub), legacy, lockstep", "KIND"},
 	    {"boot", 0, 0, G_OPTION_ARG_STRING, &boot,
 	     "Start in 'download' or 'app' (default: download, app with --noreset)", "MODE"},
 	    {"noreset", 0, 0, G_OPTION_ARG_NONE, &noreset,
@@ -369,6 +373,10 @@ main(int argc, char **argv)
 		g_printerr("flashkeep-sim: --boot must be 'download' or 'app'\n");
 		return 2;
 	}
+	if (stub != NULL && !fk_sim_stub_kind_from_string(stub, &stub_kind)) {
+		g_printerr("flashkeep-sim: --stub must be 'v2', 'legacy' or 'lockstep'\n");
+		return 2;
+	}
 	if (port < 0 || port > 65535 || latency_ms < 0) {
 		g_printerr("flashkeep-sim: bad --port or --latency\n");
 		return 2;
@@ -394,6 +402,7 @@ main(int argc, char **argv)
 	if (rfc2217)
 		port_control = fk_sim_rfc2217_new(device);
 	fk_sim_device_set_timing(device, paced, (guint)latency_ms * 1000);
+	fk_sim_device_set_stub_kind(device, stub_kind);
 	fk_sim_device_set_boot_mode(device, server.boot_mode);
 	fk_sim_device_set_auto_reset(device, !noreset);
 	if (trace)
