@@ -94,6 +94,9 @@ struct _FkSimDevice {
 	guint latency_us;
 	gboolean baud_transparent;
 	FkSimStubKind stub_kind;
+	gboolean low_latency_mode; /* the adapter's driver has one */
+	guint low_latency_us;	   /* its latency to the host in that mode */
+	gboolean low_latency;	   /* the host turned it on */
 	const FkSimAdapter *adapter; /* NULL: a clean line at any rate */
 	guint adapter_max_clean;     /* 0: the adapter's own fastest clean rate */
 	guint64 adapter_errors;	     /* bytes the adapter damaged */
@@ -210,6 +213,9 @@ fk_sim_device_flush_trace(FkSimDevice *self);
 /* fk-sim-timing.c */
 gint64
 fk_sim_device_byte_us(FkSimDevice *self, guint baud);
+/* how long bytes take through the adapter to the host beyond their wire time */
+gint64
+fk_sim_device_latency_to_host_us(FkSimDevice *self);
 guint8
 fk_sim_device_garble(FkSimDevice *self, guint8 b, guint tx_baud, guint rx_baud, guint64 index);
 void

@@ -89,6 +89,14 @@ gboolean
 fk_sim_device_set_adapter(FkSimDevice *self, const gchar *name, GError **error);
 void
 fk_sim_device_set_stub_kind(FkSimDevice *self, FkSimStubKind kind);
+/* the adapter's driver has a low-latency mode (an FTDI: its latency timer at 1 ms instead of
+ * 16): once the host asks for it, bytes reach the host after @latency_us instead of the latency
+ * set by fk_sim_device_set_timing() (whichever is less); 0 with @supported FALSE: no such mode */
+void
+fk_sim_device_set_low_latency_mode(FkSimDevice *self, gboolean supported, guint latency_us);
+/* the host's side of the port asks for the low-latency mode (on opening it), or gives it up */
+void
+fk_sim_device_host_set_low_latency(FkSimDevice *self, gboolean on);
 /* what the adapter reports over USB; FALSE when there is no adapter */
 gboolean
 fk_sim_device_get_adapter_usb(FkSimDevice *self, guint16 *vid, guint16 *pid, const gchar **product,

@@ -2,7 +2,7 @@
 /* The simulated stubs' READ_FLASH flow control against hosts that get it wrong, on a virtual
  * clock: the v2 stub drops a frame that arrives before it polled the one before, waits for ever
  * when acknowledged before its first packet; the legacy stub keeps max_in_flight bytes on the
- * wire and takes a repeated acknowledgement in its stride. */
+ * wire and takes a repeated acknowledgement in its stride; an adapter's low-latency mode. */
 #include "config.h"
 
 #include "fk-sim-test-host.h"
@@ -161,6 +161,33 @@ fk_test_legacy_window(void)
 	}
 }
 
+/* an adapter with a low-latency mode passes bytes on to the host sooner once the host asked for
+ * it; the way to the chip keeps its latency */
+static gint64
+fk_test_reply_after(gboolean mode, gboolean asked)
+{
+	g_autoptr(FkTestHost) h = fk_test_stub_host(FK_SIM_STUB_V2, NULL, 16000);
+	gint64 sent;
+
+	fk_sim_device_set_low_latency_mode(h->dev, mode, 1000);
+	fk_sim_device_host_set_low_latency(h->dev, asked);
+	sent = h->now;
+	fk_test_host_sync(h);
+	{
+		g_autoptr(GByteArray) r = fk_test_host_wait(h);
+		g_assert_nonnull(r);
+	}
+	return h->now - sent;
+}
+
+static void
+fk_test_low_latency(void)
+{
+	gint64 plain = fk_test_reply_after(FALSE, TRUE);
+	g_assert_cmpint(fk_test_reply_after(TRUE, FALSE), ==, plain);
+	g_assert_cmpint(fk_test_reply_after(TRUE, TRUE), ==, plain - 15000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -168,5 +195,6 @@ main(int argc, char **argv)
 	g_test_add_func("/sim/read/second-ack", fk_test_second_ack);
 	g_test_add_func("/sim/read/v2-stuck", fk_test_v2_stuck);
 	g_test_add_func("/sim/read/legacy-window", fk_test_legacy_window);
+	g_test_add_func("/sim/read/low-latency", fk_test_low_latency);
 	return g_test_run();
 }
