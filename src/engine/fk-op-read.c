@@ -224,7 +224,6 @@ fk_device_read_flash(FkDevice *self,
 	g_autoptr(GByteArray) piece = NULL;
 	FkRecovery rec = {.what = "reading"};
 	gsize done = 0;
-	gsize piece_size;
 
 	if (!_fk_device_check_connected(self, error))
 		return FALSE;
@@ -245,10 +244,10 @@ fk_device_read_flash(FkDevice *self,
 
 	/* in pieces, each checked by the chip before it is passed on: a cancel is honoured
 	 * between them, and a piece that fails is read again */
-	piece_size = fk_device_read_piece_size(self);
-	piece = g_byte_array_sized_new((guint)MIN(size, piece_size));
+	piece = g_byte_array_sized_new((guint)MIN(size, fk_device_read_piece_size(self)));
 	while (done < size) {
-		gsize n = MIN(size - done, piece_size);
+		/* again each time: a fault may have lowered the baud rate */
+		gsize n = MIN(size - done, fk_device_read_piece_size(self));
 		g_autoptr(GError) error_local = NULL;
 		guint8 md5_chip[16], md5_host[16];
 		gboolean ahead = !self->read_lockstep;
