@@ -114,10 +114,12 @@ fk_test_read_ragged(void)
 		g_autofree gchar *log1 = fk_test_read(sim, kind, 2, 0x1003, 3 * 4096 + 77, &stats, &recoveries);
 		g_autofree gchar *log2 = NULL;
 		g_assert_cmpuint(recoveries, ==, 0);
+		g_assert_null(strstr(log1, "one packet in flight"));
 		g_assert_cmpuint(stats.read_acks, ==, 4);
 		g_assert_cmpuint(stats.read_acks_ahead, ==, 3);
 		log2 = fk_test_read(sim, kind, 2, 0x2001, 100, &stats, &recoveries);
 		g_assert_cmpuint(recoveries, ==, 0);
+		g_assert_null(strstr(log2, "one packet in flight"));
 		g_assert_cmpuint(stats.read_acks, ==, 1);
 		g_assert_cmpuint(stats.read_acks_ahead, ==, 0);
 	}
