@@ -774,9 +774,10 @@ test_slower_after_errors(void)
 	Rig rig = {0};
 	g_autoptr(FkDevice) device = connect_esp32(&rig, 921600, log);
 
-	/* one bit in the first piece, one in the piece read again */
+	/* one bit in the first piece, one in the piece read again (a piece is about 2.5 s of the
+	 * line: 224 KiB at 921600 baud) */
 	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_FLIP_BIT, 20000, 0);
-	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_FLIP_BIT, 20000 + 70000, 0);
+	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_FLIP_BIT, 20000 + 250000, 0);
 	backup_must_succeed(&rig, device);
 	g_assert_cmpuint(fk_device_get_current_baud(device), ==, 460800);
 	g_assert_nonnull(strstr(log->str, "lowering the baud rate to 460800"));

@@ -39,6 +39,7 @@ struct _FkDevice {
 	guint current_baud;
 	guint recoveries; /* operations resumed after a fault, since the device was made */
 	gsize bytes_written; /* by the last write */
+	gboolean read_lockstep; /* a stream read ahead failed: one READ_FLASH packet in flight from now on */
 	FkBaudChoice baud_choice; /* Automatic's decision, once connected */
 	gboolean baud_chosen;
 	FkConnectTimes times; /* of the last connection */

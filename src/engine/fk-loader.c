@@ -243,6 +243,30 @@ fk_loader_read_frame(FkLoader *self, guint timeout_ms, GCancellable *cancellable
 }
 
 gboolean
+fk_loader_wait_next_frame(FkLoader *self, guint timeout_ms, GCancellable *cancellable, GError **error)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	while (self->rx->len == 0 && !fk_slip_decoder_in_frame(self->decoder)) {
+		guint8 buf[4096];
+		gssize rc;
+		gint64 now = g_get_monotonic_time();
+
+		if (now >= deadline) {
+			g_set_error(error, FK_ERROR, FK_ERROR_TIMEOUT, "no reply from the chip within %u ms", timeout_ms);
+			return FALSE;
+		}
+		rc = fk_transport_read(self->transport, buf, sizeof(buf), (guint)MAX((deadline - now) / 1000, 1),
+				       cancellable, error);
+		if (rc < 0)
+			return FALSE;
+		if (rc > 0)
+			g_byte_array_append(self->rx, buf, (guint)rc);
+	}
+	return TRUE;
+}
+
+gboolean
 fk_loader_flush_input(FkLoader *self, GError **error)
 {
 	g_byte_array_set_size(self->rx, 0);

@@ -72,6 +72,10 @@ fk_loader_send_frame(FkLoader *self,
 /* the next SLIP frame, waiting at most @timeout_ms */
 GByteArray *
 fk_loader_read_frame(FkLoader *self, guint timeout_ms, GCancellable *cancellable, GError **error);
+/* waits at most @timeout_ms until the first byte after the last frame read has arrived (the next
+ * frame has begun); the byte stays for fk_loader_read_frame() */
+gboolean
+fk_loader_wait_next_frame(FkLoader *self, guint timeout_ms, GCancellable *cancellable, GError **error);
 gboolean
 fk_loader_flush_input(FkLoader *self, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* a panic message or a boot banner among stray bytes explains a failure */

@@ -13,7 +13,12 @@
 #include "fk-protocol.h"
 #include "fk-recovery.h"
 
-#define FK_READ_PIECE (64 * 1024)
+/* a piece is one READ_FLASH and one SPI_FLASH_MD5: about this much line time, so that a cancel
+ * waits little and a piece read again costs little, and the command round trips stay a small
+ * share of it */
+#define FK_READ_PIECE_MS  2500
+#define FK_READ_PIECE	  (64 * 1024) /* the least, and always through the ROM */
+#define FK_READ_PIECE_MAX (1024 * 1024)
 
 static gboolean
 fk_device_write_out(GOutputStream *out, const guint8 *data, gsize len, GCancellable *cancellable, GError **error)
@@ -30,11 +35,29 @@ fk_device_write_out(GOutputStream *out, const guint8 *data, gsize len, GCancella
 	return TRUE;
 }
 
-/* one piece through the stub's READ_FLASH stream, and the stub's MD5 of it */
+/* The stub's READ_FLASH stream keeps the line full when the host acknowledges a packet as soon as
+ * it begins to arrive (with the count of bytes received whole so far), not when it has arrived.
+ * Both of Espressif's stubs send one packet per acknowledgement:
+ *  - esp-flasher-stub (src/command_handler.c, s_read_flash_post_process) counts acknowledgement
+ *    frames, not their values, against a window of one packet, polling at most one frame per
+ *    turn of its loop; its receiver (src/slip.c, slip_recv_byte) takes one frame and then drops
+ *    every byte until the loop has polled that frame. The beginning of packet k+1 proves that the
+ *    acknowledgement which let it go was polled, so the next one will not be dropped: never more
+ *    than one acknowledgement waits at the stub. An acknowledgement sent before the first packet
+ *    began would be counted before anything was sent, and the stub would wait for ever.
+ *  - the legacy stub (flasher_stub/stub_commands.c, handle_flash_read) reads acknowledgements
+ *    from the UART's FIFO and compares their value, in bytes, with max_in_flight: with two packets'
+ *    worth it sends packet k+1 once packet k-1 is counted as received, which is what the
+ *    acknowledgement sent at the beginning of packet k says.
+ * Packet k+1 then follows packet k after one round trip from its beginning, instead of after its
+ * end. Both stubs end the stream on an acknowledgement of every byte, sent when the last packet has
+ * arrived whole; each stream is answered with exactly one acknowledgement per packet. Without
+ * @ahead, a packet is acknowledged when it has arrived, as esptool does. */
 static gboolean
 fk_device_read_piece_stub(FkDevice *self,
 			  guint32 offset,
 			  gsize size,
+			  gboolean ahead,
 			  GByteArray *piece,
 			  guint8 *md5_chip,
 			  FkProgress *progress,
@@ -45,18 +68,28 @@ fk_device_read_piece_stub(FkDevice *self,
 {
 	guint8 buf[16];
 	g_autoptr(GByteArray) digest = NULL;
+	gsize packets = (size + FK_STUB_READ_PACKET - 1) / FK_STUB_READ_PACKET;
 
 	fk_memwrite_u32le(buf, offset);
 	fk_memwrite_u32le(buf + 4, size);
 	fk_memwrite_u32le(buf + 8, FK_STUB_READ_PACKET);
-	fk_memwrite_u32le(buf + 12, 64);
+	fk_memwrite_u32le(buf + 12, ahead ? 2 * FK_STUB_READ_PACKET : 64);
 	if (!fk_loader_command(self->loader, FK_OP_READ_FLASH, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error))
 		return FALSE;
-	while (piece->len < size) {
+	for (gsize k = 1; piece->len < size; k++) {
 		guint8 ack[4];
 		g_autoptr(GByteArray) frame = NULL;
 
 		/* never cancel in the middle of the stream: the stub would keep sending */
+		if (ahead && k < packets) {
+			if (!fk_loader_wait_next_frame(self->loader, FK_TIMEOUT_DEFAULT_MS, NULL, error)) {
+				g_prefix_error(error, "flash read stopped at 0x%x: ", offset + piece->len);
+				return FALSE;
+			}
+			fk_memwrite_u32le(ack, piece->len);
+			if (!fk_loader_send_frame(self->loader, ack, sizeof(ack), NULL, error))
+				return FALSE;
+		}
 		frame = fk_loader_read_frame(self->loader, FK_TIMEOUT_DEFAULT_MS, NULL, error);
 		if (frame == NULL) {
 			fk_loader_explain_garbage(self->loader, error);
@@ -75,9 +108,11 @@ fk_device_read_piece_stub(FkDevice *self,
 			return FALSE;
 		}
 		g_byte_array_append(piece, frame->data, frame->len);
-		fk_memwrite_u32le(ack, piece->len);
-		if (!fk_loader_send_frame(self->loader, ack, sizeof(ack), NULL, error))
-			return FALSE;
+		if (!ahead || piece->len == size) {
+			fk_memwrite_u32le(ack, piece->len);
+			if (!fk_loader_send_frame(self->loader, ack, sizeof(ack), NULL, error))
+				return FALSE;
+		}
 		if (progress != NULL)
 			fk_progress_set_done(progress, progress_base + piece->len, progress_total);
 	}
@@ -96,6 +131,19 @@ fk_device_read_piece_stub(FkDevice *self,
 	}
 	memcpy(md5_chip, digest->data, 16);
 	return TRUE;
+}
+
+/* the bytes of about FK_READ_PIECE_MS at the line's rate, in whole sectors */
+static gsize
+fk_device_read_piece_size(FkDevice *self)
+{
+	guint baud = fk_transport_get_baud(fk_loader_get_transport(self->loader));
+	gsize n = (gsize)baud / 10 * FK_READ_PIECE_MS / 1000;
+
+	if (fk_loader_get_kind(self->loader) != FK_LOADER_STUB)
+		return FK_READ_PIECE;
+	n -= n % FK_FLASH_SECTOR_SIZE;
+	return CLAMP(n, FK_READ_PIECE, FK_READ_PIECE_MAX);
 }
 
 /* one piece through the ROM, 64 bytes a command, and the ROM's MD5 of it */
@@ -173,7 +221,7 @@ fk_device_read_flash(FkDevice *self,
 		     GError **error)
 {
 	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_MD5);
-	g_autoptr(GByteArray) piece = g_byte_array_sized_new(FK_READ_PIECE);
+	g_autoptr(GByteArray) piece = NULL;
 	FkRecovery rec = {.what = "reading"};
 	gsize done = 0;
 
@@ -196,18 +244,21 @@ fk_device_read_flash(FkDevice *self,
 
 	/* in pieces, each checked by the chip before it is passed on: a cancel is honoured
 	 * between them, and a piece that fails is read again */
+	piece = g_byte_array_sized_new((guint)MIN(size, fk_device_read_piece_size(self)));
 	while (done < size) {
-		gsize n = MIN(size - done, FK_READ_PIECE);
+		/* again each time: a fault may have lowered the baud rate */
+		gsize n = MIN(size - done, fk_device_read_piece_size(self));
 		g_autoptr(GError) error_local = NULL;
 		guint8 md5_chip[16], md5_host[16];
+		gboolean ahead = !self->read_lockstep;
 		gboolean ok;
 
 		if (g_cancellable_set_error_if_cancelled(cancellable, error))
 			return FALSE;
 		g_byte_array_set_size(piece, 0);
 		if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB)
-			ok = fk_device_read_piece_stub(self, offset + done, n, piece, md5_chip, progress, done, size,
-						       cancellable, &error_local);
+			ok = fk_device_read_piece_stub(self, offset + done, n, ahead, piece, md5_chip, progress, done,
+						       size, cancellable, &error_local);
 		else
 			ok = fk_device_read_piece_rom(self, offset + done, n, piece, md5_chip, progress, done, size,
 						      cancellable, &error_local);
@@ -223,6 +274,13 @@ fk_device_read_flash(FkDevice *self,
 			ok = fk_device_flash_md5(self, offset + done, n, md5_chip, cancellable, &error_local) &&
 			     fk_device_piece_matches(offset + done, md5_chip, md5_host, &error_local);
 		if (!ok) {
+			/* a stub that does not stream as both of Espressif's do: the rest of the session
+			 * waits for each packet to arrive before asking for the next */
+			if (ahead && fk_loader_get_kind(self->loader) == FK_LOADER_STUB) {
+				self->read_lockstep = TRUE;
+				fk_loader_log(self->loader, "the flash read with a packet acknowledged ahead failed; "
+							    "reading with one packet in flight from now on");
+			}
 			if (!_fk_device_recover(self, &rec, &error_local, cancellable, error))
 				return FALSE;
 			fk_loader_log(self->loader, "reading again from 0x%" G_GSIZE_MODIFIER "x", offset + done);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <libserialport.h>
+#include <linux/serial.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -33,6 +34,7 @@ struct _FkTransportSerial {
 	struct sp_port *port;
 	gint fd; /* the OS handle of the open port, -1 when closed */
 	gboolean is_open;
+	gboolean low_latency_set; /* by us at open: cleared again at close */
 };
 
 G_DEFINE_FINAL_TYPE(FkTransportSerial, fk_transport_serial, FK_TYPE_TRANSPORT)
@@ -447,12 +449,44 @@ fk_transport_serial_flush_input(FkTransport *transport, GError **error)
 	return TRUE;
 }
 
+/* USB adapters hold received bytes for a while before passing them on (an FTDI chip up to its
+ * latency timer, 16 ms by default): the driver's low-latency mode sets that timer to 1 ms. Each
+ * READ_FLASH packet waits for the host's acknowledgement of the one before, so this is the read's
+ * speed. Ports whose driver has no such setting (ptys, CDC-ACM without it) are left as they are. */
+static void
+fk_transport_serial_set_low_latency(FkTransportSerial *self, gboolean on)
+{
+	struct serial_struct ss;
+	const gchar *name = fk_transport_get_name(FK_TRANSPORT(self));
+
+	memset(&ss, 0, sizeof(ss));
+	if (ioctl(self->fd, TIOCGSERIAL, &ss) != 0) {
+		g_debug("%s: no low-latency setting (%s)", name, g_strerror(errno));
+		return;
+	}
+	if (((ss.flags & ASYNC_LOW_LATENCY) != 0) == on)
+		return;
+	if (on)
+		ss.flags |= ASYNC_LOW_LATENCY;
+	else
+		ss.flags &= ~ASYNC_LOW_LATENCY;
+	if (ioctl(self->fd, TIOCSSERIAL, &ss) != 0) {
+		g_debug("%s: the low-latency mode cannot be %s (%s)", name, on ? "set" : "cleared", g_strerror(errno));
+		return;
+	}
+	g_debug("%s: low-latency mode %s", name, on ? "on" : "off again");
+	self->low_latency_set = on;
+}
+
 static void
 fk_transport_serial_close(FkTransport *transport)
 {
 	FkTransportSerial *self = FK_TRANSPORT_SERIAL(transport);
 	if (self->is_open) {
-		enum sp_return ret = sp_close(self->port);
+		enum sp_return ret;
+		if (self->low_latency_set)
+			fk_transport_serial_set_low_latency(self, FALSE);
+		ret = sp_close(self->port);
 		if (ret != SP_OK)
 			g_debug("closing %s failed: %d", fk_transport_get_name(transport), ret);
 		self->is_open = FALSE;
@@ -568,6 +602,7 @@ fk_transport_serial_open(const gchar *name, GError **error)
 		return NULL;
 	}
 	fk_transport_serial_disable_hupcl(self);
+	fk_transport_serial_set_low_latency(self, TRUE);
 
 	/* 8N1, no flow control; DTR and RTS are left untouched (-1 in a new config), and the
 	 * speed is set next through the same path as later changes */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Owns the simulated USB adapters: what each reports over USB, the fastest rate it carries
- * cleanly and the native USB port whose speed ignores the rate. May call nothing else in the
+ * cleanly, the native USB port whose speed ignores the rate, the driver's low-latency mode. May call nothing else in the
  * simulator. */
 #include "config.h"
 
@@ -114,4 +114,26 @@ fk_sim_device_get_adapter_errors(FkSimDevice *self)
 	n = self->adapter_errors;
 	g_mutex_unlock(&self->mutex);
 	return n;
+}
+
+void
+fk_sim_device_set_low_latency_mode(FkSimDevice *self, gboolean supported, guint latency_us)
+{
+	g_return_if_fail(FK_IS_SIM_DEVICE(self));
+	g_mutex_lock(&self->mutex);
+	self->low_latency_mode = supported;
+	self->low_latency_us = latency_us;
+	g_mutex_unlock(&self->mutex);
+}
+
+void
+fk_sim_device_host_set_low_latency(FkSimDevice *self, gboolean on)
+{
+	g_return_if_fail(FK_IS_SIM_DEVICE(self));
+	g_mutex_lock(&self->mutex);
+	if (self->low_latency_mode && self->low_latency != on)
+		fk_sim_device_trace(self, "* adapter low-latency mode %s", on ? "on" : "off");
+	self->low_latency = on;
+	g_mutex_unlock(&self->mutex);
+	fk_sim_device_flush_trace(self);
 }

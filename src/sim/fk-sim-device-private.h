@@ -22,6 +22,9 @@ G_BEGIN_DECLS
 #define FK_SIM_MD5_NS_BYTE	 100	 /* read plus digest */
 #define FK_SIM_STUB_START_US	 3000	 /* stub start-up until OHAI */
 #define FK_SIM_STUB_BAUD_SWITCH_US 10000 /* a stub switches its UART this long after its reply */
+#define FK_SIM_READ_START_US	 20	 /* stub: READ_FLASH's reply sent until its stream's first poll */
+#define FK_SIM_UART_FIFO	 128	 /* bytes: a stub's send returns when its last bytes are in it */
+#define FK_SIM_UART_RX_TOUT	 10	 /* v2: byte times of a quiet line before its receive interrupt */
 #define FK_SIM_APP_PERIOD_US	 1000000
 #define FK_SIM_BAUD_TOLERANCE	 0.03
 #define FK_SIM_HOST_QUEUE_MAX	 (512 * 1024)
@@ -92,6 +95,10 @@ struct _FkSimDevice {
 	gboolean paced;
 	guint latency_us;
 	gboolean baud_transparent;
+	FkSimStubKind stub_kind;
+	gboolean low_latency_mode; /* the adapter's driver has one */
+	guint low_latency_us;	   /* its latency to the host in that mode */
+	gboolean low_latency;	   /* the host turned it on */
 	const FkSimAdapter *adapter; /* NULL: a clean line at any rate */
 	guint adapter_max_clean;     /* 0: the adapter's own fastest clean rate */
 	guint64 adapter_errors;	     /* bytes the adapter damaged */
@@ -165,7 +172,15 @@ struct _FkSimDevice {
 	guint32 rd_offset;
 	guint32 rd_length;
 	guint32 rd_packet;
-	guint32 rd_sent;
+	guint32 rd_sent;	 /* bytes */
+	guint32 rd_max_in_flight; /* legacy: bytes */
+	guint32 rd_sent_packets;
+	guint32 rd_acked_packets; /* v2: acknowledgement frames taken */
+	guint32 rd_acked;	  /* the last acknowledgement's value */
+	gboolean rd_started;	  /* v2: the stream's first poll happened */
+	gint64 rd_first_poll;	  /* v2: when it happens */
+	gint64 rd_loop_free;	  /* when the stub's loop next looks for an acknowledgement */
+	gint64 rd_armed_at;	  /* v2: its receiver takes a frame again from then */
 	GChecksum *rd_md5;
 
 	/* ESP32 ROM crystal estimate */
@@ -201,6 +216,9 @@ fk_sim_device_flush_trace(FkSimDevice *self);
 /* fk-sim-timing.c */
 gint64
 fk_sim_device_byte_us(FkSimDevice *self, guint baud);
+/* how long bytes take through the adapter to the host beyond their wire time */
+gint64
+fk_sim_device_latency_to_host_us(FkSimDevice *self);
 guint8
 fk_sim_device_garble(FkSimDevice *self, guint8 b, guint tx_baud, guint rx_baud, guint64 index);
 void
@@ -314,9 +332,23 @@ fk_sim_device_flash_command(FkSimDevice *self, guint8 op, guint32 addr, guint8 *
 void
 fk_sim_device_flash_attach(FkSimDevice *self, gboolean attached);
 
-/* fk-sim-stub.c */
+/* fk-sim-read.c */
 void
 fk_sim_device_end_read(FkSimDevice *self);
+void
+fk_sim_device_cmd_read_flash(FkSimDevice *self, guint8 op, const guint8 *d, gsize len, gint64 t);
+/* a frame from the host during a READ_FLASH stream; @t_first: when its first byte arrived,
+ * @t: its last */
+void
+fk_sim_device_read_frame(FkSimDevice *self, const guint8 *frame, gsize len, gint64 t_first, gint64 t);
+/* what the stream does on its own by @now (the v2 stub's first packet) */
+void
+fk_sim_device_read_advance(FkSimDevice *self, gint64 now);
+/* when the stream will do something on its own, or -1 */
+gint64
+fk_sim_device_read_next_event(FkSimDevice *self);
+
+/* fk-sim-stub.c */
 void
 fk_sim_device_cmd_mem(FkSimDevice *self,
 		      guint8 op,
@@ -324,12 +356,6 @@ fk_sim_device_cmd_mem(FkSimDevice *self,
 		      gsize len,
 		      guint32 csum,
 		      gint64 t);
-void
-fk_sim_device_read_digest(FkSimDevice *self, gint64 t);
-void
-fk_sim_device_read_ack(FkSimDevice *self, guint32 acked, gint64 t);
-void
-fk_sim_device_cmd_read_flash(FkSimDevice *self, guint8 op, const guint8 *d, gsize len, gint64 t);
 gboolean
 fk_sim_device_stub_supports(guint8 op);
 void

@@ -146,7 +146,7 @@ fk_sim_device_handle_command(FkSimDevice *self,
 }
 
 static void
-fk_sim_device_handle_frame(FkSimDevice *self, const guint8 *frame, gsize len, gint64 t)
+fk_sim_device_handle_frame(FkSimDevice *self, const guint8 *frame, gsize len, gint64 t_first, gint64 t)
 {
 	gboolean stub = self->state == FK_SIM_STATE_STUB;
 	guint8 op;
@@ -157,18 +157,12 @@ fk_sim_device_handle_frame(FkSimDevice *self, const guint8 *frame, gsize len, gi
 	if (self->state != FK_SIM_STATE_ROM && self->state != FK_SIM_STATE_STUB)
 		return;
 
-	/* the stub's READ_FLASH stream: the host acknowledges each frame */
+	/* the stub's READ_FLASH stream: the host acknowledges its packets; the stub reads
+	 * acknowledgements with a 4-byte receive: any other frame ends the stream (with the digest
+	 * of what was sent) and is consumed, not executed */
 	if (stub && self->rd_active) {
-		if (len == 4) {
-			self->busy_until = MAX(self->busy_until, t);
-			fk_sim_device_read_ack(self, fk_memread_u32le(frame), t);
-			return;
-		}
-		/* the stub reads acknowledgements with a 4-byte receive: any other frame ends the
-		 * stream (with the digest of what was sent) and is consumed, not executed */
-		fk_sim_device_trace(self, "  READ_FLASH ended by a %" G_GSIZE_FORMAT "-byte frame", len);
 		self->busy_until = MAX(self->busy_until, t);
-		fk_sim_device_read_digest(self, t);
+		fk_sim_device_read_frame(self, frame, len, t_first, t);
 		return;
 	}
 	if (len < 8) {
@@ -624,7 +618,9 @@ fk_sim_device_host_write(FkSimDevice *self, const guint8 *data, gsize len, gint6
 		t = start + (gint64)pos * bt + (self->paced ? self->latency_us : 0);
 		if (res == FK_SLIP_RESULT_FRAME) {
 			g_autoptr(GByteArray) frame = fk_slip_decoder_take_frame(self->decoder);
-			fk_sim_device_handle_frame(self, frame->data, frame->len, t);
+			/* its first byte, about: the frame and its two ends */
+			gint64 t_first = t - (gint64)(frame->len + 1) * bt;
+			fk_sim_device_handle_frame(self, frame->data, frame->len, t_first, t);
 		} else if (res == FK_SLIP_RESULT_ERROR) {
 			fk_sim_device_trace(self, "> %s", error_local->message);
 		}
@@ -668,6 +664,9 @@ fk_sim_device_host_read(FkSimDevice *self, guint8 *buf, gsize len, gint64 now_us
 		if (self->state == FK_SIM_STATE_APP && self->host_open &&
 		    (next < 0 || self->app_next_at < next))
 			next = self->app_next_at;
+		if (fk_sim_device_read_next_event(self) >= 0 &&
+		    (next < 0 || fk_sim_device_read_next_event(self) < next))
+			next = fk_sim_device_read_next_event(self);
 		*next_us = next;
 	}
 	g_mutex_unlock(&self->mutex);

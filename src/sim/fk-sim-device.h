@@ -14,6 +14,18 @@ typedef enum {
 	FK_SIM_BOOT_DOWNLOAD, /* already in the ROM loader (as if BOOT was held at power-up) */
 } FkSimBootMode;
 
+/* how the simulated flasher stub paces its READ_FLASH stream */
+typedef enum {
+	FK_SIM_STUB_V2,	      /* esp-flasher-stub, whose files esptool-js 0.7.0 and esptool 5 ship: one
+			       * packet per acknowledgement frame, one frame taken between two polls */
+	FK_SIM_STUB_LEGACY,   /* esptool's legacy stub: acknowledged bytes against max_in_flight */
+	FK_SIM_STUB_LOCKSTEP, /* a stub that sends the next packet only when all it sent is
+			       * acknowledged, and ignores any other acknowledgement */
+} FkSimStubKind;
+/* "v2", "legacy" or "lockstep"; FALSE for another name */
+gboolean
+fk_sim_stub_kind_from_string(const gchar *name, FkSimStubKind *kind);
+
 typedef enum {
 	FK_SIM_FAULT_NONE,
 	FK_SIM_FAULT_DROP_BYTE,	    /* drop the Nth byte sent to the host */
@@ -86,6 +98,16 @@ fk_sim_device_set_baud_transparent(FkSimDevice *self, gboolean transparent);
  * clean only up to BAUD; NULL: a clean line */
 gboolean
 fk_sim_device_set_adapter(FkSimDevice *self, const gchar *name, GError **error);
+void
+fk_sim_device_set_stub_kind(FkSimDevice *self, FkSimStubKind kind);
+/* the adapter's driver has a low-latency mode (an FTDI: its latency timer at 1 ms instead of
+ * 16): once the host asks for it, bytes reach the host after @latency_us instead of the latency
+ * set by fk_sim_device_set_timing() (whichever is less); 0 with @supported FALSE: no such mode */
+void
+fk_sim_device_set_low_latency_mode(FkSimDevice *self, gboolean supported, guint latency_us);
+/* the host's side of the port asks for the low-latency mode (on opening it), or gives it up */
+void
+fk_sim_device_host_set_low_latency(FkSimDevice *self, gboolean on);
 /* what the adapter reports over USB; FALSE when there is no adapter */
 gboolean
 fk_sim_device_get_adapter_usb(FkSimDevice *self, guint16 *vid, guint16 *pid, const gchar **product,
@@ -169,6 +191,16 @@ typedef struct {
 	guint stub_uploads;	/* stub started (MEM_END with entry + plausible segments) */
 	guint baud;		/* chip's current UART rate */
 	gboolean stub_running;
+	guint read_streams;	/* READ_FLASH streams begun */
+	guint read_packets;	/* READ_FLASH data packets the stub sent */
+	guint read_acks_ahead;	/* acknowledgements of fewer bytes than the stub had sent */
+	guint read_acks;	/* acknowledgement frames the stub took during READ_FLASH streams */
+	guint read_acks_lost;	/* v2: frames its receiver dropped (one arrived before it had
+				 * polled the one before) */
+	guint read_line_idle;	/* packets after a stream's first that began after the line had
+				 * gone quiet (the host's acknowledgement came late) */
+	guint read_stuck;	/* v2: streams acknowledged before their first packet: the stub
+				 * waits for ever */
 } FkSimStats;
 void
 fk_sim_device_get_stats(FkSimDevice *self, FkSimStats *stats);

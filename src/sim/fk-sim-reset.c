@@ -209,6 +209,7 @@ fk_sim_device_advance(FkSimDevice *self, gint64 now)
 		fk_sim_device_drive_buttons(self, FALSE, self->en_pressed, self->hand_release_at);
 		self->hand_release_at = 0;
 	}
+	fk_sim_device_read_advance(self, now);
 	fk_sim_device_app_tick(self, now);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Owns the flasher stub: upload (MEM_*), start-up, its command set, streamed READ_FLASH, erases.
- * May call the loader, flash, reset, timing and faults. */
+/* Owns the flasher stub: upload (MEM_*), start-up, its command set, erases (its READ_FLASH stream
+ * is fk-sim-read.c). May call the loader, flash, reset, timing and faults. */
 #include "config.h"
 
 #include <string.h>
@@ -8,13 +8,6 @@
 #include "fk-mem.h"
 #include "fk-protocol.h"
 #include "fk-sim-device-private.h"
-
-void
-fk_sim_device_end_read(FkSimDevice *self)
-{
-	self->rd_active = FALSE;
-	g_clear_pointer(&self->rd_md5, g_checksum_free);
-}
 
 /* ---- uploading and starting the stub ---- */
 
@@ -117,96 +110,6 @@ fk_sim_device_cmd_mem(FkSimDevice *self, guint8 op, const guint8 *d, gsize len, 
 			self->state = FK_SIM_STATE_HUNG;
 		}
 	}
-}
-
-static void
-fk_sim_device_send_read_frame(FkSimDevice *self, gint64 t)
-{
-	guint32 n = MIN(self->rd_packet, self->rd_length - self->rd_sent);
-	guint32 limit_left;
-	g_autofree guint8 *buf = NULL;
-	gint64 us;
-
-	if (self->rd_offset + self->rd_sent >= self->flash_limit) {
-		/* flash read error: the stream stops, the error comes with the next command */
-		fk_sim_device_trace(self, "  read beyond the flash: stream stops");
-		self->deferred = 0xC4;
-		fk_sim_device_end_read(self);
-		return;
-	}
-	limit_left = (guint32)(self->flash_limit - (self->rd_offset + self->rd_sent));
-	n = MIN(n, limit_left);
-	buf = g_malloc(MAX(n, 1));
-	fk_sim_device_read(self, self->rd_offset + self->rd_sent, buf, n);
-	g_checksum_update(self->rd_md5, buf, n);
-	self->n_read_frames++;
-	if (fk_sim_device_fault_check(self, FK_SIM_FAULT_SHORT_READ, self->n_read_frames) != NULL) {
-		fk_sim_device_trace(self, "! fault: short READ_FLASH frame");
-		n = n / 2;
-	}
-	self->rd_sent += n;
-	us = self->paced ? (gint64)n * FK_SIM_READ_NS_BYTE / 1000 : 0;
-	fk_sim_device_trace(self, "< READ_FLASH data %u bytes (%u/%u)", n, self->rd_sent, self->rd_length);
-	fk_sim_device_emit_frame(self, buf, n, t + us);
-}
-
-/* the stream ends with the MD5 of what was sent, even when it ends early */
-void
-fk_sim_device_read_digest(FkSimDevice *self, gint64 t)
-{
-	guint8 digest[16];
-	gsize dlen = sizeof(digest);
-	g_checksum_get_digest(self->rd_md5, digest, &dlen);
-	self->n_reads++;
-	if (fk_sim_device_fault_check(self, FK_SIM_FAULT_BAD_MD5, self->n_reads) != NULL) {
-		fk_sim_device_trace(self, "! fault: corrupt READ_FLASH digest");
-		digest[self->seed % 16] ^= 0x5A;
-	}
-	fk_sim_device_trace(self, "< READ_FLASH digest");
-	fk_sim_device_emit_frame(self, digest, sizeof(digest), t);
-	fk_sim_device_end_read(self);
-}
-
-void
-fk_sim_device_read_ack(FkSimDevice *self, guint32 acked, gint64 t)
-{
-	if (acked < self->rd_sent)
-		return;
-	/* as the stub: an acknowledgement beyond what was sent ends the stream */
-	if (acked == self->rd_sent && self->rd_sent < self->rd_length) {
-		fk_sim_device_send_read_frame(self, t);
-		return;
-	}
-	if (acked > self->rd_sent)
-		fk_sim_device_trace(self, "  READ_FLASH acknowledged %u of %u bytes sent: stream ends", acked, self->rd_sent);
-	fk_sim_device_read_digest(self, t);
-}
-
-void
-fk_sim_device_cmd_read_flash(FkSimDevice *self, guint8 op, const guint8 *d, gsize len, gint64 t)
-{
-	if (len != 16) {
-		fk_sim_device_reply(self, op, 0xC0, t);
-		return;
-	}
-	fk_sim_device_end_read(self);
-	self->rd_offset = fk_memread_u32le(d);
-	self->rd_length = fk_memread_u32le(d + 4);
-	self->rd_packet = fk_memread_u32le(d + 8);
-	self->rd_sent = 0;
-	fk_sim_device_reply(self, op, 0, t);
-	if (self->rd_packet > 4096 || self->rd_packet == 0) {
-		/* accepted, then nothing: the error comes with the next command */
-		self->deferred = 0xC0;
-		return;
-	}
-	self->rd_md5 = g_checksum_new(G_CHECKSUM_MD5);
-	self->rd_active = TRUE;
-	if (self->rd_length == 0) {
-		fk_sim_device_read_ack(self, 0, t);
-		return;
-	}
-	fk_sim_device_send_read_frame(self, t);
 }
 
 gboolean

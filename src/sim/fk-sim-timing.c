@@ -19,6 +19,17 @@ fk_sim_device_byte_us(FkSimDevice *self, guint baud)
 	return (10 * G_USEC_PER_SEC + baud - 1) / baud;
 }
 
+/* each way, the adapter's latency; towards the host, its driver's low-latency mode shortens it */
+gint64
+fk_sim_device_latency_to_host_us(FkSimDevice *self)
+{
+	if (!self->paced)
+		return 0;
+	if (self->low_latency_mode && self->low_latency)
+		return MIN(self->latency_us, self->low_latency_us);
+	return self->latency_us;
+}
+
 static gboolean
 fk_sim_baud_mismatch(FkSimDevice *self, guint a, guint b)
 {
@@ -46,6 +57,7 @@ static void
 fk_sim_device_emit_raw(FkSimDevice *self, const guint8 *data, gsize len, gint64 t, guint baud)
 {
 	gint64 bt = fk_sim_device_byte_us(self, baud);
+	gint64 latency = fk_sim_device_latency_to_host_us(self);
 	gint64 start;
 
 	if (self->link_dead || !self->host_open)
@@ -60,7 +72,7 @@ fk_sim_device_emit_raw(FkSimDevice *self, const guint8 *data, gsize len, gint64 
 		self->bytes_to_host++;
 		ob.raw = data[i];
 		ob.tx_baud = baud;
-		ob.t = start + (gint64)(i + 1) * bt + (self->paced ? self->latency_us : 0);
+		ob.t = start + (gint64)(i + 1) * bt + latency;
 		ob.index = self->bytes_to_host;
 		if (fk_sim_device_fault_check(self, FK_SIM_FAULT_DROP_BYTE, self->bytes_to_host) !=
 		    NULL) {

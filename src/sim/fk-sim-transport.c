@@ -151,6 +151,7 @@ fk_sim_transport_close(FkTransport *transport)
 	FkSimTransport *self = FK_SIM_TRANSPORT(transport);
 	if (self->device == NULL)
 		return;
+	fk_sim_device_host_set_low_latency(self->device, FALSE);
 	fk_sim_device_host_close(self->device);
 	fk_sim_transport_save(self);
 	fk_sim_transport_unlock(self);
@@ -216,6 +217,8 @@ fk_sim_transport_new(FkSimDevice *device)
 	fk_transport_set_has_modem_lines(FK_TRANSPORT(self), TRUE);
 	fk_sim_device_set_host_baud(device, FK_ROM_BAUD, g_get_monotonic_time());
 	fk_sim_device_host_open(device, g_get_monotonic_time());
+	/* as the serial backend asks the adapter's driver when it opens a port */
+	fk_sim_device_host_set_low_latency(device, TRUE);
 	return FK_TRANSPORT(self);
 }
 
@@ -314,8 +317,10 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 	gboolean noreset = FALSE;
 	guint hand_ms = 0;
 	guint latency_us = 0;
+	gint lowlat_us = -1;
 	guint64 seed = 0;
 	const gchar *adapter = NULL;
+	FkSimStubKind stub_kind = FK_SIM_STUB_V2;
 	gsize size = 0;
 	g_auto(GStrv) chip_size = NULL;
 	g_autoptr(GPtrArray) faults = g_ptr_array_new_with_free_func(g_free);
@@ -344,6 +349,10 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 		} else if (g_str_has_prefix(o, "latency=") &&
 			   g_ascii_string_to_unsigned(o + 8, 10, 0, 10000, &v, NULL)) {
 			latency_us = (guint)v * 1000;
+		} else if (g_str_has_prefix(o, "lowlatency=") &&
+			   g_ascii_string_to_unsigned(o + 11, 10, 0, 10000, &v, NULL)) {
+			/* the adapter's driver has a low-latency mode: MS to the host once asked */
+			lowlat_us = (gint)v * 1000;
 		} else if (g_str_has_prefix(o, "hands=") &&
 			   g_ascii_string_to_unsigned(o + 6, 10, 0, 3600, &v, NULL)) {
 			hand_ms = (guint)v * 1000;
@@ -352,6 +361,8 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 			seed = v;
 		} else if (g_str_has_prefix(o, "adapter=")) {
 			adapter = o + 8;
+		} else if (g_str_has_prefix(o, "stub=") && fk_sim_stub_kind_from_string(o + 5, &stub_kind)) {
+			/* v2, legacy or lockstep: how the stub paces its READ_FLASH stream */
 		} else if (g_str_has_prefix(o, "fault=")) {
 			g_ptr_array_add(faults, g_strdup(o + 6));
 		} else {
@@ -359,7 +370,8 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 				    FK_ERROR,
 				    FK_ERROR_INVALID_ARGUMENT,
 				    "unknown simulator option '%s' in %s "
-				    "(paced, latency=MS, seed=N, fault=SPEC, adapter=NAME, download, fresh, no-boot-line, noreset, hands=S)",
+				    "(paced, latency=MS, lowlatency=MS, seed=N, fault=SPEC, adapter=NAME, stub=v2|legacy|lockstep, download, fresh, "
+				    "no-boot-line, noreset, hands=S)",
 				    o,
 				    name);
 			return NULL;
@@ -376,6 +388,8 @@ fk_sim_device_from_port_name(const gchar *name, gboolean *created, GError **erro
 	if (!fk_sim_device_set_adapter(device, adapter, error))
 		return NULL;
 	fk_sim_device_set_timing(device, paced, latency_us);
+	fk_sim_device_set_stub_kind(device, stub_kind);
+	fk_sim_device_set_low_latency_mode(device, lowlat_us >= 0, (guint)MAX(lowlat_us, 0));
 	fk_sim_device_set_boot_mode(device, download ? FK_SIM_BOOT_DOWNLOAD : FK_SIM_BOOT_APP);
 	fk_sim_device_set_gpio0_wired(device, gpio0_wired);
 	/* "noreset": a board without the auto-reset circuit, reset by hand (its BOOT and EN buttons) */

@@ -328,7 +328,8 @@ fk_sim_board_parse(const gchar *spec, gchar **chip, gsize *size, GError **error)
 /* the board's device, set up as the options say */
 static FkSimDevice *
 fk_sim_board_new(const gchar *chip, gsize size, guint64 seed, gchar **faults, gboolean rfc2217, gboolean paced,
-		 gint latency_ms, FkSimBootMode boot_mode, gboolean noreset, gboolean trace, GError **error)
+		 gint latency_ms, FkSimStubKind stub_kind, FkSimBootMode boot_mode, gboolean noreset, gboolean trace,
+		 GError **error)
 {
 	g_autoptr(FkSimDevice) device = fk_sim_device_new(chip, size, seed, error);
 	if (device == NULL)
@@ -340,6 +341,7 @@ fk_sim_board_new(const gchar *chip, gsize size, guint64 seed, gchar **faults, gb
 	/* over RFC 2217 the client's rate must match the chip's, as on a wire */
 	fk_sim_device_set_baud_transparent(device, !rfc2217);
 	fk_sim_device_set_timing(device, paced, (guint)latency_ms * 1000);
+	fk_sim_device_set_stub_kind(device, stub_kind);
 	fk_sim_device_set_boot_mode(device, boot_mode);
 	fk_sim_device_set_auto_reset(device, !noreset);
 	if (trace)
@@ -390,6 +392,8 @@ main(int argc, char **argv)
 	g_autofree gchar *flash_path = NULL;
 	g_autofree gchar *dump_path = NULL;
 	g_autofree gchar *boot = NULL;
+	g_autofree gchar *stub = NULL;
+	FkSimStubKind stub_kind = FK_SIM_STUB_V2;
 	g_auto(GStrv) faults = NULL;
 	g_auto(GStrv) boards = NULL;
 	gint port = 0;
@@ -432,6 +436,8 @@ main(int argc, char **argv)
 	    {"paced", 0, 0, G_OPTION_ARG_NONE, &paced, "Real wire and flash timing", NULL},
 	    {"latency", 0, 0, G_OPTION_ARG_INT, &latency_ms, "Extra latency per direction", "MS"},
 	    {"fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults, "Inject a fault, into every board (repeatable)", "SPEC"},
+	    {"stub", 0, 0, G_OPTION_ARG_STRING, &stub,
+	     "How the stub paces READ_FLASH: v2 (default, esp-flasher-stub), legacy, lockstep", "KIND"},
 	    {"boot", 0, 0, G_OPTION_ARG_STRING, &boot,
 	     "Start in 'download' or 'app' (default: download, app with --noreset)", "MODE"},
 	    {"noreset", 0, 0, G_OPTION_ARG_NONE, &noreset,
@@ -483,6 +489,10 @@ main(int argc, char **argv)
 		g_printerr("flashkeep-sim: --boot must be 'download' or 'app'\n");
 		return 2;
 	}
+	if (stub != NULL && !fk_sim_stub_kind_from_string(stub, &stub_kind)) {
+		g_printerr("flashkeep-sim: --stub must be 'v2', 'legacy' or 'lockstep'\n");
+		return 2;
+	}
 	if (port < 0 || port > 65535 || latency_ms < 0 || count < 0 || count > 256) {
 		g_printerr("flashkeep-sim: bad --port, --count or --latency\n");
 		return 2;
@@ -526,7 +536,8 @@ main(int argc, char **argv)
 		g_ptr_array_add(servers, server);
 		/* each board its own seed: its own flash content and MAC */
 		server->device = fk_sim_board_new(g_ptr_array_index(chips, i), g_array_index(sizes, gsize, i), seed + i,
-						  faults, rfc2217, paced, latency_ms, boot_mode, noreset, trace, &error);
+						  faults, rfc2217, paced, latency_ms, stub_kind, boot_mode, noreset,
+						  trace, &error);
 		if (server->device == NULL) {
 			g_printerr("flashkeep-sim: %s\n", error->message);
 			return 2;

@@ -5,8 +5,11 @@
  *   flash map's cost); "same" restores the image the chip holds and "sector" one that differs in
  *   one sector, both writing only what changed
  * Prints, per case, the median wall time of N runs (the whole session, connecting included), the
- * median of the operation alone after connecting, bytes/s and the share of the line rate
- * (baud/10 bytes/s).
+ * median of the operation alone after connecting, bytes/s, the share of the line rate (baud/10
+ * bytes/s) of both, and the peak RSS of the process that ran the case (each case runs in a fresh
+ * one; it holds the simulated chip too: its flash and the bytes queued for the host).
+ *   --low-latency-ms MS: the simulated adapter has a low-latency mode (MS to the host once the
+ * port asks for it, as Flashkeep does when it opens one: an FTDI's 1 ms).
  *   fk-bench --main-loop [--runs N] [--chip esp32] [--sizes 1] [--bauds 921600] (first size, last baud)
  * Prints instead how long the main loop went without running while FkJob backed up the chip in
  * its worker (fk-bench-main-loop.c): per run and the median over the runs. A figure, not a test:
@@ -22,6 +25,7 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "fk-bench.h"
 #include "fk-device.h"
@@ -46,6 +50,9 @@ fk_bench_median(GArray *values)
 		g_array_index(values, gdouble, values->len / 2)) / 2;
 }
 
+/* the simulated adapters' low-latency mode, in µs to the host; -1: none */
+static gint fk_bench_low_latency_us = -1;
+
 FkDevice *
 fk_bench_paced_device(const gchar *chip, const gchar *adapter, gsize size, guint baud, guint latency_us,
 		      GError **error)
@@ -57,6 +64,7 @@ fk_bench_paced_device(const gchar *chip, const gchar *adapter, gsize size, guint
 	if (sim == NULL || !fk_sim_device_set_adapter(sim, adapter, error))
 		return NULL;
 	fk_sim_device_set_timing(sim, TRUE, latency_us);
+	fk_sim_device_set_low_latency_mode(sim, fk_bench_low_latency_us >= 0, (guint)MAX(fk_bench_low_latency_us, 0));
 	fk_sim_device_set_boot_mode(sim, FK_SIM_BOOT_APP);
 	transport = fk_sim_transport_new(sim);
 	device = fk_device_new(transport);
@@ -139,6 +147,61 @@ make_image(const gchar *chip, gsize size, const gchar *path, gboolean one_sector
 	return g_file_set_contents(path, (const gchar *)buf, (gssize)size, error);
 }
 
+/* the runs of one case in this process: the medians and the peak RSS on stdout */
+static gboolean
+run_case(const gchar *chip, gsize size, gsize flash_size, guint baud, guint latency_us, guint op, gint runs,
+	 const gchar *path, GError **error)
+{
+	g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gdouble));
+	g_autoptr(GArray) op_times = g_array_new(FALSE, FALSE, sizeof(gdouble));
+	struct rusage usage;
+
+	for (gint r = 0; r < runs; r++) {
+		gdouble secs = 0, op_secs = 0;
+		if (!run_once(chip, size, flash_size, baud, latency_us, op, path, &secs, &op_secs, error))
+			return FALSE;
+		g_array_append_val(times, secs);
+		g_array_append_val(op_times, op_secs);
+	}
+	getrusage(RUSAGE_SELF, &usage);
+	g_print("case %.4f %.4f %ld\n", fk_bench_median(times), fk_bench_median(op_times), usage.ru_maxrss);
+	return TRUE;
+}
+
+/* runs a case in a fresh process of this program, for its own peak RSS */
+static gboolean
+spawn_case(const gchar *self_path, const gchar *chip, const gchar *size, guint baud, gint latency_ms, gint flash_mb,
+	   const gchar *op, gint runs, gdouble *med, gdouble *op_med, glong *rss_kib, GError **error)
+{
+	g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	gint status = 0;
+	const gchar *line;
+
+	g_ptr_array_add(args, g_strdup(self_path));
+	g_ptr_array_add(args, g_strdup("--one-case"));
+	g_ptr_array_add(args, g_strdup_printf("--runs=%d", runs));
+	g_ptr_array_add(args, g_strdup_printf("--chip=%s", chip));
+	g_ptr_array_add(args, g_strdup_printf("--sizes=%s", size));
+	g_ptr_array_add(args, g_strdup_printf("--bauds=%u", baud));
+	g_ptr_array_add(args, g_strdup_printf("--latency-ms=%d", latency_ms));
+	g_ptr_array_add(args, g_strdup_printf("--flash-mb=%d", flash_mb));
+	g_ptr_array_add(args, g_strdup_printf("--ops=%s", op));
+	g_ptr_array_add(args, g_strdup_printf("--low-latency-ms=%d", fk_bench_low_latency_us < 0 ? -1 : fk_bench_low_latency_us / 1000));
+	g_ptr_array_add(args, NULL);
+	if (!g_spawn_sync(NULL, (gchar **)args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, error))
+		return FALSE;
+	line = out != NULL ? strstr(out, "case ") : NULL;
+	if (!g_spawn_check_wait_status(status, NULL) || line == NULL ||
+	    sscanf(line, "case %lf %lf %ld", med, op_med, rss_kib) != 3) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the case %s %s MiB at %u baud failed: %s", op, size, baud,
+			    err != NULL ? err : "");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -150,9 +213,13 @@ main(int argc, char **argv)
 	g_autofree gchar *ops_arg = g_strdup("backup,restore");
 	gint flash_mb = 0;
 	gboolean main_loop = FALSE;
+	gboolean one_case = FALSE;
+	gint low_latency_ms = -1;
+	g_autofree gchar *self_path = NULL;
 	g_autofree gchar *adapters_arg = NULL;
 	g_autofree gchar *connect_arg = NULL;
 	g_autofree gchar *flash_desc = NULL;
+	g_autofree gchar *low_desc = NULL;
 	g_autoptr(GOptionContext) ctx = g_option_context_new("");
 	g_autoptr(GError) error = NULL;
 	g_auto(GStrv) sizes = NULL;
@@ -172,6 +239,9 @@ main(int argc, char **argv)
 	     "Automatic against the last baud on these simulated adapters (ch340, cp2102n, cp2102, ft232r, ch9102, usbjtag), first size", "LIST"},
 	    {"connect", 'C', 0, G_OPTION_ARG_STRING, &connect_arg,
 	     "Time to the first READ_FLASH on these simulated chips, step by step, at each baud", "LIST"},
+	    {"low-latency-ms", 0, 0, G_OPTION_ARG_INT, &low_latency_ms,
+	     "The simulated adapter's latency to the host in its low-latency mode, which Flashkeep asks for (-1: it has none)", "MS"},
+	    {"one-case", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &one_case, "Run the first case here and print its figures", NULL},
 	    {"main-loop", 'm', 0, G_OPTION_ARG_NONE, &main_loop,
 	     "Measure the main loop's gaps during a backup run by FkJob instead (first size, last baud)", NULL},
 	    {NULL}};
@@ -181,6 +251,10 @@ main(int argc, char **argv)
 		g_printerr("%s\n", error->message);
 		return 2;
 	}
+	fk_bench_low_latency_us = low_latency_ms < 0 ? -1 : low_latency_ms * 1000;
+	self_path = g_file_read_link("/proc/self/exe", NULL);
+	if (self_path == NULL)
+		self_path = g_strdup(argv[0]);
 	sizes = g_strsplit(sizes_arg, ",", -1);
 	bauds = g_strsplit(bauds_arg, ",", -1);
 	ops = g_strsplit(ops_arg, ",", -1);
@@ -217,43 +291,55 @@ main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (one_case) {
+		gsize size = (gsize)g_ascii_strtoull(sizes[0], NULL, 10) * 1024 * 1024;
+		guint baud = (guint)g_ascii_strtoull(bauds[0], NULL, 10);
+		guint op = 0;
+		gboolean ok;
+		g_autofree gchar *path = NULL;
+		while (op < G_N_ELEMENTS(op_names) && g_strcmp0(op_names[op], ops[0]) != 0)
+			op++;
+		if (op == G_N_ELEMENTS(op_names)) {
+			g_printerr("unknown operation %s\n", ops[0]);
+			return 2;
+		}
+		path = g_build_filename(tmpdir, "image.bin", NULL);
+		/* a restore needs an image: the chip's own flash, as a person would restore */
+		ok = (op == 0 || op == 2 || make_image(chip, size, path, op == 4, &error)) &&
+		     run_case(chip, size, (gsize)flash_mb * 1024 * 1024, baud, (guint)latency_ms * 1000, op, runs, path, &error);
+		g_unlink(path);
+		g_rmdir(tmpdir);
+		if (!ok) {
+			g_printerr("%s\n", error->message);
+			return 1;
+		}
+		return 0;
+	}
 	flash_desc = flash_mb > 0 ? g_strdup_printf("%d MiB", flash_mb) : g_strdup("the case's size");
-	g_print("chip %s (flash: %s), %d run(s) per case, %d ms adapter latency each way, stub in use\n", chip,
-		flash_desc, runs, latency_ms);
-	g_print("%-8s %-5s %8s %10s %10s %12s %8s\n", "op", "size", "baud", "median s", "op s", "bytes/s", "% line");
+	low_desc = low_latency_ms >= 0 ? g_strdup_printf(" (%d ms to the host in its low-latency mode)", low_latency_ms)
+				       : g_strdup("");
+	g_print("chip %s (flash: %s), %d run(s) per case, %d ms adapter latency each way%s, stub in use\n", chip,
+		flash_desc, runs, latency_ms, low_desc);
+	g_print("%-8s %-5s %8s %10s %10s %12s %8s %8s %9s\n", "op", "size", "baud", "median s", "op s", "bytes/s", "% line",
+		"op %", "peak MiB");
 	for (guint s = 0; sizes[s] != NULL; s++) {
 		gsize size = (gsize)g_ascii_strtoull(sizes[s], NULL, 10) * 1024 * 1024;
 		for (guint b = 0; bauds[b] != NULL; b++) {
 			guint baud = (guint)g_ascii_strtoull(bauds[b], NULL, 10);
 			for (guint op = 0; op < G_N_ELEMENTS(op_names); op++) {
-				const gchar *op_name = op_names[op];
-				g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gdouble));
-				/* the operation alone, after connecting: what a person waits for once connected */
-				g_autoptr(GArray) op_times = g_array_new(FALSE, FALSE, sizeof(gdouble));
-				g_autofree gchar *path = g_build_filename(tmpdir, op == 4 ? "image-sector.bin" : "image.bin", NULL);
-				gdouble med, rate;
-				if (!g_strv_contains((const gchar *const *)ops, op_name))
+				gdouble med = 0, op_med = 0, line = baud / 10.0;
+				glong rss = 0;
+				if (!g_strv_contains((const gchar *const *)ops, op_names[op]))
 					continue;
-				/* a restore needs an image: the chip's own flash, as a person would restore */
-				if (op != 0 && op != 2 && !make_image(chip, size, path, op == 4, &error)) {
+				/* the whole session counts, as a person waits for all of it; the operation
+				 * alone, after connecting, is what a person waits for once connected */
+				if (!spawn_case(self_path, chip, sizes[s], baud, latency_ms, flash_mb, op_names[op], runs, &med,
+						&op_med, &rss, &error)) {
 					g_printerr("%s\n", error->message);
 					return 1;
 				}
-				for (gint r = 0; r < runs; r++) {
-					gdouble secs = 0, op_secs = 0;
-					/* the restore writes back what the backup read */
-					if (!run_once(chip, size, (gsize)flash_mb * 1024 * 1024, baud, (guint)latency_ms * 1000, op,
-						      path, &secs, &op_secs, &error)) {
-						g_printerr("%s\n", error->message);
-						return 1;
-					}
-					g_array_append_val(times, secs);
-					g_array_append_val(op_times, op_secs);
-				}
-				med = fk_bench_median(times);
-				rate = size / med;
-				g_print("%-8s %-5s %8u %10.2f %10.2f %12.0f %7.1f%%\n", op_name, sizes[s], baud, med,
-					fk_bench_median(op_times), rate, 100.0 * rate / (baud / 10.0));
+				g_print("%-8s %-5s %8u %10.2f %10.2f %12.0f %7.1f%% %7.1f%% %9.1f\n", op_names[op], sizes[s], baud, med,
+					op_med, size / med, 100.0 * size / med / line, 100.0 * size / op_med / line, rss / 1024.0);
 			}
 		}
 	}

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/serial.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -43,6 +44,37 @@ static FkPtyLineState fk_pty_states[FK_PTY_MAX_FDS];
 static FkPtyLinesFunc fk_pty_lines_func = NULL;
 static gpointer fk_pty_lines_data = NULL;
 static guint fk_pty_emulated_count = 0;
+/* a USB adapter's driver settings (TIOCGSERIAL), per pty: rdev → flags; they outlive the
+ * descriptors, as a driver's do */
+static GHashTable *fk_pty_serial_flags = NULL;
+
+guint
+fk_pty_interposer_get_serial_flags(dev_t rdev)
+{
+	guint flags;
+	g_mutex_lock(&fk_pty_lock);
+	flags = fk_pty_serial_flags != NULL
+		    ? GPOINTER_TO_UINT(g_hash_table_lookup(fk_pty_serial_flags, GSIZE_TO_POINTER((gsize)rdev)))
+		    : 0;
+	g_mutex_unlock(&fk_pty_lock);
+	return flags;
+}
+
+static int
+fk_pty_emulate_serial_ioctl(dev_t rdev, unsigned long int request, struct serial_struct *ss)
+{
+	g_mutex_lock(&fk_pty_lock);
+	if (fk_pty_serial_flags == NULL)
+		fk_pty_serial_flags = g_hash_table_new(g_direct_hash, g_direct_equal);
+	if (request == TIOCGSERIAL) {
+		memset(ss, 0, sizeof(*ss));
+		ss->flags = (int)GPOINTER_TO_UINT(g_hash_table_lookup(fk_pty_serial_flags, GSIZE_TO_POINTER((gsize)rdev)));
+	} else {
+		g_hash_table_insert(fk_pty_serial_flags, GSIZE_TO_POINTER((gsize)rdev), GUINT_TO_POINTER((guint)ss->flags));
+	}
+	g_mutex_unlock(&fk_pty_lock);
+	return 0;
+}
 
 void
 fk_pty_interposer_set_lines_func(FkPtyLinesFunc func, gpointer user_data)
@@ -239,11 +271,13 @@ ioctl(int fd, unsigned long int request, ...)
 	if (errsv != ENOTTY && errsv != EINVAL)
 		return -1;
 	if (request != TIOCMGET && request != TIOCMSET && request != TIOCMBIS &&
-	    request != TIOCMBIC)
+	    request != TIOCMBIC && request != TIOCGSERIAL && request != TIOCSSERIAL)
 		return -1;
-	if (!fk_pty_fd_is_slave(fd, &rdev)) {
+	if (!fk_pty_fd_is_slave(fd, &rdev) || arg == NULL) {
 		errno = errsv;
 		return -1;
 	}
+	if (request == TIOCGSERIAL || request == TIOCSSERIAL)
+		return fk_pty_emulate_serial_ioctl(rdev, request, arg);
 	return fk_pty_emulate_modem_ioctl(fd, rdev, request, arg);
 }

@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 /*
  * Lets the real libserialport backend run on a pseudo-terminal: linked into a test program, it
  * answers libserialport's sysfs lookup for /dev/pts/N and emulates the modem-line ioctls that a
- * pty rejects (TIOCMGET, TIOCMSET, TIOCMBIS, TIOCMBIC), keeping DTR and RTS per file descriptor.
+ * pty rejects (TIOCMGET, TIOCMSET, TIOCMBIS, TIOCMBIC), keeping DTR and RTS per file descriptor,
+ * and the driver settings of TIOCGSERIAL and TIOCSSERIAL per pty.
  * Every change of DTR or RTS is reported, with the time it happened, to the function set here.
  */
 
@@ -23,6 +24,10 @@ fk_pty_interposer_set_lines_func(FkPtyLinesFunc func, gpointer user_data);
  * as Linux raises DTR and RTS when a tty is opened) */
 void
 fk_pty_interposer_reset(void);
+/* the flags of TIOCSSERIAL (a USB adapter's driver settings), emulated for the pty @rdev; they
+ * outlive its descriptors */
+guint
+fk_pty_interposer_get_serial_flags(dev_t rdev);
 /* how many modem-line ioctls were emulated so far */
 guint
 fk_pty_interposer_get_emulated_count(void);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/serial.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,31 @@ test_serial_open(FkPtyFixture *fx, gconstpointer user_data)
 
 	fk_transport_close(transport);
 	g_assert_cmpuint(fk_pty_fixture_count_events(fx), ==, 0);
+}
+
+/* the adapter's low-latency mode is on while Flashkeep has the port, and as it was after; its
+ * other settings stay */
+static void
+test_serial_low_latency(FkPtyFixture *fx, gconstpointer user_data)
+{
+	struct serial_struct ss;
+	struct stat st;
+	gint fd = fk_pty_fixture_open_slave_peek(fx);
+
+	g_assert_cmpint(fstat(fd, &st), ==, 0);
+	for (guint already = 0; already <= 1; already++) {
+		guint before = ASYNC_SKIP_TEST | (already ? ASYNC_LOW_LATENCY : 0);
+		g_autoptr(FkTransport) transport = NULL;
+
+		memset(&ss, 0, sizeof(ss));
+		ss.flags = (int)before;
+		g_assert_cmpint(ioctl(fd, TIOCSSERIAL, &ss), ==, 0);
+		transport = fk_pty_fixture_open(fx);
+		g_assert_cmphex(fk_pty_interposer_get_serial_flags(st.st_rdev), ==, before | ASYNC_LOW_LATENCY);
+		fk_transport_close(transport);
+		g_assert_cmphex(fk_pty_interposer_get_serial_flags(st.st_rdev), ==, before);
+	}
+	close(fd);
 }
 
 static void
@@ -740,6 +766,7 @@ main(int argc, char **argv)
 		fk_pty_add(path, test_serial_bytes, GUINT_TO_POINTER(bauds[i]));
 	}
 	fk_pty_add("/fk/pty/serial/bulk", test_serial_bulk, NULL);
+	fk_pty_add("/fk/pty/serial/low-latency", test_serial_low_latency, NULL);
 	fk_pty_add("/fk/pty/serial/lines", test_serial_lines, NULL);
 	fk_pty_add("/fk/pty/serial/timeout", test_serial_timeout, NULL);
 	fk_pty_add("/fk/pty/serial/flush", test_serial_flush, NULL);

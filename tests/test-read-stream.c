@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The stub's READ_FLASH stream against each simulated stub, paced with a USB adapter's latency:
+ * packets acknowledged as they begin to arrive, one packet in flight after a stream that did not
+ * behave, pieces sized to the line rate; always byte-exact and checked by the chip. */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "fk-device.h"
+#include "fk-sim-device.h"
+#include "fk-sim-transport.h"
+#include "fk-test-util.h"
+
+#define KIB  1024
+#define BAUD 921600
+
+typedef struct {
+	FkSimStubKind kind;
+	guint latency_ms;
+} FkReadCase;
+
+static void
+fk_test_log_cb(const gchar *message, gpointer user_data)
+{
+	g_string_append_printf(user_data, "%s\n", message);
+}
+
+/* reads @size bytes at @offset of a paced chip with @kind's stub; returns the log */
+static gchar *
+fk_test_read(FkSimDevice *sim, FkSimStubKind kind, guint latency_ms, guint32 offset, gsize size, FkSimStats *stats,
+	     guint *recoveries)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(FkTransport) transport = fk_sim_transport_new(sim);
+	g_autoptr(FkDevice) device = fk_device_new(transport);
+	g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
+	g_autoptr(GBytes) flash = NULL;
+	g_autoptr(GBytes) got = NULL;
+	GString *log = g_string_new(NULL);
+	FkSimStats before;
+
+	fk_sim_device_set_stub_kind(sim, kind);
+	fk_sim_device_set_timing(sim, TRUE, latency_ms * 1000);
+	fk_device_set_baud(device, BAUD);
+	fk_device_set_log_func(device, fk_test_log_cb, log);
+	g_assert_true(fk_device_connect(device, NULL, &error));
+	g_assert_no_error(error);
+	fk_sim_device_get_stats(sim, &before);
+	g_assert_true(fk_device_read_flash(device, offset, size, out, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	fk_sim_device_get_stats(sim, stats);
+	stats->read_streams -= before.read_streams;
+	stats->read_packets -= before.read_packets;
+	stats->read_acks -= before.read_acks;
+	stats->read_acks_ahead -= before.read_acks_ahead;
+	stats->read_acks_lost -= before.read_acks_lost;
+	stats->read_stuck -= before.read_stuck;
+	*recoveries = fk_device_get_recoveries(device);
+
+	g_assert_true(g_output_stream_close(out, NULL, NULL));
+	got = g_memory_output_stream_steal_as_bytes(G_MEMORY_OUTPUT_STREAM(out));
+	flash = fk_sim_device_get_flash(sim);
+	g_assert_cmpuint(g_bytes_get_size(got), ==, size);
+	g_assert_cmpmem(g_bytes_get_data(got, NULL), size, (const guint8 *)g_bytes_get_data(flash, NULL) + offset, size);
+	fk_transport_close(transport);
+	return g_string_free(log, FALSE);
+}
+
+/* each packet but the last acknowledged as it begins, by both of Espressif's stubs; nothing lost,
+ * nothing stuck; 256 KiB at 921600 baud in two pieces (each about 2.5 s of the line) */
+static void
+fk_test_read_ahead(gconstpointer data)
+{
+	const FkReadCase *c = data;
+	g_autoptr(FkSimDevice) sim = NULL;
+	g_autofree gchar *log = NULL;
+	FkSimStats stats;
+	guint recoveries = 0;
+	gsize size = 256 * KIB;
+	guint packets = size / 4096;
+
+	if (!fk_test_stubs_available()) {
+		g_test_skip("Espressif's stubs are not installed");
+		return;
+	}
+	sim = fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
+	log = fk_test_read(sim, c->kind, c->latency_ms, 0x10000, size, &stats, &recoveries);
+	g_assert_cmpuint(recoveries, ==, 0);
+	g_assert_null(strstr(log, "one packet in flight"));
+	g_assert_cmpuint(stats.read_streams, ==, 2);
+	g_assert_cmpuint(stats.read_packets, ==, packets);
+	/* one acknowledgement per packet, all but each stream's last sent ahead */
+	g_assert_cmpuint(stats.read_acks, ==, packets);
+	g_assert_cmpuint(stats.read_acks_ahead, ==, packets - stats.read_streams);
+	g_assert_cmpuint(stats.read_acks_lost, ==, 0);
+	g_assert_cmpuint(stats.read_stuck, ==, 0);
+}
+
+/* a read that does not end on a packet's boundary, and one of a single short packet */
+static void
+fk_test_read_ragged(void)
+{
+	g_autoptr(FkSimDevice) sim = NULL;
+	FkSimStats stats;
+	guint recoveries = 0;
+
+	if (!fk_test_stubs_available()) {
+		g_test_skip("Espressif's stubs are not installed");
+		return;
+	}
+	sim = fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
+	for (FkSimStubKind kind = FK_SIM_STUB_V2; kind <= FK_SIM_STUB_LEGACY; kind++) {
+		g_autofree gchar *log1 = fk_test_read(sim, kind, 2, 0x1003, 3 * 4096 + 77, &stats, &recoveries);
+		g_autofree gchar *log2 = NULL;
+		g_assert_cmpuint(recoveries, ==, 0);
+		g_assert_null(strstr(log1, "one packet in flight"));
+		g_assert_cmpuint(stats.read_acks, ==, 4);
+		g_assert_cmpuint(stats.read_acks_ahead, ==, 3);
+		log2 = fk_test_read(sim, kind, 2, 0x2001, 100, &stats, &recoveries);
+		g_assert_cmpuint(recoveries, ==, 0);
+		g_assert_null(strstr(log2, "one packet in flight"));
+		g_assert_cmpuint(stats.read_acks, ==, 1);
+		g_assert_cmpuint(stats.read_acks_ahead, ==, 0);
+	}
+}
+
+/* a stub that ignores an acknowledgement of less than it sent: the first stream stalls, is read
+ * again and the rest of the session waits for each packet */
+static void
+fk_test_read_fallback(void)
+{
+	g_autoptr(FkSimDevice) sim = NULL;
+	g_autofree gchar *log = NULL;
+	FkSimStats stats;
+	guint recoveries = 0;
+	gsize size = 256 * KIB;
+
+	if (!fk_test_stubs_available()) {
+		g_test_skip("Espressif's stubs are not installed");
+		return;
+	}
+	sim = fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
+	log = fk_test_read(sim, FK_SIM_STUB_LOCKSTEP, 2, 0, size, &stats, &recoveries);
+	g_assert_nonnull(strstr(log, "one packet in flight"));
+	g_assert_cmpuint(recoveries, ==, 1);
+	/* the stalled stream, then the two pieces again */
+	g_assert_cmpuint(stats.read_streams, ==, 3);
+	g_assert_cmpuint(stats.read_acks_ahead, ==, 1);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const FkReadCase cases[] = {
+	    {FK_SIM_STUB_V2, 0},
+	    {FK_SIM_STUB_V2, 2},
+	    {FK_SIM_STUB_V2, 16},
+	    {FK_SIM_STUB_LEGACY, 2},
+	    {FK_SIM_STUB_LEGACY, 16},
+	};
+	g_test_init(&argc, &argv, NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *name = g_strdup_printf("/read-stream/ahead/%s/%ums",
+							 cases[i].kind == FK_SIM_STUB_V2 ? "v2" : "legacy",
+							 cases[i].latency_ms);
+		g_test_add_data_func(name, &cases[i], fk_test_read_ahead);
+	}
+	g_test_add_func("/read-stream/ragged", fk_test_read_ragged);
+	g_test_add_func("/read-stream/fallback", fk_test_read_fallback);
+	return g_test_run();
+}
