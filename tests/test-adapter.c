@@ -297,6 +297,52 @@ test_step_down_remembered(void)
 	g_assert_true(fk_test_rm_rf(dir));
 }
 
+/* a flash id that looks dead at the rate Automatic chose is asked again at the next lower rate
+ * (a register write the line damaged leaves the SPI command unsent); a flash dead at every rate
+ * is reported as it is, at the ROM's rate */
+static void
+test_flash_id_asked_again(void)
+{
+	g_autofree gchar *dir = NULL;
+
+	if (!fk_test_stubs_available()) {
+		g_test_skip("Espressif's stubs are not installed");
+		return;
+	}
+	dir = g_dir_make_tmp("fk-test-adapter-XXXXXX", NULL);
+	for (guint dead = 0; dead < 2; dead++) {
+		g_autoptr(FkSimDevice) sim = fk_test_sim_new("esp32", 4 * 1024 * 1024, 0);
+		g_autoptr(FkTransport) transport = NULL;
+		g_autoptr(FkDevice) device = NULL;
+		g_autofree gchar *memory = g_build_filename(dir, "baud-rates.ini", NULL);
+		g_autoptr(GError) error = NULL;
+
+		g_assert_true(fk_sim_device_set_adapter(sim, "cp2102n", &error));
+		g_assert_no_error(error);
+		/* once, or on every rung of the ladder */
+		for (guint n = 1; n <= (dead ? 8 : 1); n++) {
+			g_autofree gchar *spec = g_strdup_printf("flash-mute:%u", n);
+			g_assert_true(fk_sim_device_add_faults_from_string(sim, spec, &error));
+			g_assert_no_error(error);
+		}
+		transport = fk_sim_transport_new(sim);
+		device = fk_device_new(transport);
+		fk_device_set_baud(device, FK_BAUD_AUTO);
+		fk_device_set_baud_memory_file(device, memory);
+		g_assert_true(fk_device_connect(device, NULL, &error));
+		g_assert_no_error(error);
+		if (!dead) {
+			g_assert_cmpuint(fk_device_get_flash_size(device), ==, 4 * 1024 * 1024);
+			g_assert_cmpuint(fk_device_get_current_baud(device), ==, 2000000);
+		} else {
+			g_assert_cmpuint(fk_device_get_flash_size(device), ==, 0);
+			g_assert_cmpuint(fk_device_get_current_baud(device), ==, 115200);
+		}
+		fk_transport_close(transport);
+	}
+	g_assert_true(fk_test_rm_rf(dir));
+}
+
 static void
 test_native_usb(void)
 {
@@ -341,5 +387,6 @@ main(int argc, char **argv)
 	g_test_add_func("/fk/adapter/auto-start", test_auto_start);
 	g_test_add_func("/fk/adapter/step-down-remembered", test_step_down_remembered);
 	g_test_add_func("/fk/adapter/native-usb", test_native_usb);
+	g_test_add_func("/fk/adapter/flash-id-asked-again", test_flash_id_asked_again);
 	return g_test_run();
 }

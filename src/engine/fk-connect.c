@@ -395,6 +395,20 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 	}
 	if (!_fk_device_detect_flash(self, cancellable, error))
 		return FALSE;
+	/* Automatic, above the rate it connected at: no register write carries a checksum, so one
+	 * the line damaged can leave the SPI command unsent and the flash looking dead. That is the
+	 * line's fault until the ROM's own rate says otherwise: the next lower rate asks again, and
+	 * at 115200 the answer stands */
+	if (self->auto_baud && self->baud_chosen && self->current_baud > initial_baud &&
+	    self->current_baud == self->target_baud && fk_flash_jedec_is_bad(self->flash_id)) {
+		g_set_error(error,
+			    FK_PROTOCOL_ERROR,
+			    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,
+			    "the flash id read at %u baud was %06x",
+			    self->current_baud,
+			    self->flash_id);
+		return FALSE;
+	}
 	if (self->flash_size > 0 && !fk_device_set_flash_size(self, self->flash_size, cancellable, error))
 		return FALSE;
 	fk_device_mark(self, &self->times.connected);

@@ -201,6 +201,7 @@ struct _FkSimDevice {
 	guint64 n_data_cmds;
 	guint64 n_read_frames;
 	guint64 n_reads;
+	guint64 n_flash_ids; /* RDID commands the flash was given */
 };
 
 /* ---- what each layer offers the others ---- */

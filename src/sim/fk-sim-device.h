@@ -43,6 +43,8 @@ typedef enum {
 				     * the rate asked (a ROM that takes a 26 MHz crystal for 40 MHz) */
 	FK_SIM_FAULT_STUB_BAUD,	    /* the Nth stub to start sets its UART up again at the rate the ROM
 				     * auto-detected, ignoring a CHANGE_BAUDRATE the ROM took */
+	FK_SIM_FAULT_FLASH_MUTE,    /* the flash leaves the Nth read of its id (RDID) unanswered, as when
+				     * the register writes that set the SPI command up were damaged */
 } FkSimFaultKind;
 
 /* chips: "esp8266", "esp8285", "esp32", "esp32s3", "esp32c3" (and any others the table has);

@@ -47,6 +47,8 @@ fk_sim_device_fault_counter(FkSimDevice *self, FkSimFaultKind kind, guint param)
 		return self->n_by_op[FK_OP_CHANGE_BAUDRATE];
 	case FK_SIM_FAULT_STUB_BAUD:
 		return self->stats.stub_uploads;
+	case FK_SIM_FAULT_FLASH_MUTE:
+		return self->n_flash_ids;
 	case FK_SIM_FAULT_NONE:
 	default:
 		return 0;
@@ -157,6 +159,7 @@ static const struct {
     {"reset", FK_SIM_FAULT_RESET},
     {"baud-wrong", FK_SIM_FAULT_BAUD_WRONG},
     {"stub-baud", FK_SIM_FAULT_STUB_BAUD},
+    {"flash-mute", FK_SIM_FAULT_FLASH_MUTE},
 };
 
 gboolean

@@ -142,6 +142,10 @@ fk_sim_device_flash_command(FkSimDevice *self, guint8 op, guint32 addr, guint8 *
 	switch (op) {
 	case 0x9F: {
 		guint32 id = fk_sim_flash_jedec_id(self->flash_size);
+		if (fk_sim_device_fault_check(self, FK_SIM_FAULT_FLASH_MUTE, ++self->n_flash_ids) != NULL) {
+			fk_sim_device_trace(self, "! fault: the flash id is not answered");
+			break;
+		}
 		data[0] = id & 0xFF;
 		data[1] = (id >> 8) & 0xFF;
 		data[2] = (id >> 16) & 0xFF;
