@@ -119,15 +119,25 @@ count_of(GArray *ops, guint8 op)
 	return n;
 }
 
-/* connects to @chip at @baud with @fault armed (NONE: none), returning the commands in order */
+/* connects to @chip at @baud with @fault armed (NONE: none), returning the commands in order;
+ * NULL, the test skipped, without Espressif's stubs */
 static GArray *
 connect_traced(const gchar *chip, guint baud, FkSimFaultKind fault, FkSimStats *stats, guint *current_baud)
 {
-	g_autoptr(FkSimDevice) sim = fk_test_sim_new(chip, 1024 * 1024, 0x20000);
-	g_autoptr(FkTransport) transport = fk_sim_transport_new(sim);
-	g_autoptr(FkDevice) device = fk_device_new(transport);
+	g_autoptr(FkSimDevice) sim = NULL;
+	g_autoptr(FkTransport) transport = NULL;
+	g_autoptr(FkDevice) device = NULL;
 	g_autoptr(GError) error = NULL;
-	GArray *ops = g_array_new(FALSE, FALSE, 1);
+	GArray *ops;
+
+	if (!fk_test_stubs_available()) {
+		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
+		return NULL;
+	}
+	sim = fk_test_sim_new(chip, 1024 * 1024, 0x20000);
+	transport = fk_sim_transport_new(sim);
+	device = fk_device_new(transport);
+	ops = g_array_new(FALSE, FALSE, 1);
 
 	fk_device_set_baud(device, baud);
 	fk_sim_device_set_trace_func(sim, ops_cb, ops);
@@ -152,11 +162,9 @@ test_connect_order(gconstpointer data)
 	FkSimStats stats;
 	guint baud = 0;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
-		return;
-	}
 	ops = connect_traced(data, 460800, FK_SIM_FAULT_NONE, &stats, &baud);
+	if (ops == NULL)
+		return;
 	g_assert_cmpuint(count_of(ops, FK_OP_CHANGE_BAUDRATE), ==, 1);
 	g_assert_cmpint(index_of(ops, FK_OP_CHANGE_BAUDRATE, 0), <, index_of(ops, FK_OP_MEM_BEGIN, 0));
 	g_assert_cmpuint(stats.stub_uploads, ==, 1);
@@ -172,11 +180,9 @@ test_connect_order_esp8266(void)
 	FkSimStats stats;
 	guint baud = 0;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
-		return;
-	}
 	ops = connect_traced("esp8266", 460800, FK_SIM_FAULT_NONE, &stats, &baud);
+	if (ops == NULL)
+		return;
 	g_assert_cmpuint(count_of(ops, FK_OP_CHANGE_BAUDRATE), ==, 1);
 	g_assert_cmpint(index_of(ops, FK_OP_CHANGE_BAUDRATE, 0), >, index_of(ops, FK_OP_MEM_END, 0));
 	g_assert_cmpuint(stats.baud, ==, 460800);
@@ -191,11 +197,9 @@ test_connect_two_steps(void)
 	FkSimStats stats;
 	guint baud = 0;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
-		return;
-	}
 	ops = connect_traced("esp32", 1500000, FK_SIM_FAULT_NONE, &stats, &baud);
+	if (ops == NULL)
+		return;
 	g_assert_cmpuint(count_of(ops, FK_OP_CHANGE_BAUDRATE), ==, 2);
 	g_assert_cmpint(index_of(ops, FK_OP_CHANGE_BAUDRATE, 0), <, index_of(ops, FK_OP_MEM_BEGIN, 0));
 	g_assert_cmpint(index_of(ops, FK_OP_CHANGE_BAUDRATE, 1), >, index_of(ops, FK_OP_MEM_END, 0));
@@ -212,11 +216,9 @@ test_connect_rom_baud_fallback(void)
 	FkSimStats stats;
 	guint baud = 0;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
-		return;
-	}
 	ops = connect_traced("esp32", 460800, FK_SIM_FAULT_BAUD_WRONG, &stats, &baud);
+	if (ops == NULL)
+		return;
 	g_assert_cmpuint(stats.resets, ==, 2);
 	g_assert_cmpuint(stats.stub_uploads, ==, 1);
 	g_assert_cmpuint(count_of(ops, FK_OP_CHANGE_BAUDRATE), ==, 2);
@@ -236,11 +238,9 @@ test_connect_stub_baud_fallback(void)
 	guint baud = 0;
 	gint mem_end;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
-		return;
-	}
 	ops = connect_traced("esp32s3", 460800, FK_SIM_FAULT_STUB_BAUD, &stats, &baud);
+	if (ops == NULL)
+		return;
 	mem_end = index_of(ops, FK_OP_MEM_END, 0);
 	g_assert_cmpuint(stats.resets, ==, 1);
 	g_assert_cmpuint(stats.stub_uploads, ==, 1);
