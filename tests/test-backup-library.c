@@ -203,19 +203,23 @@ test_library_groups(Fixture *f, gconstpointer data)
 	g_autofree gchar *third_board = backup(f, "g", "third.bin");
 	g_autofree gchar *undescribed = g_build_filename(f->dir, "g", "plain.bin", NULL);
 	g_autofree gchar *mac = description_field(old, "mac");
-	g_autofree gchar *created = description_field(old, "created");
+	/* each its own: the backups may have been made in different seconds */
+	g_autofree gchar *created_old = description_field(old, "created");
+	g_autofree gchar *created_recent = description_field(recent, "created");
+	g_autofree gchar *created_other = description_field(other_board, "created");
+	g_autofree gchar *created_third = description_field(third_board, "created");
 	g_autoptr(FkBackupLibrary) lib = fk_backup_library_new(f->state);
 	g_autoptr(GPtrArray) entries = NULL;
 	g_autoptr(GPtrArray) groups = NULL;
 	FkBackupGroup *g0, *g1, *g2, *g3;
 
 	g_assert_true(g_file_set_contents(undescribed, "\xff\xff\xff\xff", 4, NULL));
-	edit_description(old, created, "2025-01-01T10:00:00Z");
-	edit_description(recent, created, "2026-06-01T10:00:00Z");
+	edit_description(old, created_old, "2025-01-01T10:00:00Z");
+	edit_description(recent, created_recent, "2026-06-01T10:00:00Z");
 	edit_description(other_board, mac, "aa:bb:cc:00:00:01");
-	edit_description(other_board, created, "2026-11-01T10:00:00Z");
+	edit_description(other_board, created_other, "2026-11-01T10:00:00Z");
 	edit_description(third_board, mac, "aa:bb:cc:00:00:02");
-	edit_description(third_board, created, "2026-01-01T10:00:00Z");
+	edit_description(third_board, created_third, "2026-01-01T10:00:00Z");
 	g_assert_true(fk_backup_library_add_backup(lib, old, NULL));
 	g_assert_true(fk_backup_library_add_file(lib, undescribed, NULL));
 	entries = fk_backup_library_list(lib, NULL);
