@@ -258,11 +258,26 @@ fk_backup_library_load_list(GKeyFile *kf, const gchar *key, GPtrArray *into)
 	}
 }
 
+/* the lists as saved; before a change (with the mutex held) this reads what another library saved
+ * since (another window, the command line), so that saving the change keeps theirs */
+static void
+fk_backup_library_reload(FkBackupLibrary *self)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	if (!g_key_file_load_from_file(kf, self->state_file, G_KEY_FILE_NONE, NULL))
+		return;
+	g_ptr_array_set_size(self->folders, 0);
+	g_ptr_array_set_size(self->files, 0);
+	g_ptr_array_set_size(self->removed, 0);
+	fk_backup_library_load_list(kf, "folders", self->folders);
+	fk_backup_library_load_list(kf, "files", self->files);
+	fk_backup_library_load_list(kf, "removed", self->removed);
+}
+
 FkBackupLibrary *
 fk_backup_library_new(const gchar *state_file)
 {
 	FkBackupLibrary *self = g_new0(FkBackupLibrary, 1);
-	g_autoptr(GKeyFile) kf = g_key_file_new();
 
 	g_mutex_init(&self->mutex);
 	self->state_file = state_file != NULL ? g_strdup(state_file)
@@ -270,11 +285,7 @@ fk_backup_library_new(const gchar *state_file)
 	self->folders = g_ptr_array_new_with_free_func(g_free);
 	self->files = g_ptr_array_new_with_free_func(g_free);
 	self->removed = g_ptr_array_new_with_free_func(g_free);
-	if (g_key_file_load_from_file(kf, self->state_file, G_KEY_FILE_NONE, NULL)) {
-		fk_backup_library_load_list(kf, "folders", self->folders);
-		fk_backup_library_load_list(kf, "files", self->files);
-		fk_backup_library_load_list(kf, "removed", self->removed);
-	}
+	fk_backup_library_reload(self);
 	return self;
 }
 
@@ -320,22 +331,6 @@ fk_backup_library_save(FkBackupLibrary *self, GError **error)
 		return FALSE;
 	}
 	return TRUE;
-}
-
-/* with the mutex held, before a change: what another library saved since (another window, the
- * command line), so that saving this change keeps theirs */
-static void
-fk_backup_library_reload(FkBackupLibrary *self)
-{
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	if (!g_key_file_load_from_file(kf, self->state_file, G_KEY_FILE_NONE, NULL))
-		return;
-	g_ptr_array_set_size(self->folders, 0);
-	g_ptr_array_set_size(self->files, 0);
-	g_ptr_array_set_size(self->removed, 0);
-	fk_backup_library_load_list(kf, "folders", self->folders);
-	fk_backup_library_load_list(kf, "files", self->files);
-	fk_backup_library_load_list(kf, "removed", self->removed);
 }
 
 static gboolean
