@@ -93,6 +93,14 @@ fk_ui_unused_name(const gchar *folder, const gchar *name)
 	return candidate;
 }
 
+gchar *
+fk_ui_propose_backup_name(const gchar *folder, const gchar *chip, const gchar *mac, gsize size, gsize flash_size)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autofree gchar *name = fk_ui_backup_name(chip != NULL ? chip : "esp", mac, size, flash_size, now);
+	return fk_ui_unused_name(folder, name);
+}
+
 const gchar *
 fk_ui_error_summary(const GError *error, const gchar *operation_failed)
 {

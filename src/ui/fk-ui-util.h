@@ -21,6 +21,10 @@ fk_ui_backup_name(const gchar *chip, const gchar *mac, gsize size, gsize flash_s
 /* @name, or when @folder already has a file of that name, name-2.bin, name-3.bin, … */
 gchar *
 fk_ui_unused_name(const gchar *folder, const gchar *name);
+/* the name a backup made now gets in @folder: fk_ui_backup_name() ("esp" when the chip is not
+ * known), made unused there, so that a second backup on the same day gets one of its own */
+gchar *
+fk_ui_propose_backup_name(const gchar *folder, const gchar *chip, const gchar *mac, gsize size, gsize flash_size);
 /* a short translated summary for an error of an operation, e.g. "The chip did not answer" */
 const gchar *
 fk_ui_error_summary(const GError *error, const gchar *operation_failed);

@@ -96,11 +96,9 @@ fk_window_job_run(FkJob *job, FkJobData *data, FkDevice *device, FkProgress *pro
 		data->bytes = size;
 		if (data->path == NULL) {
 			/* named after the chip, now that it is known, as the Board page proposes */
-			g_autoptr(GDateTime) now = g_date_time_new_now_local();
-			g_autofree gchar *name = fk_ui_backup_name(data->chip != NULL ? data->chip->name : "esp", data->mac,
-								   size, data->flash_size, now);
-			g_autofree gchar *unused = fk_ui_unused_name(data->folder, name);
-			data->path = g_build_filename(data->folder, unused, NULL);
+			g_autofree gchar *name = fk_ui_propose_backup_name(
+			    data->folder, data->chip != NULL ? data->chip->name : NULL, data->mac, size, data->flash_size);
+			data->path = g_build_filename(data->folder, name, NULL);
 		}
 		fk_progress_set_status(progress, _("Reading the flash"));
 		{
@@ -542,13 +540,10 @@ _fk_window_selected_size(FkWindow *self)
 gchar *
 fk_window_propose_backup_name(FkWindow *self, const gchar *folder)
 {
-	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	FkJobData *d = self->identified;
-	g_autofree gchar *name = fk_ui_backup_name(d != NULL && d->chip != NULL ? d->chip->name : "esp",
-						   d != NULL ? d->mac : NULL, _fk_window_selected_size(self),
-						   d != NULL ? d->flash_size : 0, now);
-	/* a second backup on the same day gets a name of its own rather than a "Replace?" */
-	return fk_ui_unused_name(folder, name);
+	return fk_ui_propose_backup_name(folder, d != NULL && d->chip != NULL ? d->chip->name : NULL,
+					 d != NULL ? d->mac : NULL, _fk_window_selected_size(self),
+					 d != NULL ? d->flash_size : 0);
 }
 
 gchar *
