@@ -68,6 +68,20 @@ fk_port_picker_get_ports(FkPortPicker *self)
 	return self->ports;
 }
 
+const gchar *
+fk_port_picker_get_description(FkPortPicker *self, const gchar *port)
+{
+	GPtrArray *found;
+	g_return_val_if_fail(FK_IS_PORT_PICKER(self), NULL);
+	found = fk_port_monitor_get_ports(self->monitor);
+	for (guint i = 0; i < found->len; i++) {
+		const FkPortInfo *info = g_ptr_array_index(found, i);
+		if (g_strcmp0(info->name, port) == 0)
+			return info->description;
+	}
+	return NULL;
+}
+
 gboolean
 fk_port_picker_select_port(FkPortPicker *self, const gchar *port)
 {
@@ -388,6 +402,9 @@ void
 fk_port_picker_set_busy(FkPortPicker *self, gboolean busy)
 {
 	g_return_if_fail(FK_IS_PORT_PICKER(self));
+	/* the window says it after every change of its actions */
+	if (busy == self->busy)
+		return;
 	self->busy = busy;
 	/* the list cannot change under a running job: its port is in use. What changed meanwhile
 	 * is shown once the job is over, from the main loop: selecting a board plugged in starts

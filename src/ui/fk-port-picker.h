@@ -20,6 +20,10 @@ fk_port_picker_select_port(FkPortPicker *self, const gchar *port);
  * change (a port plugged in or removed) */
 const GPtrArray *
 fk_port_picker_get_ports(FkPortPicker *self);
+/* a listed port's description as the engine gives it ("Simulated ESP32, 4 MB", "CP2102N USB to
+ * UART Bridge Controller (Silicon Labs)"), or NULL (a network port) */
+const gchar *
+fk_port_picker_get_description(FkPortPicker *self, const gchar *port);
 /* adds a serial server (rfc2217://HOST:PORT or socket://HOST:PORT) to the list, remembered
  * across starts, and selects it; FALSE with a message saying how to write it otherwise */
 gboolean

@@ -79,7 +79,6 @@ struct _FkWindow {
 	FkLibraryView *library_view;
 	GtkBox *workbench_list;
 	GtkWidget *workbench_empty;
-	GtkWidget *backup_all_button;
 
 	/* owned */
 	GSettings *settings;

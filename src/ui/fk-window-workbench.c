@@ -69,34 +69,19 @@ _fk_window_workbench_update(FkWindow *self)
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.backup-board", !self->close_after_workbench);
 }
 
-/* the ports' descriptions, as the engine lists them ("Simulated ESP32, 4 MB", "CP2102N USB to
- * UART Bridge Controller") */
-static GHashTable *
-fk_window_port_descriptions(void)
-{
-	GHashTable *descriptions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	g_autoptr(GPtrArray) found = fk_port_list(NULL);
-	for (guint i = 0; found != NULL && i < found->len; i++) {
-		FkPortInfo *info = g_ptr_array_index(found, i);
-		g_hash_table_insert(descriptions, g_strdup(info->name), g_strdup(info->description));
-	}
-	return descriptions;
-}
-
 /* one card per listed port, in the picker's order; a card whose board is being backed up stays
  * until its job ends, even when its port left the list (the job then says what happened) */
 static void
 fk_window_workbench_sync(FkWindow *self)
 {
 	const GPtrArray *ports = fk_port_picker_get_ports(self->port_picker);
-	g_autoptr(GHashTable) descriptions = fk_window_port_descriptions();
 	g_autoptr(GHashTable) listed = g_hash_table_new(g_str_hash, g_str_equal);
 	GtkWidget *previous = NULL;
 	GtkWidget *child;
 
 	for (guint i = 0; i < ports->len; i++) {
 		const gchar *port = g_ptr_array_index(ports, i);
-		const gchar *description = g_hash_table_lookup(descriptions, port);
+		const gchar *description = fk_port_picker_get_description(self->port_picker, port);
 		FkBoardCard *card = fk_window_card(self, port);
 		g_hash_table_add(listed, (gpointer)port);
 		if (card == NULL) {

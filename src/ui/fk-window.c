@@ -355,7 +355,6 @@ fk_window_class_init(FkWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, library_view);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, workbench_list);
 	gtk_widget_class_bind_template_child(widget_class, FkWindow, workbench_empty);
-	gtk_widget_class_bind_template_child(widget_class, FkWindow, backup_all_button);
 
 	_fk_window_class_actions_init(widget_class);
 	_fk_window_class_chip_init(widget_class);
