@@ -103,13 +103,9 @@ fk_adapter_identify_transport(FkTransport *transport)
 gboolean
 fk_adapter_is_known_usb(guint16 vid, guint16 pid)
 {
-	if (vid == 0)
-		return FALSE;
-	for (guint i = 0; i < G_N_ELEMENTS(fk_adapter_ids); i++) {
-		if (fk_adapter_ids[i].vid == vid && (fk_adapter_ids[i].pid == 0 || fk_adapter_ids[i].pid == pid))
-			return TRUE;
-	}
-	return FALSE;
+	/* a row of the table, whatever the product says (a row that needs a product has a
+	 * fallback row of the same ids) */
+	return vid != 0 && fk_adapter_identify(FK_TRANSPORT_KIND_SERIAL, vid, pid, NULL) != &fk_adapter_unknown_usb;
 }
 
 guint

@@ -395,12 +395,11 @@ _fk_device_connect_at(FkDevice *self, guint initial_baud, GCancellable *cancella
 	}
 	if (!_fk_device_detect_flash(self, cancellable, error))
 		return FALSE;
-	/* Automatic, above the rate it connected at: no register write carries a checksum, so one
+	/* Automatic, at a rate it chose above the ROM's: no register write carries a checksum, so one
 	 * the line damaged can leave the SPI command unsent and the flash looking dead. That is the
 	 * line's fault until the ROM's own rate says otherwise: the next lower rate asks again, and
 	 * at 115200 the answer stands */
-	if (self->auto_baud && self->baud_chosen && self->current_baud > initial_baud &&
-	    self->current_baud == self->target_baud && fk_flash_jedec_is_bad(self->flash_id)) {
+	if (fk_flash_jedec_is_bad(self->flash_id) && _fk_device_baud_may_be_lowered(self)) {
 		g_set_error(error,
 			    FK_PROTOCOL_ERROR,
 			    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,

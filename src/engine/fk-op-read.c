@@ -68,7 +68,6 @@ fk_device_read_piece_stub(FkDevice *self,
 {
 	guint8 buf[16];
 	g_autoptr(GByteArray) digest = NULL;
-	gsize packets = (size + FK_STUB_READ_PACKET - 1) / FK_STUB_READ_PACKET;
 
 	fk_memwrite_u32le(buf, offset);
 	fk_memwrite_u32le(buf + 4, size);
@@ -76,12 +75,13 @@ fk_device_read_piece_stub(FkDevice *self,
 	fk_memwrite_u32le(buf + 12, ahead ? 2 * FK_STUB_READ_PACKET : 64);
 	if (!fk_loader_command(self->loader, FK_OP_READ_FLASH, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error))
 		return FALSE;
-	for (gsize k = 1; piece->len < size; k++) {
+	while (piece->len < size) {
 		guint8 ack[4];
 		g_autoptr(GByteArray) frame = NULL;
 
 		/* never cancel in the middle of the stream: the stub would keep sending */
-		if (ahead && k < packets) {
+		/* every packet but the last */
+		if (ahead && size - piece->len > FK_STUB_READ_PACKET) {
 			if (!fk_loader_wait_next_frame(self->loader, FK_TIMEOUT_DEFAULT_MS, NULL, error)) {
 				g_prefix_error(error, "flash read stopped at 0x%x: ", offset + piece->len);
 				return FALSE;

@@ -198,6 +198,13 @@ _fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable
 	return TRUE;
 }
 
+gboolean
+_fk_device_baud_may_be_lowered(FkDevice *self)
+{
+	return self->auto_baud && self->baud_chosen && self->current_baud > FK_ROM_BAUD &&
+	       self->current_baud == self->target_baud;
+}
+
 /* connecting, a few times over when a link fault hits it (a lost byte in the stub upload, a
  * late reply while identifying, a baud change whose first reply was lost): each attempt starts
  * from a reset where there are reset lines, and from the rate the stub was left at otherwise */
@@ -223,8 +230,7 @@ _fk_device_connect_retrying(FkDevice *self, GCancellable *cancellable, GError **
 		 * attempt that does not count (the ladder ends at 115200). Right after the switch a
 		 * damaged frame can look like any refusal (a flipped opcode is an "invalid command"),
 		 * so every answer the chip gave, or did not give, counts as the line's fault */
-		if (self->auto_baud && self->baud_chosen && self->current_baud > FK_ROM_BAUD &&
-		    self->current_baud == self->target_baud && !fk_loader_error_is_final(error_local) &&
+		if (_fk_device_baud_may_be_lowered(self) && !fk_loader_error_is_final(error_local) &&
 		    (error_local->domain == FK_PROTOCOL_ERROR || error_local->domain == FK_DEVICE_ERROR ||
 		     g_error_matches(error_local, FK_ERROR, FK_ERROR_TIMEOUT) ||
 		     g_error_matches(error_local, FK_ERROR, FK_ERROR_CHIP_RESET))) {

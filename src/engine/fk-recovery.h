@@ -23,6 +23,10 @@ _fk_device_recover(FkDevice *self, FkRecovery *rec, GError **cause, GCancellable
 /* whether a connection starts with a reset into the loader (DTR/RTS, or the USB-Serial/JTAG's) */
 gboolean
 _fk_device_can_reset(FkDevice *self);
+/* Automatic chose the rate in use and it is above the ROM's: a connection that fails at it is
+ * made again at the next lower rate (_fk_device_connect_retrying) */
+gboolean
+_fk_device_baud_may_be_lowered(FkDevice *self);
 /* fk_device_connect(): a connection, made again (at most three times in all) after a link fault */
 gboolean
 _fk_device_connect_retrying(FkDevice *self, GCancellable *cancellable, GError **error)
