@@ -216,7 +216,7 @@ fk_sim_device_flush_trace(FkSimDevice *self);
 
 /* fk-sim-timing.c */
 gint64
-fk_sim_device_byte_us(FkSimDevice *self, guint baud);
+fk_sim_device_bytes_us(FkSimDevice *self, guint baud, gsize n);
 /* how long bytes take through the adapter to the host beyond their wire time */
 gint64
 fk_sim_device_latency_to_host_us(FkSimDevice *self);

@@ -569,7 +569,6 @@ void
 fk_sim_device_host_write(FkSimDevice *self, const guint8 *data, gsize len, gint64 now_us)
 {
 	g_autofree guint8 *rx = NULL;
-	gint64 bt;
 	gint64 start;
 	gsize pos = 0;
 
@@ -582,10 +581,9 @@ fk_sim_device_host_write(FkSimDevice *self, const guint8 *data, gsize len, gint6
 		g_mutex_unlock(&self->mutex);
 		return;
 	}
-	bt = fk_sim_device_byte_us(self, self->host_baud);
 	start = self->paced ? MAX(now_us, self->host_tx_free) : now_us;
 	if (self->paced)
-		self->host_tx_free = start + (gint64)len * bt;
+		self->host_tx_free = start + fk_sim_device_bytes_us(self, self->host_baud, len);
 
 	/* the ROM measures the rate of the first bytes it sees after a reset */
 	if (self->state == FK_SIM_STATE_ROM && !self->autobauded) {
@@ -597,7 +595,7 @@ fk_sim_device_host_write(FkSimDevice *self, const guint8 *data, gsize len, gint6
 	}
 	rx = g_malloc(len);
 	for (gsize i = 0; i < len; i++) {
-		gint64 t = start + (gint64)(i + 1) * bt;
+		gint64 t = start + fk_sim_device_bytes_us(self, self->host_baud, i + 1);
 		guint cb = t < self->chip_baud_switch_at ? self->chip_baud_prev : self->chip_baud;
 		rx[i] = fk_sim_device_garble(self, data[i], self->host_baud, cb, i + self->n_commands);
 		rx[i] ^= fk_sim_device_adapter_noise(self, self->host_baud, ++self->bytes_from_host, '>');
@@ -615,11 +613,11 @@ fk_sim_device_host_write(FkSimDevice *self, const guint8 *data, gsize len, gint6
 			break;
 		res = fk_slip_decoder_feed(self->decoder, rx + pos, len - pos, &consumed, &error_local);
 		pos += consumed;
-		t = start + (gint64)pos * bt + (self->paced ? self->latency_us : 0);
+		t = start + fk_sim_device_bytes_us(self, self->host_baud, pos) + (self->paced ? self->latency_us : 0);
 		if (res == FK_SLIP_RESULT_FRAME) {
 			g_autoptr(GByteArray) frame = fk_slip_decoder_take_frame(self->decoder);
 			/* its first byte, about: the frame and its two ends */
-			gint64 t_first = t - (gint64)(frame->len + 1) * bt;
+			gint64 t_first = t - fk_sim_device_bytes_us(self, self->host_baud, frame->len + 1);
 			fk_sim_device_handle_frame(self, frame->data, frame->len, t_first, t);
 		} else if (res == FK_SLIP_RESULT_ERROR) {
 			fk_sim_device_trace(self, "> %s", error_local->message);

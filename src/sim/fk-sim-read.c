@@ -21,7 +21,7 @@
  *  - legacy (flasher_stub/stub_commands.c, handle_flash_read): sends while the bytes sent and not
  *    acknowledged stay under max_in_flight, then waits for the next acknowledgement in the UART's
  *    FIFO and takes its value; the stream ends when the value covers the read or exceeds what
- *    was sent.
+ *    was sent, or on a frame shorter than 4 bytes (a longer one is cut to its first 4).
  *  - lockstep: the next packet only on an acknowledgement of everything sent; others ignored.
  * Both stubs send synchronously: the loop goes on when a packet's last bytes are in the UART's
  * transmit FIFO, while they are still on their way. */
@@ -94,7 +94,7 @@ fk_sim_read_send_packet(FkSimDevice *self, gint64 t)
 	fk_sim_device_emit_frame(self, buf, n, t_emit);
 	if (!self->paced)
 		return t_emit;
-	return MAX(start, self->dev_tx_free - FK_SIM_UART_FIFO * fk_sim_device_byte_us(self, self->chip_baud));
+	return MAX(start, self->dev_tx_free - fk_sim_device_bytes_us(self, self->chip_baud, FK_SIM_UART_FIFO));
 }
 
 /* the stream ends with the MD5 of what was sent, even when it ends early */
@@ -157,7 +157,7 @@ fk_sim_read_v2_frame(FkSimDevice *self, const guint8 *frame, gsize len, gint64 t
 	 * (the chip's own USB port at once) */
 	gint64 delivered = t + (self->adapter != NULL && self->adapter->native
 					    ? 0
-					    : FK_SIM_UART_RX_TOUT * fk_sim_device_byte_us(self, self->chip_baud));
+					    : fk_sim_device_bytes_us(self, self->chip_baud, FK_SIM_UART_RX_TOUT));
 	gint64 poll;
 
 	if (!self->rd_started && delivered >= self->rd_first_poll)
@@ -205,7 +205,9 @@ fk_sim_read_legacy_frame(FkSimDevice *self, const guint8 *frame, gsize len, gint
 {
 	gint64 poll = MAX(t, self->rd_loop_free);
 
-	if (len != 4) {
+	/* SLIP_recv(&num_acked, 4) keeps the first 4 bytes of a longer frame and returns 4: only a
+	 * shorter frame ends the stream */
+	if (len < 4) {
 		fk_sim_device_trace(self, "  READ_FLASH ended by a %" G_GSIZE_FORMAT "-byte frame", len);
 		fk_sim_read_digest(self, poll);
 		return;

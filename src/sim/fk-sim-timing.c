@@ -8,15 +8,18 @@
 #include "fk-sim-device-private.h"
 #include "fk-slip.h"
 
+/* how long @n bytes take on the wire at @baud, in whole microseconds rounded up: computed for the
+ * whole run, as a per-byte time rounded up would slow the line (11 µs a byte at 921600 is 1.4 %
+ * slower than the rate, 4 µs at 3000000 20 %) */
 gint64
-fk_sim_device_byte_us(FkSimDevice *self, guint baud)
+fk_sim_device_bytes_us(FkSimDevice *self, guint baud, gsize n)
 {
 	if (!self->paced || baud == 0)
 		return 0;
 	/* the chip's own USB port moves bytes at the speed of USB, whatever the rate */
 	if (self->adapter != NULL && self->adapter->native)
-		return (FK_SIM_NATIVE_USB_BYTE_NS + 999) / 1000;
-	return (10 * G_USEC_PER_SEC + baud - 1) / baud;
+		return ((gint64)n * FK_SIM_NATIVE_USB_BYTE_NS + 999) / 1000;
+	return ((gint64)n * 10 * G_USEC_PER_SEC + baud - 1) / baud;
 }
 
 /* each way, the adapter's latency; towards the host, its driver's low-latency mode shortens it */
@@ -56,7 +59,6 @@ fk_sim_device_garble(FkSimDevice *self, guint8 b, guint tx_baud, guint rx_baud, 
 static void
 fk_sim_device_emit_raw(FkSimDevice *self, const guint8 *data, gsize len, gint64 t, guint baud)
 {
-	gint64 bt = fk_sim_device_byte_us(self, baud);
 	gint64 latency = fk_sim_device_latency_to_host_us(self);
 	gint64 start;
 
@@ -72,7 +74,7 @@ fk_sim_device_emit_raw(FkSimDevice *self, const guint8 *data, gsize len, gint64 
 		self->bytes_to_host++;
 		ob.raw = data[i];
 		ob.tx_baud = baud;
-		ob.t = start + (gint64)(i + 1) * bt + latency;
+		ob.t = start + fk_sim_device_bytes_us(self, baud, i + 1) + latency;
 		ob.index = self->bytes_to_host;
 		if (fk_sim_device_fault_check(self, FK_SIM_FAULT_DROP_BYTE, self->bytes_to_host) !=
 		    NULL) {
@@ -104,7 +106,7 @@ fk_sim_device_emit_raw(FkSimDevice *self, const guint8 *data, gsize len, gint64 
 		}
 	}
 	if (self->paced)
-		self->dev_tx_free = start + (gint64)len * bt;
+		self->dev_tx_free = start + fk_sim_device_bytes_us(self, baud, len);
 }
 
 void
