@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The stub's READ_FLASH stream against each simulated stub, paced with a USB adapter's latency:
  * packets acknowledged as they begin to arrive, one packet in flight after a stream that did not
- * behave, pieces sized to the line rate; always byte-exact and checked by the chip. */
+ * behave, pieces sized to the line rate and smaller after one failed, a cancel that ends the stream
+ * where it is; always byte-exact and checked by the chip. */
 #include "config.h"
 
 #include <gio/gio.h>
 #include <string.h>
 
 #include "fk-device.h"
+#include "fk-progress.h"
 #include "fk-sim-device.h"
 #include "fk-sim-transport.h"
 #include "fk-test-util.h"
@@ -68,7 +70,7 @@ fk_test_read(FkSimDevice *sim, FkSimStubKind kind, guint latency_ms, guint32 off
 }
 
 /* each packet but the last acknowledged as it begins, by both of Espressif's stubs; nothing lost,
- * nothing stuck; 256 KiB at 921600 baud in two pieces (each about 2.5 s of the line) */
+ * nothing stuck; 256 KiB at 921600 baud in one piece (up to 1 MiB is one at that rate) */
 static void
 fk_test_read_ahead(gconstpointer data)
 {
@@ -88,7 +90,7 @@ fk_test_read_ahead(gconstpointer data)
 	log = fk_test_read(sim, c->kind, c->latency_ms, 0x10000, size, &stats, &recoveries);
 	g_assert_cmpuint(recoveries, ==, 0);
 	g_assert_null(strstr(log, "one packet in flight"));
-	g_assert_cmpuint(stats.read_streams, ==, 2);
+	g_assert_cmpuint(stats.read_streams, ==, 1);
 	g_assert_cmpuint(stats.read_packets, ==, packets);
 	/* one acknowledgement per packet, all but each stream's last sent ahead */
 	g_assert_cmpuint(stats.read_acks, ==, packets);
@@ -126,7 +128,8 @@ fk_test_read_ragged(void)
 }
 
 /* a stub that ignores an acknowledgement of less than it sent: the first stream stalls, is read
- * again and the rest of the session waits for each packet */
+ * again and the rest of the session waits for each packet, in pieces of a quarter of the failed
+ * one's size, each doubling the next (64 KiB, 128 KiB, the 64 KiB left) */
 static void
 fk_test_read_fallback(void)
 {
@@ -144,9 +147,89 @@ fk_test_read_fallback(void)
 	log = fk_test_read(sim, FK_SIM_STUB_LOCKSTEP, 2, 0, size, &stats, &recoveries);
 	g_assert_nonnull(strstr(log, "one packet in flight"));
 	g_assert_cmpuint(recoveries, ==, 1);
-	/* the stalled stream, then the two pieces again */
-	g_assert_cmpuint(stats.read_streams, ==, 3);
+	/* the stalled stream, then three pieces */
+	g_assert_cmpuint(stats.read_streams, ==, 4);
 	g_assert_cmpuint(stats.read_acks_ahead, ==, 1);
+}
+
+static void
+fk_test_cancel_cb(FkProgress *progress, gpointer user_data)
+{
+	/* once 64 KiB arrived */
+	if (fk_progress_get_bytes_done(progress) >= 64 * KIB)
+		g_cancellable_cancel(user_data);
+}
+
+/* a cancel in the middle of a 1 MiB piece ends the stub's stream where it is: the chip sends at
+ * most the packets already on their way, then its digest, and the next read on the same
+ * connection goes through at once */
+static void
+fk_test_read_cancel(gconstpointer data)
+{
+	const FkReadCase *c = data;
+	g_autoptr(FkSimDevice) sim = NULL;
+	g_autoptr(FkTransport) transport = NULL;
+	g_autoptr(FkDevice) device = NULL;
+	g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(FkProgress) progress = fk_progress_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *log = NULL;
+	FkSimStats stats;
+	guint recoveries = 0;
+
+	if (!fk_test_stubs_available()) {
+		g_test_skip("Espressif's stubs are not installed");
+		return;
+	}
+	sim = fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
+	fk_sim_device_set_stub_kind(sim, c->kind);
+	fk_sim_device_set_timing(sim, TRUE, c->latency_ms * 1000);
+	transport = fk_sim_transport_new(sim);
+	device = fk_device_new(transport);
+	fk_device_set_baud(device, BAUD);
+	g_assert_true(fk_device_connect(device, NULL, &error));
+	g_assert_no_error(error);
+	g_signal_connect(progress, "changed", G_CALLBACK(fk_test_cancel_cb), cancellable);
+	g_assert_false(fk_device_read_flash(device, 0, 1024 * KIB, out, NULL, progress, cancellable, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	fk_sim_device_get_stats(sim, &stats);
+	g_assert_cmpuint(stats.read_streams, ==, 1);
+	g_assert_cmpuint(stats.read_ended_early, ==, 1);
+	/* 64 KiB, the packet that had begun and (legacy, two in its window) one more */
+	g_assert_cmpuint(stats.read_packets, >=, 64 * KIB / 4096 + 1);
+	g_assert_cmpuint(stats.read_packets, <=, 64 * KIB / 4096 + 2);
+	g_assert_cmpuint(fk_device_get_recoveries(device), ==, 0);
+	fk_transport_close(transport);
+
+	/* the same chip again, in step: nothing read twice, nothing recovered */
+	log = fk_test_read(sim, c->kind, c->latency_ms, 0x20000, 64 * KIB, &stats, &recoveries);
+	g_assert_cmpuint(recoveries, ==, 0);
+	g_assert_cmpuint(stats.read_streams, ==, 1);
+}
+
+/* a piece whose digest does not match is read again in pieces of a quarter of its size, and the
+ * pieces grow again as they come through: 1 MiB, then 256 + 512 + 256 KiB */
+static void
+fk_test_read_shrink(void)
+{
+	g_autoptr(FkSimDevice) sim = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *log = NULL;
+	FkSimStats stats;
+	guint recoveries = 0;
+
+	if (!fk_test_stubs_available()) {
+		g_test_skip("Espressif's stubs are not installed");
+		return;
+	}
+	sim = fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
+	g_assert_true(fk_sim_device_add_faults_from_string(sim, "bad-md5:1", &error));
+	g_assert_no_error(error);
+	log = fk_test_read(sim, FK_SIM_STUB_V2, 0, 0, 1024 * KIB, &stats, &recoveries);
+	g_assert_cmpuint(recoveries, ==, 1);
+	g_assert_cmpuint(stats.read_streams, ==, 4);
+	g_assert_cmpuint(stats.read_packets, ==, 2 * 256);
 }
 
 int
@@ -168,5 +251,12 @@ main(int argc, char **argv)
 	}
 	g_test_add_func("/read-stream/ragged", fk_test_read_ragged);
 	g_test_add_func("/read-stream/fallback", fk_test_read_fallback);
+	g_test_add_func("/read-stream/shrink", fk_test_read_shrink);
+	for (guint i = 1; i < G_N_ELEMENTS(cases); i += 2) {
+		g_autofree gchar *name = g_strdup_printf("/read-stream/cancel/%s/%ums",
+							 cases[i].kind == FK_SIM_STUB_V2 ? "v2" : "legacy",
+							 cases[i].latency_ms);
+		g_test_add_data_func(name, &cases[i], fk_test_read_cancel);
+	}
 	return g_test_run();
 }

@@ -40,6 +40,7 @@ struct _FkDevice {
 	guint recoveries; /* operations resumed after a fault, since the device was made */
 	gsize bytes_written; /* by the last write */
 	gboolean read_lockstep; /* a stream read ahead failed: one READ_FLASH packet in flight from now on */
+	gsize read_piece_limit; /* 0, or the largest read piece after a piece failed (fk-op-read.c) */
 	FkBaudChoice baud_choice; /* Automatic's decision, once connected */
 	gboolean baud_chosen;
 	FkConnectTimes times; /* of the last connection */

@@ -13,12 +13,16 @@
 #include "fk-protocol.h"
 #include "fk-recovery.h"
 
-/* a piece is one READ_FLASH and one SPI_FLASH_MD5: about this much line time, so that a cancel
- * waits little and a piece read again costs little, and the command round trips stay a small
- * share of it */
-#define FK_READ_PIECE_MS  2500
+/* a piece is one READ_FLASH and one SPI_FLASH_MD5, with three round trips between pieces (the
+ * last packet's acknowledgement, the digest, the next command): about this much line time, so
+ * that those stay a small share of it even through an adapter's 16 ms of latency. A cancel ends
+ * the stub's stream at once (fk_device_read_end_stream), and after a piece that failed the next
+ * ones are smaller (FkDevice.read_piece_limit), so a long piece is neither slow to stop nor
+ * costly to read again on a noisy line */
+#define FK_READ_PIECE_MS  12000
 #define FK_READ_PIECE	  (64 * 1024) /* the least, and always through the ROM */
-#define FK_READ_PIECE_MAX (1024 * 1024)
+#define FK_READ_PIECE_MAX (1024 * 1024) /* held in memory until the chip has checked it */
+#define FK_READ_END_FRAMES 4	      /* packets that may still come after the stream was ended */
 
 static gboolean
 fk_device_write_out(GOutputStream *out, const guint8 *data, gsize len, GCancellable *cancellable, GError **error)
@@ -33,6 +37,51 @@ fk_device_write_out(GOutputStream *out, const guint8 *data, gsize len, GCancella
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* Ends the stub's READ_FLASH stream before its end, at a point where an acknowledgement could
+ * go: both stubs take a frame of fewer than 4 bytes as the end (esp-flasher-stub's
+ * s_read_flash_post_process breaks out on any length but 4; the legacy handle_flash_read on a
+ * SLIP_recv() that returns less than 4, a longer frame being cut to 4), send no further packet and
+ * send the digest of what they sent. The packet under way, and with the legacy stub's window of
+ * two packets at most one more, still comes; the digest is the one 16-byte frame. Then the line
+ * is in step for the next command. */
+static gboolean
+fk_device_read_end_stream(FkDevice *self, GError **error)
+{
+	static const guint8 end = 0;
+
+	if (!fk_loader_send_frame(self->loader, &end, sizeof(end), NULL, error))
+		return FALSE;
+	for (guint i = 0; i <= FK_READ_END_FRAMES; i++) {
+		g_autoptr(GByteArray) frame = fk_loader_read_frame(self->loader, FK_TIMEOUT_DEFAULT_MS, NULL, error);
+		if (frame == NULL)
+			return FALSE;
+		if (frame->len == 16)
+			return TRUE;
+	}
+	g_set_error_literal(error,
+			    FK_PROTOCOL_ERROR,
+			    FK_PROTOCOL_ERROR_UNEXPECTED_RESPONSE,
+			    "the flash read did not end when asked to");
+	return FALSE;
+}
+
+/* a cancel during a stream: the stream is ended first, so that the chip is left ready for the
+ * next command; a stream that would not end leaves the line to be flushed */
+static gboolean
+fk_device_read_cancelled(FkDevice *self, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	if (!fk_device_read_end_stream(self, &error_local)) {
+		fk_loader_log(self->loader, "ending the flash read early failed: %s", error_local->message);
+		if (!fk_loader_flush_input(self->loader, NULL))
+			fk_loader_log(self->loader, "could not flush the line");
+	} else {
+		fk_loader_log(self->loader, "flash read ended early");
+	}
+	return !g_cancellable_set_error_if_cancelled(cancellable, error);
 }
 
 /* The stub's READ_FLASH stream keeps the line full when the host acknowledges a packet as soon as
@@ -79,13 +128,14 @@ fk_device_read_piece_stub(FkDevice *self,
 		guint8 ack[4];
 		g_autoptr(GByteArray) frame = NULL;
 
-		/* never cancel in the middle of the stream: the stub would keep sending */
-		/* every packet but the last */
+		/* every packet but the last; a cancel ends the stream in place of an acknowledgement */
 		if (ahead && size - piece->len > FK_STUB_READ_PACKET) {
 			if (!fk_loader_wait_next_frame(self->loader, FK_TIMEOUT_DEFAULT_MS, NULL, error)) {
 				g_prefix_error(error, "flash read stopped at 0x%x: ", offset + piece->len);
 				return FALSE;
 			}
+			if (g_cancellable_is_cancelled(cancellable))
+				return fk_device_read_cancelled(self, cancellable, error);
 			fk_memwrite_u32le(ack, piece->len);
 			if (!fk_loader_send_frame(self->loader, ack, sizeof(ack), NULL, error))
 				return FALSE;
@@ -108,6 +158,8 @@ fk_device_read_piece_stub(FkDevice *self,
 			return FALSE;
 		}
 		g_byte_array_append(piece, frame->data, frame->len);
+		if (!ahead && piece->len < size && g_cancellable_is_cancelled(cancellable))
+			return fk_device_read_cancelled(self, cancellable, error);
 		if (!ahead || piece->len == size) {
 			fk_memwrite_u32le(ack, piece->len);
 			if (!fk_loader_send_frame(self->loader, ack, sizeof(ack), NULL, error))
@@ -142,8 +194,27 @@ fk_device_read_piece_size(FkDevice *self)
 
 	if (fk_loader_get_kind(self->loader) != FK_LOADER_STUB)
 		return FK_READ_PIECE;
+	if (self->read_piece_limit != 0)
+		n = MIN(n, self->read_piece_limit);
 	n -= n % FK_FLASH_SECTOR_SIZE;
 	return CLAMP(n, FK_READ_PIECE, FK_READ_PIECE_MAX);
+}
+
+/* after a piece that failed, pieces of a quarter of its size (at least the least) until pieces
+ * come through again, each success doubling the limit: a line with faults costs a little more in
+ * round trips and much less in data read again */
+static void
+fk_device_read_piece_done(FkDevice *self, gsize n, gboolean ok)
+{
+	if (!ok) {
+		self->read_piece_limit = MAX(FK_READ_PIECE, n / 4);
+		return;
+	}
+	if (self->read_piece_limit == 0)
+		return;
+	self->read_piece_limit *= 2;
+	if (self->read_piece_limit >= FK_READ_PIECE_MAX)
+		self->read_piece_limit = 0;
 }
 
 /* one piece through the ROM, 64 bytes a command, and the ROM's MD5 of it */
@@ -273,6 +344,11 @@ fk_device_read_flash(FkDevice *self,
 		if (ok && fk_loader_get_kind(self->loader) == FK_LOADER_STUB)
 			ok = fk_device_flash_md5(self, offset + done, n, md5_chip, cancellable, &error_local) &&
 			     fk_device_piece_matches(offset + done, md5_chip, md5_host, &error_local);
+		if (!ok && g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return FALSE;
+		}
+		fk_device_read_piece_done(self, n, ok);
 		if (!ok) {
 			/* a stub that does not stream as both of Espressif's do: the rest of the session
 			 * waits for each packet to arrive before asking for the next */

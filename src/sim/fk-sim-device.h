@@ -203,6 +203,8 @@ typedef struct {
 				 * gone quiet (the host's acknowledgement came late) */
 	guint read_stuck;	/* v2: streams acknowledged before their first packet: the stub
 				 * waits for ever */
+	guint read_ended_early;	/* streams the host ended before their end (a frame shorter than an
+				 * acknowledgement) */
 } FkSimStats;
 void
 fk_sim_device_get_stats(FkSimDevice *self, FkSimStats *stats);

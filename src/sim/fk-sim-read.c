@@ -114,6 +114,15 @@ fk_sim_read_digest(FkSimDevice *self, gint64 t)
 	fk_sim_device_end_read(self);
 }
 
+/* a frame of another length than an acknowledgement's ended the stream before its end */
+static void
+fk_sim_read_end_early(FkSimDevice *self, gsize len, gint64 t)
+{
+	fk_sim_device_trace(self, "  READ_FLASH ended by a %" G_GSIZE_FORMAT "-byte frame", len);
+	self->stats.read_ended_early++;
+	fk_sim_read_digest(self, t);
+}
+
 static void
 fk_sim_read_count_ack(FkSimDevice *self, guint32 value)
 {
@@ -179,8 +188,7 @@ fk_sim_read_v2_frame(FkSimDevice *self, const guint8 *frame, gsize len, gint64 t
 	}
 	self->rd_armed_at = poll;
 	if (len != 4) {
-		fk_sim_device_trace(self, "  READ_FLASH ended by a %" G_GSIZE_FORMAT "-byte frame", len);
-		fk_sim_read_digest(self, poll);
+		fk_sim_read_end_early(self, len, poll);
 		return;
 	}
 	self->rd_acked_packets++;
@@ -208,8 +216,7 @@ fk_sim_read_legacy_frame(FkSimDevice *self, const guint8 *frame, gsize len, gint
 	/* SLIP_recv(&num_acked, 4) keeps the first 4 bytes of a longer frame and returns 4: only a
 	 * shorter frame ends the stream */
 	if (len < 4) {
-		fk_sim_device_trace(self, "  READ_FLASH ended by a %" G_GSIZE_FORMAT "-byte frame", len);
-		fk_sim_read_digest(self, poll);
+		fk_sim_read_end_early(self, len, poll);
 		return;
 	}
 	self->rd_acked = fk_memread_u32le(frame);
@@ -232,8 +239,7 @@ fk_sim_read_lockstep_frame(FkSimDevice *self, const guint8 *frame, gsize len, gi
 	guint32 acked;
 
 	if (len != 4) {
-		fk_sim_device_trace(self, "  READ_FLASH ended by a %" G_GSIZE_FORMAT "-byte frame", len);
-		fk_sim_read_digest(self, t);
+		fk_sim_read_end_early(self, len, t);
 		return;
 	}
 	acked = fk_memread_u32le(frame);
