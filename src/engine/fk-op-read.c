@@ -350,9 +350,11 @@ fk_device_read_flash(FkDevice *self,
 		}
 		fk_device_read_piece_done(self, n, ok);
 		if (!ok) {
-			/* a stub that does not stream as both of Espressif's do: the rest of the session
-			 * waits for each packet to arrive before asking for the next */
-			if (ahead && fk_loader_get_kind(self->loader) == FK_LOADER_STUB) {
+			/* a stub that does not stream as both of Espressif's do (a stall, an odd frame):
+			 * the rest of the session waits for each packet to arrive before asking for the
+			 * next. Data that arrived whole but damaged says nothing about the flow control */
+			if (ahead && fk_loader_get_kind(self->loader) == FK_LOADER_STUB &&
+			    !g_error_matches(error_local, FK_ERROR, FK_ERROR_VERIFY_FAILED)) {
 				self->read_lockstep = TRUE;
 				fk_loader_log(self->loader, "the flash read with a packet acknowledged ahead failed; "
 							    "reading with one packet in flight from now on");

@@ -2,7 +2,8 @@
 /* The simulated stubs' READ_FLASH flow control against hosts that get it wrong, on a virtual
  * clock: the v2 stub drops a frame that arrives before it polled the one before, waits for ever
  * when acknowledged before its first packet; the legacy stub keeps max_in_flight bytes on the
- * wire and takes a repeated acknowledgement in its stride; an adapter's low-latency mode. */
+ * wire and takes a repeated acknowledgement in its stride; both end a stream on a short frame; an
+ * adapter's low-latency mode. */
 #include "config.h"
 
 #include "fk-sim-test-host.h"
@@ -161,6 +162,61 @@ fk_test_legacy_window(void)
 	}
 }
 
+/* the host ends a stream early with a frame shorter than an acknowledgement: both stubs send the
+ * digest of what they sent and nothing more. A longer frame ends the v2 stub's stream too (any
+ * length but 4); the legacy stub's SLIP_recv() keeps its first 4 bytes as the acknowledgement */
+static void
+fk_test_end_frame(void)
+{
+	g_autoptr(GBytes) flash = NULL;
+	const guint8 *f;
+
+	for (FkSimStubKind kind = FK_SIM_STUB_V2; kind <= FK_SIM_STUB_LEGACY; kind++) {
+		g_autoptr(FkTestHost) h = fk_test_stub_host(kind, NULL, 2000);
+		g_autoptr(GByteArray) wire = g_byte_array_new();
+		g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_MD5);
+		const guint8 longer[5] = {0x00, 0x10, 0x00, 0x00, 0xff}; /* 4096, and one byte more */
+		const guint8 end = 0;
+		guint8 digest[16];
+		gsize dlen = sizeof(digest);
+		guint sent = 1;
+		FkSimStats st;
+
+		flash = fk_sim_device_get_flash(h->dev);
+		f = (const guint8 *)g_bytes_get_data(flash, NULL) + FLASH_OFFSET;
+		fk_test_read_cmd(h, 8 * 4096, 64);
+		{
+			g_autoptr(GByteArray) d = fk_test_host_wait(h);
+			g_assert_nonnull(d);
+			g_assert_cmpuint(d->len, ==, 4096);
+		}
+		fk_slip_encode(wire, longer, sizeof(longer));
+		fk_sim_device_host_write(h->dev, wire->data, wire->len, h->now);
+		if (kind == FK_SIM_STUB_LEGACY) {
+			/* taken as the acknowledgement of 4096 bytes: the next packet */
+			g_autoptr(GByteArray) d = fk_test_host_wait(h);
+			g_assert_nonnull(d);
+			g_assert_cmpuint(d->len, ==, 4096);
+			sent++;
+			g_byte_array_set_size(wire, 0);
+			fk_slip_encode(wire, &end, 1);
+			fk_sim_device_host_write(h->dev, wire->data, wire->len, h->now);
+		}
+		{
+			g_autoptr(GByteArray) m = fk_test_host_wait(h);
+			g_assert_nonnull(m);
+			g_checksum_update(sum, f, sent * 4096);
+			g_checksum_get_digest(sum, digest, &dlen);
+			g_assert_cmpmem(m->data, m->len, digest, 16);
+		}
+		g_assert_null(fk_test_host_wait(h));
+		fk_sim_device_get_stats(h->dev, &st);
+		g_assert_cmpuint(st.read_packets, ==, sent);
+		g_assert_cmpuint(st.read_ended_early, ==, 1);
+		g_clear_pointer(&flash, g_bytes_unref);
+	}
+}
+
 /* an adapter with a low-latency mode passes bytes on to the host sooner once the host asked for
  * it; the way to the chip keeps its latency */
 static gint64
@@ -195,6 +251,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sim/read/second-ack", fk_test_second_ack);
 	g_test_add_func("/sim/read/v2-stuck", fk_test_v2_stuck);
 	g_test_add_func("/sim/read/legacy-window", fk_test_legacy_window);
+	g_test_add_func("/sim/read/end-frame", fk_test_end_frame);
 	g_test_add_func("/sim/read/low-latency", fk_test_low_latency);
 	return g_test_run();
 }
