@@ -69,6 +69,17 @@ fk_test_read(FkSimDevice *sim, FkSimStubKind kind, guint latency_ms, guint32 off
 	return g_string_free(log, FALSE);
 }
 
+/* a 4 MiB ESP32, or NULL when the test is skipped for want of the stubs */
+static FkSimDevice *
+fk_test_stub_sim(void)
+{
+	if (!fk_test_stubs_available()) {
+		g_test_skip("Espressif's stubs are not installed");
+		return NULL;
+	}
+	return fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
+}
+
 /* each packet but the last acknowledged as it begins, by both of Espressif's stubs; nothing lost,
  * nothing stuck; 256 KiB at 921600 baud in one piece (up to 1 MiB is one at that rate) */
 static void
@@ -82,11 +93,9 @@ fk_test_read_ahead(gconstpointer data)
 	gsize size = 256 * KIB;
 	guint packets = size / 4096;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed");
+	sim = fk_test_stub_sim();
+	if (sim == NULL)
 		return;
-	}
-	sim = fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
 	log = fk_test_read(sim, c->kind, c->latency_ms, 0x10000, size, &stats, &recoveries);
 	g_assert_cmpuint(recoveries, ==, 0);
 	g_assert_null(strstr(log, "one packet in flight"));
@@ -107,11 +116,9 @@ fk_test_read_ragged(void)
 	FkSimStats stats;
 	guint recoveries = 0;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed");
+	sim = fk_test_stub_sim();
+	if (sim == NULL)
 		return;
-	}
-	sim = fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
 	for (FkSimStubKind kind = FK_SIM_STUB_V2; kind <= FK_SIM_STUB_LEGACY; kind++) {
 		g_autofree gchar *log1 = fk_test_read(sim, kind, 2, 0x1003, 3 * 4096 + 77, &stats, &recoveries);
 		g_autofree gchar *log2 = NULL;
@@ -139,11 +146,9 @@ fk_test_read_fallback(void)
 	guint recoveries = 0;
 	gsize size = 256 * KIB;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed");
+	sim = fk_test_stub_sim();
+	if (sim == NULL)
 		return;
-	}
-	sim = fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
 	log = fk_test_read(sim, FK_SIM_STUB_LOCKSTEP, 2, 0, size, &stats, &recoveries);
 	g_assert_nonnull(strstr(log, "one packet in flight"));
 	g_assert_cmpuint(recoveries, ==, 1);
@@ -178,11 +183,9 @@ fk_test_read_cancel(gconstpointer data)
 	FkSimStats stats;
 	guint recoveries = 0;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed");
+	sim = fk_test_stub_sim();
+	if (sim == NULL)
 		return;
-	}
-	sim = fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
 	fk_sim_device_set_stub_kind(sim, c->kind);
 	fk_sim_device_set_timing(sim, TRUE, c->latency_ms * 1000);
 	transport = fk_sim_transport_new(sim);
@@ -220,11 +223,9 @@ fk_test_read_shrink(void)
 	FkSimStats stats;
 	guint recoveries = 0;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed");
+	sim = fk_test_stub_sim();
+	if (sim == NULL)
 		return;
-	}
-	sim = fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
 	g_assert_true(fk_sim_device_add_faults_from_string(sim, "bad-md5:1", &error));
 	g_assert_no_error(error);
 	log = fk_test_read(sim, FK_SIM_STUB_V2, 0, 0, 1024 * KIB, &stats, &recoveries);
