@@ -203,6 +203,12 @@ typedef struct {
 				 * gone quiet (the host's acknowledgement came late) */
 	guint read_stuck;	/* v2: streams acknowledged before their first packet: the stub
 				 * waits for ever */
+	guint gpio0_early;	/* DTR/RTS let GPIO0 go after EN rose but before the chip sampled
+				 * it: the chip starts its firmware */
+	guint gpio0_after_banner;  /* let go in an ESP32-family download mode once the host had
+				    * read all the ROM printed ("waiting for download" and its
+				    * line end) */
+	guint gpio0_before_banner; /* let go there before the host had read it all */
 } FkSimStats;
 void
 fk_sim_device_get_stats(FkSimDevice *self, FkSimStats *stats);
