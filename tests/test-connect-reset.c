@@ -2,7 +2,8 @@
 /* The reset into download mode lets GPIO0 go as soon as the ROM has printed "waiting for
  * download" (it has sampled the pin then), and only then; a chip whose ROM says nothing readable
  * at 115200 (the ESP8266 prints at 74880) is held as long as before. The simulated chip starts
- * its firmware when GPIO0 goes before it was sampled. */
+ * its firmware when GPIO0 goes before it was sampled. The first command at the ROM's new rate
+ * waits as long as this link's round trip needs, so one try does behind 16 ms of latency. */
 #include "config.h"
 
 #include <string.h>
@@ -16,6 +17,9 @@
 typedef struct {
 	guint syncs_sent; /* SYNCs sent up to the first reply to one */
 	gboolean synced;
+	gboolean after_rom_baud; /* the ROM's CHANGE_BAUDRATE went, no other command since */
+	guint rom_baud_changes;
+	guint rom_baud_probes; /* READ_REGs right after the first CHANGE_BAUDRATE */
 	guint gpio0_held;      /* the engine held GPIO0 its whole delay */
 } Trace;
 
@@ -33,8 +37,17 @@ trace_cb(const gchar *line, gpointer user_data)
 	Trace *tr = user_data;
 	if (g_str_has_prefix(line, "< SYNC"))
 		tr->synced = TRUE;
+	if (!g_str_has_prefix(line, "> "))
+		return;
 	if (g_str_has_prefix(line, "> SYNC") && !tr->synced)
 		tr->syncs_sent++;
+	if (g_str_has_prefix(line, "> READ_REG") && tr->after_rom_baud) {
+		tr->rom_baud_probes++;
+		return;
+	}
+	tr->after_rom_baud = FALSE;
+	if (g_str_has_prefix(line, "> CHANGE_BAUDRATE") && tr->rom_baud_changes++ == 0)
+		tr->after_rom_baud = TRUE;
 }
 
 /* connects at 921600 to a @chip paced with @latency_ms each way; *@tr and *@stats as it ended */
@@ -113,6 +126,23 @@ test_reset_no_banner(gconstpointer data)
 	g_assert_cmpuint(tr.syncs_sent, ==, 1);
 }
 
+/* the ROM's first rate change is followed by one READ_REG: the first try waited long enough */
+static void
+test_rom_baud_one_probe(gconstpointer data)
+{
+	const Case *c = data;
+	FkSimStats stats;
+	Trace tr;
+
+	if (!fk_test_stubs_available()) {
+		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
+		return;
+	}
+	connect_paced(c->chip, c->latency_ms, &tr, &stats);
+	g_assert_cmpuint(tr.rom_baud_changes, >=, 1);
+	g_assert_cmpuint(tr.rom_baud_probes, ==, 1);
+}
+
 /* the simulated chip itself, on a clock of its own: the lines of the tight reset, GPIO0 let go
  * @release_us after EN rose. Returns what the host read by 300 ms later */
 static gchar *
@@ -175,6 +205,7 @@ main(int argc, char **argv)
 	    {"esp32", 2}, {"esp32", 16}, {"esp32s3", 2}, {"esp32s3", 16}, {"esp32c3", 2}, {"esp32c3", 16},
 	};
 	static const Case esp8266[] = {{"esp8266", 2}, {"esp8266", 16}};
+	static const Case probe[] = {{"esp32s3", 16}, {"esp32", 16}, {"esp32c3", 2}};
 
 	g_test_init(&argc, &argv, NULL);
 	for (guint i = 0; i < G_N_ELEMENTS(banner); i++) {
@@ -186,6 +217,11 @@ main(int argc, char **argv)
 		g_autofree gchar *path =
 		    g_strdup_printf("/connect-reset/no-banner/%s/%ums", esp8266[i].chip, esp8266[i].latency_ms);
 		g_test_add_data_func(path, &esp8266[i], test_reset_no_banner);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(probe); i++) {
+		g_autofree gchar *path =
+		    g_strdup_printf("/connect-reset/rom-baud-probe/%s/%ums", probe[i].chip, probe[i].latency_ms);
+		g_test_add_data_func(path, &probe[i], test_rom_baud_one_probe);
 	}
 	g_test_add_func("/connect-reset/sim-strap-sample", test_sim_strap_sample);
 	return g_test_run();
