@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fk-device.h"
+#include "fk-error.h"
 #include "fk-protocol.h"
 #include "fk-sim-device.h"
 #include "fk-sim-transport.h"
@@ -17,9 +18,10 @@
 typedef struct {
 	guint syncs_sent; /* SYNCs sent up to the first reply to one */
 	gboolean synced;
-	gboolean after_rom_baud; /* the ROM's CHANGE_BAUDRATE went, no other command since */
-	guint rom_baud_changes;
-	guint rom_baud_probes; /* READ_REGs right after the first CHANGE_BAUDRATE */
+	gboolean after_baud; /* the first CHANGE_BAUDRATE went, no other command since */
+	guint baud_changes;
+	guint baud_probes; /* READ_REGs right after the first CHANGE_BAUDRATE (an ESP32-family
+			    * ROM's: the stub upload comes next) */
 	guint gpio0_held;      /* the engine held GPIO0 its whole delay */
 } Trace;
 
@@ -41,24 +43,28 @@ trace_cb(const gchar *line, gpointer user_data)
 		return;
 	if (g_str_has_prefix(line, "> SYNC") && !tr->synced)
 		tr->syncs_sent++;
-	if (g_str_has_prefix(line, "> READ_REG") && tr->after_rom_baud) {
-		tr->rom_baud_probes++;
+	if (g_str_has_prefix(line, "> READ_REG") && tr->after_baud) {
+		tr->baud_probes++;
 		return;
 	}
-	tr->after_rom_baud = FALSE;
-	if (g_str_has_prefix(line, "> CHANGE_BAUDRATE") && tr->rom_baud_changes++ == 0)
-		tr->after_rom_baud = TRUE;
+	tr->after_baud = FALSE;
+	if (g_str_has_prefix(line, "> CHANGE_BAUDRATE") && tr->baud_changes++ == 0)
+		tr->after_baud = TRUE;
 }
 
-/* connects at 921600 to a @chip paced with @latency_ms each way; *@tr and *@stats as it ended */
-static void
+/* connects at 921600 to a @chip paced with @latency_ms each way; *@tr and *@stats as it ended.
+ * FALSE: skipped, the stubs are not there */
+static gboolean
 connect_paced(const gchar *chip, guint latency_ms, Trace *tr, FkSimStats *stats)
 {
-	g_autoptr(FkSimDevice) sim = fk_test_sim_new(chip, 1024 * 1024, 0x20000);
+	g_autoptr(FkSimDevice) sim = NULL;
 	g_autoptr(FkTransport) transport = NULL;
 	g_autoptr(FkDevice) device = NULL;
 	g_autoptr(GError) error = NULL;
 
+	if (fk_test_skip_without_stubs())
+		return FALSE;
+	sim = fk_test_sim_new(chip, 1024 * 1024, 0x20000);
 	fk_sim_device_set_timing(sim, TRUE, latency_ms * 1000);
 	transport = fk_sim_transport_new(sim);
 	device = fk_device_new(transport);
@@ -71,76 +77,66 @@ connect_paced(const gchar *chip, guint latency_ms, Trace *tr, FkSimStats *stats)
 	fk_sim_device_set_trace_func(sim, NULL, NULL);
 	fk_sim_device_get_stats(sim, stats);
 	g_assert_true(fk_device_is_stub_running(device));
+	return TRUE;
 }
 
 typedef struct {
 	const gchar *chip;
 	guint latency_ms;
+	gboolean banner; /* its ROM prints "waiting for download" at 115200 */
 } Case;
 
-/* an ESP32-family chip: one reset, GPIO0 let go once the host had read the banner, which the
- * old fixed hold (reading only after GPIO0 went) never does; the first SYNC is answered */
+/* one reset, GPIO0 never let go before the chip sampled it, the first SYNC answered. An
+ * ESP32-family chip: GPIO0 let go once the host had read the ROM's line, which a fixed hold
+ * (reading only after GPIO0 went) never does, and the ROM's rate change followed by one READ_REG
+ * (the first try waited long enough). The ESP8266 (its ROM prints at 74880, noise at 115200):
+ * GPIO0 held the whole delay, as before */
 static void
-test_reset_banner(gconstpointer data)
+test_reset(gconstpointer data)
 {
 	const Case *c = data;
 	FkSimStats stats;
 	Trace tr;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
+	if (!connect_paced(c->chip, c->latency_ms, &tr, &stats))
 		return;
-	}
-	connect_paced(c->chip, c->latency_ms, &tr, &stats);
 	g_assert_cmpuint(stats.resets, ==, 1);
 	g_assert_cmpuint(stats.download_boots, ==, 1);
 	g_assert_cmpuint(stats.gpio0_early, ==, 0);
 	g_assert_cmpuint(stats.gpio0_before_banner, ==, 0);
-	g_assert_cmpuint(stats.gpio0_after_banner, ==, 1);
-	g_assert_cmpuint(tr.gpio0_held, ==, 0);
+	g_assert_cmpuint(stats.gpio0_after_banner, ==, c->banner ? 1 : 0);
+	g_assert_cmpuint(tr.gpio0_held, ==, c->banner ? 0 : 1);
 	g_assert_true(tr.synced);
 	g_assert_cmpuint(tr.syncs_sent, ==, 1);
+	if (c->banner) {
+		g_assert_cmpuint(tr.baud_changes, >=, 1);
+		g_assert_cmpuint(tr.baud_probes, ==, 1);
+	}
 }
 
-/* the ESP8266's ROM prints at 74880, noise at 115200: GPIO0 is held the whole delay, as before,
- * and the chip still answers its first SYNC */
+/* a board whose reset circuit does not reach GPIO0: no "waiting for download" ever comes, every
+ * reset holds the whole delay, and what the firmware's boot printed names the wrong boot mode */
 static void
-test_reset_no_banner(gconstpointer data)
+test_reset_gpio0_unwired(void)
 {
-	const Case *c = data;
+	g_autoptr(FkSimDevice) sim = fk_test_sim_new("esp32", 1024 * 1024, 0x20000);
+	g_autoptr(FkTransport) transport = NULL;
+	g_autoptr(FkDevice) device = NULL;
+	g_autoptr(GError) error = NULL;
 	FkSimStats stats;
-	Trace tr;
+	Trace tr = {0};
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
-		return;
-	}
-	connect_paced(c->chip, c->latency_ms, &tr, &stats);
-	g_assert_cmpuint(stats.resets, ==, 1);
-	g_assert_cmpuint(stats.download_boots, ==, 1);
-	g_assert_cmpuint(stats.gpio0_early, ==, 0);
-	g_assert_cmpuint(stats.gpio0_after_banner, ==, 0);
-	g_assert_cmpuint(stats.gpio0_before_banner, ==, 0);
-	g_assert_cmpuint(tr.gpio0_held, ==, 1);
-	g_assert_true(tr.synced);
-	g_assert_cmpuint(tr.syncs_sent, ==, 1);
-}
-
-/* the ROM's first rate change is followed by one READ_REG: the first try waited long enough */
-static void
-test_rom_baud_one_probe(gconstpointer data)
-{
-	const Case *c = data;
-	FkSimStats stats;
-	Trace tr;
-
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
-		return;
-	}
-	connect_paced(c->chip, c->latency_ms, &tr, &stats);
-	g_assert_cmpuint(tr.rom_baud_changes, >=, 1);
-	g_assert_cmpuint(tr.rom_baud_probes, ==, 1);
+	fk_sim_device_set_timing(sim, TRUE, 2000);
+	fk_sim_device_set_gpio0_wired(sim, FALSE);
+	transport = fk_sim_transport_new(sim);
+	device = fk_device_new(transport);
+	fk_device_set_log_func(device, log_cb, &tr);
+	g_assert_false(fk_device_connect(device, NULL, &error));
+	g_assert_error(error, FK_ERROR, FK_ERROR_WRONG_BOOT_MODE);
+	fk_sim_device_get_stats(sim, &stats);
+	g_assert_cmpuint(stats.download_boots, ==, 0);
+	g_assert_cmpuint(stats.resets, >, 1);
+	g_assert_cmpuint(tr.gpio0_held, ==, stats.resets);
 }
 
 /* the simulated chip itself, on a clock of its own: the lines of the tight reset, GPIO0 let go
@@ -201,28 +197,20 @@ test_sim_strap_sample(void)
 int
 main(int argc, char **argv)
 {
-	static const Case banner[] = {
-	    {"esp32", 2}, {"esp32", 16}, {"esp32s3", 2}, {"esp32s3", 16}, {"esp32c3", 2}, {"esp32c3", 16},
+	static const Case resets[] = {
+	    {"esp32", 2, TRUE},	  {"esp32", 16, TRUE},	 {"esp32s3", 2, TRUE},	{"esp32s3", 16, TRUE},
+	    {"esp32c3", 2, TRUE}, {"esp32c3", 16, TRUE}, {"esp8266", 2, FALSE}, {"esp8266", 16, FALSE},
 	};
-	static const Case esp8266[] = {{"esp8266", 2}, {"esp8266", 16}};
-	static const Case probe[] = {{"esp32s3", 16}, {"esp32", 16}, {"esp32c3", 2}};
 
 	g_test_init(&argc, &argv, NULL);
-	for (guint i = 0; i < G_N_ELEMENTS(banner); i++) {
-		g_autofree gchar *path =
-		    g_strdup_printf("/connect-reset/banner/%s/%ums", banner[i].chip, banner[i].latency_ms);
-		g_test_add_data_func(path, &banner[i], test_reset_banner);
+	for (guint i = 0; i < G_N_ELEMENTS(resets); i++) {
+		g_autofree gchar *path = g_strdup_printf("/connect-reset/%s/%s/%ums",
+							 resets[i].banner ? "banner" : "no-banner",
+							 resets[i].chip,
+							 resets[i].latency_ms);
+		g_test_add_data_func(path, &resets[i], test_reset);
 	}
-	for (guint i = 0; i < G_N_ELEMENTS(esp8266); i++) {
-		g_autofree gchar *path =
-		    g_strdup_printf("/connect-reset/no-banner/%s/%ums", esp8266[i].chip, esp8266[i].latency_ms);
-		g_test_add_data_func(path, &esp8266[i], test_reset_no_banner);
-	}
-	for (guint i = 0; i < G_N_ELEMENTS(probe); i++) {
-		g_autofree gchar *path =
-		    g_strdup_printf("/connect-reset/rom-baud-probe/%s/%ums", probe[i].chip, probe[i].latency_ms);
-		g_test_add_data_func(path, &probe[i], test_rom_baud_one_probe);
-	}
+	g_test_add_func("/connect-reset/gpio0-unwired", test_reset_gpio0_unwired);
 	g_test_add_func("/connect-reset/sim-strap-sample", test_sim_strap_sample);
 	return g_test_run();
 }
