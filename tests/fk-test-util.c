@@ -118,3 +118,12 @@ fk_test_stubs_available(void)
 	}
 	return TRUE;
 }
+
+gboolean
+fk_test_skip_without_stubs(void)
+{
+	if (fk_test_stubs_available())
+		return FALSE;
+	g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
+	return TRUE;
+}

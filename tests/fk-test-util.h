@@ -50,5 +50,8 @@ fk_test_dir_listing(const gchar *dir);
  * tests that need them skip otherwise) */
 gboolean
 fk_test_stubs_available(void);
+/* skips the test, saying why, when the stubs are not there: TRUE then */
+gboolean
+fk_test_skip_without_stubs(void);
 
 G_END_DECLS

@@ -20,8 +20,25 @@
  * soon as its reply is out, so it is asked at once */
 #define FK_STUB_BAUD_SWITCH_MS 15
 /* the tries of the first command at a new rate, each waiting longer: a USB adapter may hold the
- * reply back for its latency timer */
+ * reply back for its latency timer. The first waits at least what a register read took at the
+ * old rate (fk_device_probe_first_ms()) */
 static const guint fk_baud_probe_ms[] = {30, 60, 120, 240};
+/* a READ_REG on the wire, both ways: 14 bytes of command and up to 16 of reply, with SLIP's ends */
+#define FK_READ_REG_WIRE_BYTES 30
+
+/* the first probe's wait at @new_baud: the slowest register read at @old_baud on this link, its
+ * bytes' time at the old rate swapped for their time at the new one, and half again as margin;
+ * a link with 16 ms of latency each way (an FTDI's latency timer) takes more than 30 ms */
+static guint
+fk_device_probe_first_ms(FkDevice *self, guint old_baud, guint new_baud)
+{
+	gint64 rtt_us = fk_loader_get_read_reg_round_trip_us(self->loader);
+	gint64 wire_old_us = (gint64)FK_READ_REG_WIRE_BYTES * 10 * G_USEC_PER_SEC / MAX(old_baud, 1);
+	gint64 wire_new_us = (gint64)FK_READ_REG_WIRE_BYTES * 10 * G_USEC_PER_SEC / MAX(new_baud, 1);
+	gint64 expect_us = MAX(rtt_us - wire_old_us, 0) + wire_new_us;
+	guint ms = (guint)MIN(expect_us * 3 / 2 / 1000 + 1, fk_baud_probe_ms[G_N_ELEMENTS(fk_baud_probe_ms) - 1]);
+	return MAX(ms, fk_baud_probe_ms[0]);
+}
 
 /* the value the ROM is sent for @baud: the ROMs that misjudge their crystal are asked for a rate
  * that comes out right (esptool's change_baud in targets/esp32.py and esp32c2.py) */
@@ -49,7 +66,7 @@ fk_device_rom_baud_value(FkDevice *self, guint baud, guint32 *value, GCancellabl
 
 /* the first command at the new rate: a register read the loader answers once it has switched */
 static gboolean
-fk_device_probe_baud(FkDevice *self, GCancellable *cancellable, GError **error)
+fk_device_probe_baud(FkDevice *self, guint first_ms, GCancellable *cancellable, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
 	guint8 buf[4];
@@ -64,7 +81,7 @@ fk_device_probe_baud(FkDevice *self, GCancellable *cancellable, GError **error)
 		/* what the switch left on the line (a glitch, an earlier try's late reply) */
 		if (!fk_loader_flush_input(self->loader, error))
 			return FALSE;
-		cmd.timeout_ms = fk_baud_probe_ms[i];
+		cmd.timeout_ms = MAX(fk_baud_probe_ms[i], first_ms << i);
 		frame = fk_loader_command_full(self->loader, &cmd, NULL, cancellable, &error_local);
 		if (frame != NULL)
 			return TRUE;
@@ -80,6 +97,7 @@ _fk_device_change_baud_to(FkDevice *self, guint baud, GCancellable *cancellable,
 {
 	guint8 buf[8];
 	guint32 new_value = baud;
+	guint first_ms;
 	g_autoptr(GError) error_local = NULL;
 
 	/* the target is only below the current rate when a failing link is slowed down */
@@ -110,11 +128,14 @@ _fk_device_change_baud_to(FkDevice *self, guint baud, GCancellable *cancellable,
 	}
 	/* the reply came at the old rate: the chip switches now (no settling time: the first
 	 * command at the new rate tells when it has) */
+	first_ms = fk_device_probe_first_ms(self, self->current_baud, baud);
 	if (!fk_transport_set_baud(fk_loader_get_transport(self->loader), baud, error))
 		return FALSE;
 	self->current_baud = baud;
-	if (!fk_device_probe_baud(self, cancellable, error))
+	if (!fk_device_probe_baud(self, first_ms, cancellable, error))
 		return FALSE;
+	/* what is timed from now on is at the new rate */
+	fk_loader_clear_read_reg_round_trip(self->loader);
 	fk_loader_log(self->loader, "changed the baud rate to %u", self->current_baud);
 	return TRUE;
 }

@@ -33,6 +33,7 @@ struct _FkLoader {
 	gboolean connected;
 	FkLoaderLogFunc log_func;
 	gpointer log_data;
+	gint64 read_reg_rtt_us; /* the longest READ_REG round trip since it was cleared */
 };
 
 FkLoader *
@@ -435,13 +436,28 @@ fk_loader_read_reg(FkLoader *self, guint32 addr, guint32 *value, GCancellable *c
 	guint8 buf[4];
 	FkCommand cmd = {.op = FK_OP_READ_REG, .data = buf, .len = 4, .timeout_ms = FK_TIMEOUT_DEFAULT_MS};
 	g_autoptr(GByteArray) frame = NULL;
+	gint64 sent;
 	fk_memwrite_u32le(buf, addr);
+	sent = g_get_monotonic_time();
 	frame = fk_loader_command_full(self, &cmd, value, cancellable, error);
 	if (frame == NULL) {
 		g_prefix_error(error, "failed to read register 0x%08x: ", addr);
 		return FALSE;
 	}
+	self->read_reg_rtt_us = MAX(self->read_reg_rtt_us, g_get_monotonic_time() - sent);
 	return TRUE;
+}
+
+gint64
+fk_loader_get_read_reg_round_trip_us(FkLoader *self)
+{
+	return self->read_reg_rtt_us;
+}
+
+void
+fk_loader_clear_read_reg_round_trip(FkLoader *self)
+{
+	self->read_reg_rtt_us = 0;
 }
 
 gboolean

@@ -104,6 +104,12 @@ fk_loader_is_unsupported(const GError *error);
 gboolean
 fk_loader_read_reg(FkLoader *self, guint32 addr, guint32 *value, GCancellable *cancellable, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
+/* how long the slowest READ_REG since the last clear took from sending to its reply (0: none):
+ * this link's round trip, the adapter's latency included */
+gint64
+fk_loader_get_read_reg_round_trip_us(FkLoader *self);
+void
+fk_loader_clear_read_reg_round_trip(FkLoader *self);
 gboolean
 fk_loader_write_reg(FkLoader *self,
 		    guint32 addr,

@@ -31,8 +31,90 @@ fk_reset_set_lines(FkLoader *self, gboolean dtr, gboolean rts, GError **error)
 	return fk_transport_set_lines(fk_loader_get_transport(self), dtr, rts, error);
 }
 
+/* collects what the chip printed right after the reset: until the line is quiet (a USB adapter
+ * may hold bytes back for its latency timer, FTDI's 16 ms), for at most a long boot log's time */
+#define FK_BOOT_LOG_QUIET_MS 20
+#define FK_BOOT_LOG_MAX_MS   300
+
+/* adds what has arrived within @timeout_ms to the boot log; FALSE when nothing came */
 static gboolean
-fk_reset_pulse(FkLoader *self, FkPulse pulse, guint delay_ms, GError **error)
+fk_reset_read_boot_text(FkLoader *self, guint timeout_ms, GCancellable *cancellable)
+{
+	guint8 buf[1024];
+	gssize rc = fk_transport_read(fk_loader_get_transport(self), buf, sizeof(buf), timeout_ms, cancellable, NULL);
+	if (rc <= 0)
+		return FALSE;
+	for (gssize i = 0; i < rc; i++) {
+		if (fk_loader_get_boot_log(self)->len < 8192)
+			g_string_append_c(fk_loader_get_boot_log(self), buf[i] ? (gchar)buf[i] : '.');
+	}
+	return TRUE;
+}
+
+static void
+fk_reset_read_boot_log(FkLoader *self, GCancellable *cancellable)
+{
+	gint64 deadline = g_get_monotonic_time() + FK_BOOT_LOG_MAX_MS * 1000;
+	for (;;) {
+		gint64 now = g_get_monotonic_time();
+		if (now >= deadline ||
+		    !fk_reset_read_boot_text(self, (guint)MIN((deadline - now) / 1000 + 1, FK_BOOT_LOG_QUIET_MS), cancellable))
+			break;
+	}
+}
+
+/* GPIO0 held low while EN rises: the ESP32-family ROM samples its strapping pins, then prints
+ * "rst:…,boot:…(DOWNLOAD…)" and "waiting for download" at 115200 and nothing after it. Once
+ * that line has come in whole, GPIO0 was sampled and may be let go at once; otherwise (the
+ * ESP8266 prints at 74880, a ROM may have its log turned off, a board may not wire GPIO0) it is
+ * held for @delay_ms, esptool's reset delay, as its reset strategies do. TRUE when the line came */
+static gboolean
+fk_reset_hold_gpio0_for_banner(FkLoader *self, guint delay_ms, GCancellable *cancellable)
+{
+	GString *log = fk_loader_get_boot_log(self);
+	gsize start = log->len;
+	gint64 until = g_get_monotonic_time() + (gint64)delay_ms * 1000;
+
+	for (;;) {
+		gint64 left_ms = (until - g_get_monotonic_time() + 999) / 1000;
+		const gchar *line;
+		if (left_ms <= 0)
+			return FALSE;
+		if (!fk_reset_read_boot_text(self, (guint)left_ms, cancellable)) {
+			/* a cancel, or a port that fails: the hold lasts as it always did */
+			gint64 rest_us = until - g_get_monotonic_time();
+			if (rest_us > 0 && !g_cancellable_is_cancelled(cancellable))
+				g_usleep((gulong)rest_us);
+			return FALSE;
+		}
+		line = strstr(log->str + start, "waiting for download");
+		if (line != NULL && strchr(line, '\n') != NULL)
+			return TRUE;
+	}
+}
+
+/* @download_seen NULL: whoever reset wants to hear the boot text itself; GPIO0 is held for
+ * @delay_ms without reading */
+static void
+fk_reset_hold_gpio0(FkLoader *self, guint delay_ms, gboolean *download_seen, GCancellable *cancellable)
+{
+	if (download_seen == NULL) {
+		g_usleep(delay_ms * 1000);
+		return;
+	}
+	*download_seen = fk_reset_hold_gpio0_for_banner(self, delay_ms, cancellable);
+	if (!*download_seen)
+		fk_loader_log(self, "GPIO0 held for %u ms: the ROM did not say it waits for download", delay_ms);
+}
+
+/* @download_seen: see fk_reset_hold_gpio0() */
+static gboolean
+fk_reset_pulse(FkLoader *self,
+	       FkPulse pulse,
+	       guint delay_ms,
+	       gboolean *download_seen,
+	       GCancellable *cancellable,
+	       GError **error)
 {
 	switch (pulse) {
 	case FK_PULSE_CLASSIC:
@@ -44,7 +126,7 @@ fk_reset_pulse(FkLoader *self, FkPulse pulse, guint delay_ms, GError **error)
 			return FALSE;
 		if (!fk_reset_set_lines(self, TRUE, FALSE, error))
 			return FALSE;
-		g_usleep(delay_ms * 1000);
+		fk_reset_hold_gpio0(self, delay_ms, download_seen, cancellable);
 		return fk_reset_set_lines(self, FALSE, FALSE, error);
 	case FK_PULSE_TIGHT:
 		if (!fk_reset_set_lines(self, FALSE, FALSE, error))
@@ -56,7 +138,7 @@ fk_reset_pulse(FkLoader *self, FkPulse pulse, guint delay_ms, GError **error)
 		g_usleep(100 * 1000);
 		if (!fk_reset_set_lines(self, TRUE, FALSE, error))
 			return FALSE;
-		g_usleep(delay_ms * 1000);
+		fk_reset_hold_gpio0(self, delay_ms, download_seen, cancellable);
 		return fk_reset_set_lines(self, FALSE, FALSE, error);
 	case FK_PULSE_USB_JTAG:
 		if (!fk_reset_set_lines(self, FALSE, FALSE, error))
@@ -74,32 +156,6 @@ fk_reset_pulse(FkLoader *self, FkPulse pulse, guint delay_ms, GError **error)
 	}
 }
 
-/* collects what the chip printed right after the reset: until the line is quiet (a USB adapter
- * may hold bytes back for its latency timer, FTDI's 16 ms), for at most a long boot log's time */
-#define FK_BOOT_LOG_QUIET_MS 20
-#define FK_BOOT_LOG_MAX_MS   300
-
-static void
-fk_reset_read_boot_log(FkLoader *self, GCancellable *cancellable)
-{
-	gint64 deadline = g_get_monotonic_time() + FK_BOOT_LOG_MAX_MS * 1000;
-	for (;;) {
-		guint8 buf[1024];
-		gssize rc;
-		gint64 now = g_get_monotonic_time();
-		if (now >= deadline)
-			break;
-		rc = fk_transport_read(fk_loader_get_transport(self), buf, sizeof(buf),
-				       (guint)MIN((deadline - now) / 1000 + 1, FK_BOOT_LOG_QUIET_MS), cancellable, NULL);
-		if (rc <= 0)
-			break;
-		for (gssize i = 0; i < rc; i++) {
-			if (fk_loader_get_boot_log(self)->len < 8192)
-				g_string_append_c(fk_loader_get_boot_log(self), buf[i] ? (gchar)buf[i] : '.');
-		}
-	}
-}
-
 static gboolean
 fk_reset_sync_attempt(FkLoader *self,
 		      gboolean reset,
@@ -112,9 +168,12 @@ fk_reset_sync_attempt(FkLoader *self,
 	if (!fk_loader_flush_input(self, error))
 		return FALSE;
 	if (reset) {
-		if (!fk_reset_pulse(self, pulse, delay_ms, error))
+		gboolean download_seen = FALSE;
+		if (!fk_reset_pulse(self, pulse, delay_ms, &download_seen, cancellable, error))
 			return FALSE;
-		fk_reset_read_boot_log(self, cancellable);
+		/* in download mode the ROM prints nothing more */
+		if (!download_seen)
+			fk_reset_read_boot_log(self, cancellable);
 	}
 	return fk_loader_sync_tries(self, stub_detected, cancellable, error);
 }
@@ -312,7 +371,8 @@ fk_reset_and_sync(FkLoader *self,
 gboolean
 fk_reset_to_download(FkLoader *self, GError **error)
 {
-	return fk_reset_pulse(self, FK_PULSE_CLASSIC, 50, error);
+	/* the port doctor listens to the boot text itself */
+	return fk_reset_pulse(self, FK_PULSE_CLASSIC, 50, NULL, NULL, error);
 }
 
 /* EN pulled low for a moment with GPIO0 released: the chip starts its firmware */

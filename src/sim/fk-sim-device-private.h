@@ -116,6 +116,8 @@ struct _FkSimDevice {
 	gint64 host_tx_free;
 	GArray *out; /* FkSimOutByte */
 	guint out_pos;
+	guint64 host_read_index; /* FkSimOutByte.index of the last byte the host read */
+	guint64 banner_end_index; /* of the last byte of the ROM's download-mode banner (0: none) */
 	gboolean link_dead;
 
 	/* electrical state */

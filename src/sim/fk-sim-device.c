@@ -642,6 +642,7 @@ fk_sim_device_host_read(FkSimDevice *self, guint8 *buf, gsize len, gint64 now_us
 		if (ob->t > now_us)
 			break;
 		buf[n++] = ob->val;
+		self->host_read_index = ob->index;
 		self->out_pos++;
 	}
 	if (self->out_pos == self->out->len) {

@@ -205,6 +205,12 @@ typedef struct {
 				 * waits for ever */
 	guint read_ended_early;	/* streams the host ended before their end (a frame shorter than an
 				 * acknowledgement) */
+	guint gpio0_early;	/* DTR/RTS let GPIO0 go after EN rose but before the chip sampled
+				 * it: the chip starts its firmware */
+	guint gpio0_after_banner;  /* let go in an ESP32-family download mode once the host had
+				    * read all the ROM printed ("waiting for download" and its
+				    * line end) */
+	guint gpio0_before_banner; /* let go there before the host had read it all */
 } FkSimStats;
 void
 fk_sim_device_get_stats(FkSimDevice *self, FkSimStats *stats);

@@ -122,7 +122,14 @@ fk_sim_device_boot(FkSimDevice *self, gboolean download, gint64 t)
 			    "* boot: %s (%s)",
 			    download ? "download mode" : "flash",
 			    self->reset_cause == 1 ? "power-on" : "reset");
-	fk_sim_device_emit_text(self, log, t, self->chip_baud);
+	{
+		guint64 before = self->bytes_to_host;
+		fk_sim_device_emit_text(self, log, t, self->chip_baud);
+		/* what the host must have read to know the chip sampled GPIO0 and waits for download
+		 * (the ESP8266 says no such thing) */
+		self->banner_end_index =
+		    download && chip->rom == FK_SIM_ROM_32 && self->bytes_to_host > before ? self->bytes_to_host : 0;
+	}
 	if (download) {
 		self->state = FK_SIM_STATE_ROM;
 		self->flash_attached = chip->rom_attaches_flash;
@@ -236,15 +243,46 @@ fk_sim_device_update_en(FkSimDevice *self, gint64 now_us)
 	}
 }
 
+/* GPIO0 as the auto-reset circuit drives it from DTR/RTS */
+static gboolean
+fk_sim_device_gpio0_line_low(FkSimDevice *self)
+{
+	return !self->gpio0_unwired && self->auto_reset_circuit && self->dtr && !self->rts;
+}
+
+/* the lines let GPIO0 go: counts whether the chip had sampled it yet and, in download mode,
+ * whether the host had read the ROM's banner, which says it had */
+static void
+fk_sim_device_note_gpio0_release(FkSimDevice *self)
+{
+	if (self->boot_pending && !self->en_low) {
+		self->stats.gpio0_early++;
+		fk_sim_device_trace(self, "* GPIO0 released before the chip sampled it");
+	} else if (self->state == FK_SIM_STATE_ROM && self->banner_end_index != 0) {
+		gboolean read = self->host_read_index >= self->banner_end_index;
+		if (read)
+			self->stats.gpio0_after_banner++;
+		else
+			self->stats.gpio0_before_banner++;
+		fk_sim_device_trace(self, "* GPIO0 released, the boot banner %s by the host",
+				    read ? "read" : "not yet read");
+	}
+	self->banner_end_index = 0;
+}
+
 /* the usual two-transistor circuit: EN is pulled low only by RTS without DTR, GPIO0 only by DTR
  * without RTS; a board without it ignores the lines */
 void
 fk_sim_device_drive_lines(FkSimDevice *self, gboolean dtr, gboolean rts, gint64 now_us)
 {
+	gboolean gpio0_was_low = fk_sim_device_gpio0_line_low(self);
 	self->dtr = dtr;
 	self->rts = rts;
 	if (dtr && !rts)
 		self->usb_download_latch = TRUE;
+	if (gpio0_was_low && !fk_sim_device_gpio0_line_low(self) && !self->boot_pressed &&
+	    (self->adapter == NULL || !self->adapter->native))
+		fk_sim_device_note_gpio0_release(self);
 	fk_sim_device_update_en(self, now_us);
 }
 
