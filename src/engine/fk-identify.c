@@ -198,6 +198,8 @@ fk_device_spiflash_command(FkDevice *self, guint8 op, guint read_bits, guint32 *
 	guint32 base = self->chip->spi_reg_base;
 	guint32 usr_reg, usr1_reg, usr2_reg, w0_reg, miso_dlen_reg = 0;
 	guint32 old_usr = 0, old_usr2 = 0, cmd = 0, flags = FK_SPI_USR_COMMAND;
+	FkRegWrite writes[5];
+	guint n = 0;
 	gboolean done = FALSE;
 
 	switch (self->chip->spi_layout) {
@@ -228,18 +230,16 @@ fk_device_spiflash_command(FkDevice *self, guint8 op, guint read_bits, guint32 *
 		return FALSE;
 	if (read_bits > 0)
 		flags |= FK_SPI_USR_MISO;
-	if (self->chip->spi_layout == FK_SPI_LAYOUT_ESP8266) {
-		guint32 usr1 = read_bits > 0 ? (read_bits - 1) << 8 : 0;
-		if (!fk_loader_write_reg(self->loader, usr1_reg, usr1, 0xFFFFFFFF, 0, cancellable, error))
-			return FALSE;
-	} else if (read_bits > 0) {
-		if (!fk_loader_write_reg(self->loader, miso_dlen_reg, read_bits - 1, 0xFFFFFFFF, 0, cancellable, error))
-			return FALSE;
-	}
-	if (!fk_loader_write_reg(self->loader, usr_reg, flags, 0xFFFFFFFF, 0, cancellable, error) ||
-	    !fk_loader_write_reg(self->loader, usr2_reg, (7u << 28) | op, 0xFFFFFFFF, 0, cancellable, error) ||
-	    !fk_loader_write_reg(self->loader, w0_reg, 0, 0xFFFFFFFF, 0, cancellable, error) ||
-	    !fk_loader_write_reg(self->loader, base, FK_SPI_CMD_USR, 0xFFFFFFFF, 0, cancellable, error))
+	/* the lengths, the command and its start, in this order (one command through a stub) */
+	if (self->chip->spi_layout == FK_SPI_LAYOUT_ESP8266)
+		writes[n++] = (FkRegWrite){usr1_reg, read_bits > 0 ? (read_bits - 1) << 8 : 0, 0xFFFFFFFF};
+	else if (read_bits > 0)
+		writes[n++] = (FkRegWrite){miso_dlen_reg, read_bits - 1, 0xFFFFFFFF};
+	writes[n++] = (FkRegWrite){usr_reg, flags, 0xFFFFFFFF};
+	writes[n++] = (FkRegWrite){usr2_reg, (7u << 28) | op, 0xFFFFFFFF};
+	writes[n++] = (FkRegWrite){w0_reg, 0, 0xFFFFFFFF};
+	writes[n++] = (FkRegWrite){base, FK_SPI_CMD_USR, 0xFFFFFFFF};
+	if (!fk_loader_write_regs(self->loader, writes, n, cancellable, error))
 		return FALSE;
 	for (guint i = 0; i < 10; i++) {
 		if (!fk_loader_read_reg(self->loader, base, &cmd, cancellable, error))
@@ -255,8 +255,9 @@ fk_device_spiflash_command(FkDevice *self, guint8 op, guint read_bits, guint32 *
 	}
 	if (!fk_loader_read_reg(self->loader, w0_reg, result, cancellable, error))
 		return FALSE;
-	return fk_loader_write_reg(self->loader, usr_reg, old_usr, 0xFFFFFFFF, 0, cancellable, error) &&
-	       fk_loader_write_reg(self->loader, usr2_reg, old_usr2, 0xFFFFFFFF, 0, cancellable, error);
+	writes[0] = (FkRegWrite){usr_reg, old_usr, 0xFFFFFFFF};
+	writes[1] = (FkRegWrite){usr2_reg, old_usr2, 0xFFFFFFFF};
+	return fk_loader_write_regs(self->loader, writes, 2, cancellable, error);
 }
 
 gboolean

@@ -481,6 +481,35 @@ fk_loader_write_reg(FkLoader *self,
 	return TRUE;
 }
 
+gboolean
+fk_loader_write_regs(FkLoader *self, const FkRegWrite *writes, guint n, GCancellable *cancellable, GError **error)
+{
+	g_autofree guint8 *buf = NULL;
+
+	g_return_val_if_fail(n > 0, FALSE);
+	/* esp-flasher-stub: s_write_reg, any multiple of WRITE_REG_ENTRY_SIZE; the legacy stub:
+	 * ESP_WRITE_REG "can pass multiple write operations in a sequence" */
+	if (self->kind != FK_LOADER_STUB) {
+		for (guint i = 0; i < n; i++) {
+			if (!fk_loader_write_reg(self, writes[i].addr, writes[i].value, writes[i].mask, 0, cancellable,
+						 error))
+				return FALSE;
+		}
+		return TRUE;
+	}
+	buf = g_malloc0(16 * (gsize)n);
+	for (guint i = 0; i < n; i++) {
+		fk_memwrite_u32le(buf + 16 * i, writes[i].addr);
+		fk_memwrite_u32le(buf + 16 * i + 4, writes[i].value);
+		fk_memwrite_u32le(buf + 16 * i + 8, writes[i].mask);
+	}
+	if (!fk_loader_command(self, FK_OP_WRITE_REG, buf, 16 * (gsize)n, FK_TIMEOUT_DEFAULT_MS, cancellable, error)) {
+		g_prefix_error(error, "failed to write %u registers from 0x%08x: ", n, writes[0].addr);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* one SYNC: the first reply within 100 ms, then the seven others */
 gboolean
 fk_loader_sync(FkLoader *self, gboolean *stub_detected, GCancellable *cancellable, GError **error)

@@ -119,6 +119,18 @@ fk_loader_write_reg(FkLoader *self,
 		    GCancellable *cancellable,
 		    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+typedef struct {
+	guint32 addr;
+	guint32 value;
+	guint32 mask; /* 0xFFFFFFFF: the whole register */
+} FkRegWrite;
+/* writes @n registers in this order: in one WRITE_REG when a flasher stub runs (both of
+ * Espressif's stubs take any number of 16-byte entries), else one command each, as the ROM is
+ * only known to take one; the error names the register that failed, or the first of a batch */
+gboolean
+fk_loader_write_regs(FkLoader *self, const FkRegWrite *writes, guint n, GCancellable *cancellable, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
 /* one SYNC; @stub_detected says whether a flasher stub (rather than the ROM) answered */
 gboolean
 fk_loader_sync(FkLoader *self, gboolean *stub_detected, GCancellable *cancellable, GError **error)
