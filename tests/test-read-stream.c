@@ -30,8 +30,8 @@ fk_test_log_cb(const gchar *message, gpointer user_data)
 
 /* reads @size bytes at @offset of a paced chip with @kind's stub; returns the log */
 static gchar *
-fk_test_read(FkSimDevice *sim, FkSimStubKind kind, guint latency_ms, guint32 offset, gsize size, FkSimStats *stats,
-	     guint *recoveries)
+fk_test_read_at(FkSimDevice *sim, FkSimStubKind kind, guint baud, guint latency_ms, guint32 offset, gsize size,
+		FkSimStats *stats, guint *recoveries)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(FkTransport) transport = fk_sim_transport_new(sim);
@@ -44,7 +44,7 @@ fk_test_read(FkSimDevice *sim, FkSimStubKind kind, guint latency_ms, guint32 off
 
 	fk_sim_device_set_stub_kind(sim, kind);
 	fk_sim_device_set_timing(sim, TRUE, latency_ms * 1000);
-	fk_device_set_baud(device, BAUD);
+	fk_device_set_baud(device, baud);
 	fk_device_set_log_func(device, fk_test_log_cb, log);
 	g_assert_true(fk_device_connect(device, NULL, &error));
 	g_assert_no_error(error);
@@ -67,6 +67,13 @@ fk_test_read(FkSimDevice *sim, FkSimStubKind kind, guint latency_ms, guint32 off
 	g_assert_cmpmem(g_bytes_get_data(got, NULL), size, (const guint8 *)g_bytes_get_data(flash, NULL) + offset, size);
 	fk_transport_close(transport);
 	return g_string_free(log, FALSE);
+}
+
+static gchar *
+fk_test_read(FkSimDevice *sim, FkSimStubKind kind, guint latency_ms, guint32 offset, gsize size, FkSimStats *stats,
+	     guint *recoveries)
+{
+	return fk_test_read_at(sim, kind, BAUD, latency_ms, offset, size, stats, recoveries);
 }
 
 /* a 4 MiB ESP32, or NULL when the test is skipped for want of the stubs */
@@ -237,6 +244,49 @@ fk_test_read_shrink(void)
 	g_assert_cmpuint(stats.read_packets, ==, 2 * 256);
 }
 
+/* a byte lost on the way breaks a packet's frame: the line's fault, read again, and the stream
+ * still read ahead (only a stall says the stub does not take acknowledgements ahead) */
+static void
+fk_test_read_broken_frame(void)
+{
+	g_autoptr(FkSimDevice) sim = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *log = NULL;
+	FkSimStats stats;
+	guint recoveries = 0;
+
+	sim = fk_test_stub_sim();
+	if (sim == NULL)
+		return;
+	g_assert_true(fk_sim_device_add_faults_from_string(sim, "drop:60000", &error));
+	g_assert_no_error(error);
+	log = fk_test_read(sim, FK_SIM_STUB_V2, 2, 0, 256 * KIB, &stats, &recoveries);
+	g_assert_cmpuint(recoveries, ==, 1);
+	g_assert_null(strstr(log, "one packet in flight"));
+	g_assert_cmpuint(stats.read_acks_ahead, >, stats.read_packets / 2);
+}
+
+/* the chip's own USB port moves about 1 MB/s whatever the baud rate: after the first piece, sized
+ * for 115200, the pieces are sized for the rate measured, 1 MiB in two pieces instead of eight */
+static void
+fk_test_read_native_usb(void)
+{
+	g_autoptr(FkSimDevice) sim = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *log = NULL;
+	FkSimStats stats;
+	guint recoveries = 0;
+
+	sim = fk_test_stub_sim();
+	if (sim == NULL)
+		return;
+	g_assert_true(fk_sim_device_set_adapter(sim, "usbjtag", &error));
+	g_assert_no_error(error);
+	log = fk_test_read_at(sim, FK_SIM_STUB_V2, 115200, 2, 0, 1024 * KIB, &stats, &recoveries);
+	g_assert_cmpuint(recoveries, ==, 0);
+	g_assert_cmpuint(stats.read_streams, ==, 2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -257,6 +307,8 @@ main(int argc, char **argv)
 	g_test_add_func("/read-stream/ragged", fk_test_read_ragged);
 	g_test_add_func("/read-stream/fallback", fk_test_read_fallback);
 	g_test_add_func("/read-stream/shrink", fk_test_read_shrink);
+	g_test_add_func("/read-stream/broken-frame", fk_test_read_broken_frame);
+	g_test_add_func("/read-stream/native-usb", fk_test_read_native_usb);
 	for (guint i = 1; i < G_N_ELEMENTS(cases); i += 2) {
 		g_autofree gchar *name = g_strdup_printf("/read-stream/cancel/%s/%ums",
 							 cases[i].kind == FK_SIM_STUB_V2 ? "v2" : "legacy",

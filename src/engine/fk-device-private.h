@@ -41,6 +41,8 @@ struct _FkDevice {
 	gsize bytes_written; /* by the last write */
 	gboolean read_lockstep; /* a stream read ahead failed: one READ_FLASH packet in flight from now on */
 	gsize read_piece_limit; /* 0, or the largest read piece after a piece failed (fk-op-read.c) */
+	guint64 read_rate;	/* bytes/s of the last read piece through the stub, checks included */
+	guint read_rate_baud;	/* the baud rate it was read at */
 	FkBaudChoice baud_choice; /* Automatic's decision, once connected */
 	gboolean baud_chosen;
 	FkConnectTimes times; /* of the last connection */

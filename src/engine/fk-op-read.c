@@ -185,15 +185,21 @@ fk_device_read_piece_stub(FkDevice *self,
 	return TRUE;
 }
 
-/* the bytes of about FK_READ_PIECE_MS at the line's rate, in whole sectors */
+/* the bytes of about FK_READ_PIECE_MS at the line's rate, or at the rate the last piece at this
+ * baud rate was read when that was faster (the chip's own USB port ignores the baud rate), in
+ * whole sectors */
 static gsize
 fk_device_read_piece_size(FkDevice *self)
 {
 	guint baud = fk_transport_get_baud(fk_loader_get_transport(self->loader));
-	gsize n = (gsize)baud / 10 * FK_READ_PIECE_MS / 1000;
+	guint64 rate = (guint64)baud / 10;
+	gsize n;
 
 	if (fk_loader_get_kind(self->loader) != FK_LOADER_STUB)
 		return FK_READ_PIECE;
+	if (self->read_rate_baud == baud)
+		rate = MAX(rate, self->read_rate);
+	n = (gsize)MIN(rate * FK_READ_PIECE_MS / 1000, (guint64)FK_READ_PIECE_MAX);
 	if (self->read_piece_limit != 0)
 		n = MIN(n, self->read_piece_limit);
 	n -= n % FK_FLASH_SECTOR_SIZE;
@@ -322,6 +328,7 @@ fk_device_read_flash(FkDevice *self,
 		g_autoptr(GError) error_local = NULL;
 		guint8 md5_chip[16], md5_host[16];
 		gboolean ahead = !self->read_lockstep;
+		gint64 started = g_get_monotonic_time();
 		gboolean ok;
 
 		if (g_cancellable_set_error_if_cancelled(cancellable, error))
@@ -350,11 +357,12 @@ fk_device_read_flash(FkDevice *self,
 		}
 		fk_device_read_piece_done(self, n, ok);
 		if (!ok) {
-			/* a stub that does not stream as both of Espressif's do (a stall, an odd frame):
-			 * the rest of the session waits for each packet to arrive before asking for the
-			 * next. Data that arrived whole but damaged says nothing about the flow control */
+			/* a stub that does not stream as both of Espressif's do stalls: the rest of the
+			 * session waits for each packet to arrive before asking for the next. Damaged
+			 * data, a broken frame or a bad escape are the line's doing and say nothing
+			 * about the flow control */
 			if (ahead && fk_loader_get_kind(self->loader) == FK_LOADER_STUB &&
-			    !g_error_matches(error_local, FK_ERROR, FK_ERROR_VERIFY_FAILED)) {
+			    g_error_matches(error_local, FK_ERROR, FK_ERROR_TIMEOUT)) {
 				self->read_lockstep = TRUE;
 				fk_loader_log(self->loader, "the flash read with a packet acknowledged ahead failed; "
 							    "reading with one packet in flight from now on");
@@ -365,6 +373,10 @@ fk_device_read_flash(FkDevice *self,
 			continue;
 		}
 		rec.in_a_row = 0;
+		if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB && g_get_monotonic_time() > started) {
+			self->read_rate = (guint64)n * G_USEC_PER_SEC / (guint64)(g_get_monotonic_time() - started);
+			self->read_rate_baud = fk_transport_get_baud(fk_loader_get_transport(self->loader));
+		}
 		g_checksum_update(checksum, piece->data, piece->len);
 		if (!fk_device_write_out(out, piece->data, piece->len, cancellable, error))
 			return FALSE;
