@@ -5,7 +5,7 @@
  * (a GError in one of our domains, no backup file left behind), and the chip must be usable
  * again by a fresh FkDevice afterwards. A fault that hits once must be recovered from; a pulled
  * cable and a link that corrupts everything must end in a clean failure, not in endless
- * attempts. */
+ * attempts. What recovery keeps and changes, case by case, is in test-device-recovery.c. */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -14,21 +14,13 @@
 
 #include "fk-device.h"
 #include "fk-error.h"
+#include "fk-fault-rig.h"
 #include "fk-flash.h"
 #include "fk-protocol.h"
 #include "fk-sim-device.h"
 #include "fk-sim-transport.h"
 #include "fk-test-util.h"
 
-#define FLASH_SIZE (1024 * 1024)
-/* the simulator's own firmware stays below this; the rest gets a deterministic pattern */
-#define FILL_START 0x20000
-#define BACKUP_OFFSET 0x30000
-#define BACKUP_SIZE (192 * 1024) /* three 64 KiB stub reads */
-#define RESTORE_OFFSET 0x50000
-#define RESTORE_SIZE (128 * 1024 + 2) /* not a multiple of 4 */
-#define ERASE_OFFSET 0x40000
-#define ERASE_SIZE 0x50000 /* a 256 KiB piece and a 64 KiB piece */
 /* a scenario that takes longer than this is a hang */
 #define SCENARIO_WATCHDOG_S 120
 
@@ -69,13 +61,6 @@ fault_is_survivable(FaultId fault)
 	return fault != FAULT_CLOSE && fault != FAULT_STORM;
 }
 
-typedef enum {
-	OP_BACKUP,
-	OP_RESTORE,
-	OP_ERASE,
-	N_OPS
-} Op;
-
 static const gchar *const op_names[N_OPS] = {"backup", "restore", "erase"};
 
 typedef enum {
@@ -110,14 +95,6 @@ typedef struct {
 } Scenario;
 
 static GPtrArray *scenarios; /* Scenario, in registration order */
-
-/* ---- deterministic data ---- */
-
-static GBytes *
-restore_image(void)
-{
-	return fk_test_pattern(RESTORE_SIZE, 7);
-}
 
 /* ---- the watchdog: a hang in the engine is a finding, not a stuck test run ---- */
 
@@ -244,36 +221,7 @@ trace_cb(const gchar *line, gpointer user_data)
 	}
 }
 
-/* ---- running one operation ---- */
-
-typedef struct {
-	FkSimDevice *sim;
-	FkTransport *transport;
-	gchar *tmpdir;
-	GBytes *before; /* the flash before the operation */
-} Rig;
-
-static void
-rig_open(Rig *rig, const gchar *chip)
-{
-	g_autoptr(GError) error = NULL;
-	rig->sim = fk_test_sim_new(chip, FLASH_SIZE, FILL_START);
-	rig->transport = fk_sim_transport_new(rig->sim);
-	rig->tmpdir = g_dir_make_tmp("flashkeep-faults-XXXXXX", &error);
-	g_assert_no_error(error);
-}
-
-static void
-rig_close(Rig *rig)
-{
-	fk_test_rm_rf(rig->tmpdir);
-	g_clear_pointer(&rig->tmpdir, g_free);
-	g_clear_pointer(&rig->before, g_bytes_unref);
-	if (rig->transport != NULL)
-		fk_transport_close(rig->transport);
-	g_clear_object(&rig->transport);
-	g_clear_object(&rig->sim);
-}
+/* ---- running one operation (the rig itself is in fk-fault-rig.h) ---- */
 
 static FkDevice *
 rig_connect(Rig *rig, gboolean stub, GError **error)
@@ -297,105 +245,6 @@ restore_flags(const Scenario *sc)
 	if (!sc->stub && g_str_equal(sc->chip, "esp8266"))
 		return FK_WRITE_FLAG_NO_VERIFY;
 	return FK_WRITE_FLAG_NONE;
-}
-
-static gboolean
-run_op(Rig *rig, FkDevice *device, const Scenario *sc, const gchar *backup_path, GError **error)
-{
-	switch (sc->op) {
-	case OP_BACKUP:
-		return fk_flash_backup(device, BACKUP_OFFSET, BACKUP_SIZE, backup_path, NULL, NULL, error);
-	case OP_RESTORE: {
-		g_autoptr(GBytes) image = restore_image();
-		return fk_device_write_flash(device, RESTORE_OFFSET, image, restore_flags(sc), NULL, NULL, error);
-	}
-	case OP_ERASE:
-		return fk_device_erase_region(device, ERASE_OFFSET, ERASE_SIZE, NULL, NULL, error);
-	default:
-		g_assert_not_reached();
-	}
-}
-
-static gchar *
-first_difference(const guint8 *got, const guint8 *want, gsize len, gsize base)
-{
-	for (gsize i = 0; i < len; i++) {
-		if (got[i] != want[i])
-			return g_strdup_printf("byte 0x%" G_GSIZE_MODIFIER "x is 0x%02x, should be 0x%02x", base + i,
-					       got[i], want[i]);
-	}
-	return NULL;
-}
-
-/* NULL when the result of a successful operation is byte-exact, else what is wrong */
-static gchar *
-check_success(Rig *rig, const Scenario *sc, const gchar *backup_path)
-{
-	g_autoptr(GBytes) after = fk_sim_device_get_flash(rig->sim);
-	const guint8 *now = g_bytes_get_data(after, NULL);
-	const guint8 *was = g_bytes_get_data(rig->before, NULL);
-
-	switch (sc->op) {
-	case OP_BACKUP: {
-		g_autofree gchar *contents = NULL;
-		gsize len = 0;
-		g_autoptr(GError) error = NULL;
-		gchar *diff;
-		if (!g_file_get_contents(backup_path, &contents, &len, &error))
-			return g_strdup_printf("backup reported success but: %s", error->message);
-		if (len != BACKUP_SIZE)
-			return g_strdup_printf("backup file has %" G_GSIZE_FORMAT " bytes, not %u", len,
-					       (guint)BACKUP_SIZE);
-		if ((diff = first_difference((const guint8 *)contents, now + BACKUP_OFFSET, len, BACKUP_OFFSET)) != NULL) {
-			gchar *msg = g_strdup_printf("backup file differs from the flash: %s", diff);
-			g_free(diff);
-			return msg;
-		}
-		/* reading must not change the flash */
-		if (!g_bytes_equal(after, rig->before))
-			return g_strdup("the flash changed during a backup");
-		return NULL;
-	}
-	case OP_RESTORE: {
-		g_autoptr(GBytes) image = restore_image();
-		gsize len = g_bytes_get_size(image);
-		gsize end = (RESTORE_OFFSET + len + FK_FLASH_SECTOR_SIZE - 1) / FK_FLASH_SECTOR_SIZE * FK_FLASH_SECTOR_SIZE;
-		gchar *diff;
-		if ((diff = first_difference(now + RESTORE_OFFSET, g_bytes_get_data(image, NULL), len, RESTORE_OFFSET)) != NULL) {
-			gchar *msg = g_strdup_printf("restored region differs from the image: %s", diff);
-			g_free(diff);
-			return msg;
-		}
-		for (gsize i = RESTORE_OFFSET + len; i < (RESTORE_OFFSET + len + 3) / 4 * 4; i++) {
-			if (now[i] != 0xFF)
-				return g_strdup_printf("pad byte 0x%" G_GSIZE_MODIFIER "x is 0x%02x", i, now[i]);
-		}
-		if ((diff = first_difference(now, was, RESTORE_OFFSET, 0)) != NULL ||
-		    (diff = first_difference(now + end, was + end, FLASH_SIZE - end, end)) != NULL) {
-			gchar *msg = g_strdup_printf("flash outside the restored sectors changed: %s", diff);
-			g_free(diff);
-			return msg;
-		}
-		return NULL;
-	}
-	case OP_ERASE: {
-		gchar *diff;
-		for (gsize i = ERASE_OFFSET; i < ERASE_OFFSET + ERASE_SIZE; i++) {
-			if (now[i] != 0xFF)
-				return g_strdup_printf("byte 0x%" G_GSIZE_MODIFIER "x is 0x%02x, not erased", i, now[i]);
-		}
-		if ((diff = first_difference(now, was, ERASE_OFFSET, 0)) != NULL ||
-		    (diff = first_difference(now + ERASE_OFFSET + ERASE_SIZE, was + ERASE_OFFSET + ERASE_SIZE,
-					     FLASH_SIZE - ERASE_OFFSET - ERASE_SIZE, ERASE_OFFSET + ERASE_SIZE)) != NULL) {
-			gchar *msg = g_strdup_printf("flash outside the erased region changed: %s", diff);
-			g_free(diff);
-			return msg;
-		}
-		return NULL;
-	}
-	default:
-		g_assert_not_reached();
-	}
 }
 
 /* NULL when a failure is clean, else what is wrong with it */
@@ -455,11 +304,11 @@ calibrate(const Scenario *sc)
 	trace_reset(&tr);
 	rig.before = fk_sim_device_get_flash(rig.sim);
 	path = g_build_filename(rig.tmpdir, "backup.bin", NULL);
-	if (!run_op(&rig, device, sc, path, &error))
+	if (!run_op(&rig, device, sc->op, restore_flags(sc), path, &error))
 		g_error("calibration of %s/%s/%s failed: %s", op_names[sc->op], sc->chip, sc->stub ? "stub" : "rom",
 			error->message);
 	{
-		g_autofree gchar *wrong = check_success(&rig, sc, path);
+		g_autofree gchar *wrong = check_success(&rig, sc->op, path);
 		if (wrong != NULL)
 			g_error("calibration of %s/%s/%s without faults: %s", op_names[sc->op], sc->chip,
 				sc->stub ? "stub" : "rom", wrong);
@@ -646,11 +495,11 @@ test_scenario(gconstpointer data)
 	fk_sim_device_add_fault(rig.sim, fault_info[sc->fault].kind, sc->position, sc->param);
 	for (guint i = 1; sc->fault == FAULT_STORM && i < STORM_FAULTS; i++)
 		fk_sim_device_add_fault(rig.sim, fault_info[sc->fault].kind, sc->position + i * sc->spacing, 0);
-	ok = run_op(&rig, device, sc, path, &error);
+	ok = run_op(&rig, device, sc->op, restore_flags(sc), path, &error);
 	fk_sim_device_set_trace_func(rig.sim, NULL, NULL);
 
 	if (ok) {
-		gchar *wrong = check_success(&rig, sc, path);
+		gchar *wrong = check_success(&rig, sc->op, path);
 		if (wrong != NULL) {
 			sc->outcome = OUTCOME_SILENT_CORRUPTION;
 			sc->detail = wrong;
@@ -700,13 +549,13 @@ test_scenario(gconstpointer data)
 	g_clear_pointer(&rig.before, g_bytes_unref);
 	rig.before = fk_sim_device_get_flash(rig.sim);
 	again = rig_connect(&rig, sc->stub, &error_again);
-	if (again == NULL || !run_op(&rig, again, sc, path, &error_again)) {
+	if (again == NULL || !run_op(&rig, again, sc->op, restore_flags(sc), path, &error_again)) {
 		g_autofree gchar *prev = sc->detail;
 		sc->outcome = OUTCOME_NO_RECOVERY;
 		sc->detail = g_strdup_printf("%s; afterwards: %s", prev != NULL ? prev : "",
 					     error_again != NULL ? error_again->message : "?");
 	} else {
-		g_autofree gchar *wrong = check_success(&rig, sc, path);
+		g_autofree gchar *wrong = check_success(&rig, sc->op, path);
 		if (wrong != NULL) {
 			g_autofree gchar *prev = sc->detail;
 			sc->outcome = OUTCOME_NO_RECOVERY;
@@ -721,108 +570,6 @@ test_scenario(gconstpointer data)
 
 	if (sc->outcome != OUTCOME_RECOVERED && sc->outcome != OUTCOME_FAILED_CLEANLY)
 		g_test_fail_printf("%s: %s: %s", name, outcome_names[sc->outcome], sc->detail);
-}
-
-/* ---- single cases: what recovery keeps and changes ---- */
-
-static void
-log_collect(const gchar *message, gpointer user_data)
-{
-	g_string_append_printf(user_data, "%s\n", message);
-}
-
-/* an ESP32 with the stub at @baud, its log collected in @log */
-static FkDevice *
-connect_esp32(Rig *rig, guint baud, GString *log)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(FkDevice) device = NULL;
-
-	rig_open(rig, "esp32");
-	device = fk_device_new(rig->transport);
-	fk_device_set_use_stub(device, TRUE);
-	fk_device_set_baud(device, baud);
-	fk_device_set_log_func(device, log_collect, log);
-	g_assert_true(fk_device_connect(device, NULL, &error));
-	g_assert_no_error(error);
-	g_assert_cmpuint(fk_device_get_current_baud(device), ==, baud);
-	return g_steal_pointer(&device);
-}
-
-/* a backup that must succeed byte-exactly, whatever faults were added */
-static void
-backup_must_succeed(Rig *rig, FkDevice *device)
-{
-	Scenario sc = {.op = OP_BACKUP};
-	g_autofree gchar *path = g_build_filename(rig->tmpdir, "backup.bin", NULL);
-	g_autofree gchar *wrong = NULL;
-	g_autoptr(GError) error = NULL;
-
-	g_clear_pointer(&rig->before, g_bytes_unref);
-	rig->before = fk_sim_device_get_flash(rig->sim);
-	g_assert_true(run_op(rig, device, &sc, path, &error));
-	g_assert_no_error(error);
-	wrong = check_success(rig, &sc, path);
-	g_assert_null(wrong);
-}
-
-/* a link that fails again and again at 921600 baud gets a lower rate, and the backup completes */
-static void
-test_slower_after_errors(void)
-{
-	g_autoptr(GString) log = g_string_new(NULL);
-	Rig rig = {0};
-	g_autoptr(FkDevice) device = connect_esp32(&rig, 921600, log);
-
-	/* one bit in the first piece, one in the piece read again (a piece is about 2.5 s of the
-	 * line: 224 KiB at 921600 baud) */
-	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_FLIP_BIT, 20000, 0);
-	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_FLIP_BIT, 20000 + 250000, 0);
-	backup_must_succeed(&rig, device);
-	g_assert_cmpuint(fk_device_get_current_baud(device), ==, 460800);
-	g_assert_nonnull(strstr(log->str, "lowering the baud rate to 460800"));
-	rig_close(&rig);
-}
-
-/* the person resets the board by hand, so the engine cannot: a stub that stops answering for a
- * while is found again at the rate it runs at */
-static void
-test_reconnect_without_reset(void)
-{
-	g_autoptr(GString) log = g_string_new(NULL);
-	Rig rig = {0};
-	g_autoptr(FkDevice) device = connect_esp32(&rig, 921600, log);
-
-	/* from here on, as if the board had no reset circuit; and at the pace of a real link, so
-	 * that a late reply holds back the ones after it */
-	fk_device_set_reset_mode(device, FK_RESET_NONE);
-	fk_sim_device_set_timing(rig.sim, TRUE, 0);
-	/* the second READ_FLASH is answered 8 s late: longer than the wait for it and the SYNCs */
-	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_DELAY, 2, 8000);
-	backup_must_succeed(&rig, device);
-	g_assert_nonnull(strstr(log->str, "connecting again"));
-	g_assert_cmpuint(fk_device_get_current_baud(device), ==, 921600);
-	g_assert_cmpuint(fk_device_get_recoveries(device), ==, 1);
-	rig_close(&rig);
-}
-
-/* a flash size the person chose survives the reconnect after a chip reset */
-static void
-test_reconnect_keeps_size(void)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GString) log = g_string_new(NULL);
-	Rig rig = {0};
-	g_autoptr(FkDevice) device = connect_esp32(&rig, FK_ROM_BAUD, log);
-
-	g_assert_cmpuint(fk_device_get_flash_size(device), ==, FLASH_SIZE);
-	g_assert_true(fk_device_set_flash_size(device, 2 * FLASH_SIZE, NULL, &error));
-	g_assert_no_error(error);
-	fk_sim_device_add_fault(rig.sim, FK_SIM_FAULT_RESET, 2, 0);
-	backup_must_succeed(&rig, device);
-	g_assert_cmpuint(fk_device_get_recoveries(device), ==, 1);
-	g_assert_cmpuint(fk_device_get_flash_size(device), ==, 2 * FLASH_SIZE);
-	rig_close(&rig);
 }
 
 /* ---- the matrix ---- */
@@ -925,9 +672,6 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	g_test_add_func("/fk/faults/slower-after-errors", test_slower_after_errors);
-	g_test_add_func("/fk/faults/reconnect-without-reset", test_reconnect_without_reset);
-	g_test_add_func("/fk/faults/reconnect-keeps-size", test_reconnect_keeps_size);
 	rc = g_test_run();
 	print_summary();
 	for (guint i = 0; i < N_OPS; i++) {

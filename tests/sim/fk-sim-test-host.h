@@ -274,3 +274,26 @@ fk_test_host_attach(FkTestHost *h)
 	}
 	g_assert_cmpuint(fk_test_status(r, 0), ==, 0);
 }
+
+/* how many 4 KiB sectors of @f are blank */
+static inline guint
+fk_test_count_erased(const guint8 *f, gsize size)
+{
+	guint n = 0;
+	for (gsize s = 0; s < size; s += 0x1000) {
+		gboolean blank = TRUE;
+		for (gsize i = 0; i < 0x1000 && blank; i++)
+			blank = f[s + i] == 0xFF;
+		n += blank;
+	}
+	return n;
+}
+
+/* a host's acknowledgement of @total bytes of a stub READ_FLASH stream */
+static inline void
+fk_test_ack(FkTestHost *h, guint32 total)
+{
+	guint8 ack[4];
+	fk_memwrite_u32le(ack, total);
+	fk_test_host_send_raw(h, ack, 4);
+}
