@@ -218,25 +218,39 @@ fk_test_read_cancel(gconstpointer data)
 	g_assert_cmpuint(stats.read_streams, ==, 1);
 }
 
+/* a read of @size bytes from a paced chip with @faults and @adapter (either NULL) at @baud; NULL when the
+ * test is skipped, else the log, with the recoveries checked */
+static gchar *
+fk_test_read_with(const gchar *faults, const gchar *adapter, guint baud, guint latency_ms, gsize size, FkSimStats *stats,
+		  guint recoveries_expected)
+{
+	g_autoptr(FkSimDevice) sim = fk_test_stub_sim();
+	g_autoptr(GError) error = NULL;
+	gchar *log;
+	guint recoveries = 0;
+
+	if (sim == NULL)
+		return NULL;
+	if (faults != NULL)
+		g_assert_true(fk_sim_device_add_faults_from_string(sim, faults, &error));
+	g_assert_true(fk_sim_device_set_adapter(sim, adapter, &error));
+	g_assert_no_error(error);
+	log = fk_test_read_at(sim, FK_SIM_STUB_V2, baud, latency_ms, 0, size, stats, &recoveries);
+	g_assert_cmpuint(recoveries, ==, recoveries_expected);
+	return log;
+}
+
 /* a piece whose digest does not match is read again in pieces of a quarter of its size, and the
  * pieces grow again as they come through: 1 MiB, then 256 + 512 + 256 KiB, still acknowledged
  * ahead */
 static void
 fk_test_read_shrink(void)
 {
-	g_autoptr(FkSimDevice) sim = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *log = NULL;
 	FkSimStats stats;
-	guint recoveries = 0;
+	g_autofree gchar *log = fk_test_read_with("bad-md5:1", NULL, BAUD, 0, 1024 * KIB, &stats, 1);
 
-	sim = fk_test_stub_sim();
-	if (sim == NULL)
+	if (log == NULL)
 		return;
-	g_assert_true(fk_sim_device_add_faults_from_string(sim, "bad-md5:1", &error));
-	g_assert_no_error(error);
-	log = fk_test_read(sim, FK_SIM_STUB_V2, 0, 0, 1024 * KIB, &stats, &recoveries);
-	g_assert_cmpuint(recoveries, ==, 1);
 	/* a damaged digest is the line's fault, not the flow control's: still read ahead */
 	g_assert_null(strstr(log, "one packet in flight"));
 	g_assert_cmpuint(stats.read_acks_ahead, ==, 2 * 256 - stats.read_streams);
@@ -249,19 +263,11 @@ fk_test_read_shrink(void)
 static void
 fk_test_read_broken_frame(void)
 {
-	g_autoptr(FkSimDevice) sim = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *log = NULL;
 	FkSimStats stats;
-	guint recoveries = 0;
+	g_autofree gchar *log = fk_test_read_with("drop:60000", NULL, BAUD, 2, 256 * KIB, &stats, 1);
 
-	sim = fk_test_stub_sim();
-	if (sim == NULL)
+	if (log == NULL)
 		return;
-	g_assert_true(fk_sim_device_add_faults_from_string(sim, "drop:60000", &error));
-	g_assert_no_error(error);
-	log = fk_test_read(sim, FK_SIM_STUB_V2, 2, 0, 256 * KIB, &stats, &recoveries);
-	g_assert_cmpuint(recoveries, ==, 1);
 	g_assert_null(strstr(log, "one packet in flight"));
 	g_assert_cmpuint(stats.read_acks_ahead, >, stats.read_packets / 2);
 }
@@ -271,19 +277,11 @@ fk_test_read_broken_frame(void)
 static void
 fk_test_read_native_usb(void)
 {
-	g_autoptr(FkSimDevice) sim = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *log = NULL;
 	FkSimStats stats;
-	guint recoveries = 0;
+	g_autofree gchar *log = fk_test_read_with(NULL, "usbjtag", 115200, 2, 1024 * KIB, &stats, 0);
 
-	sim = fk_test_stub_sim();
-	if (sim == NULL)
+	if (log == NULL)
 		return;
-	g_assert_true(fk_sim_device_set_adapter(sim, "usbjtag", &error));
-	g_assert_no_error(error);
-	log = fk_test_read_at(sim, FK_SIM_STUB_V2, 115200, 2, 0, 1024 * KIB, &stats, &recoveries);
-	g_assert_cmpuint(recoveries, ==, 0);
 	g_assert_cmpuint(stats.read_streams, ==, 2);
 }
 
