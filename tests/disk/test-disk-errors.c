@@ -27,13 +27,14 @@
 #include "fk-sim-transport.h"
 #include "fk-test-util.h"
 
-#define FLASH_SIZE (1024 * 1024)
+#define FLASH_SIZE (4 * 1024 * 1024)
 #define FILL_START 0x20000
 #define BACKUP_OFFSET 0x40000
 /* fk_flash_backup() buffers 256 KiB: a small backup reaches the disk only after the read, a
  * large one during it */
 #define SMALL_BACKUP (128 * 1024)
-#define LARGE_BACKUP (512 * 1024)
+/* more than a read piece (at most 1 MiB): a disk that fails stops the read before its end */
+#define LARGE_BACKUP (2 * 1024 * 1024)
 #define BACKUP_NAME "backup.bin"
 /* the folder disappears once this much has been read */
 #define VANISH_AFTER (64 * 1024)
