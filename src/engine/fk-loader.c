@@ -460,6 +460,16 @@ fk_loader_clear_read_reg_round_trip(FkLoader *self)
 	self->read_reg_rtt_us = 0;
 }
 
+/* one 16-byte WRITE_REG entry */
+static void
+fk_loader_pack_reg_write(guint8 *buf, guint32 addr, guint32 value, guint32 mask, guint32 delay_us)
+{
+	fk_memwrite_u32le(buf, addr);
+	fk_memwrite_u32le(buf + 4, value);
+	fk_memwrite_u32le(buf + 8, mask);
+	fk_memwrite_u32le(buf + 12, delay_us);
+}
+
 gboolean
 fk_loader_write_reg(FkLoader *self,
 		    guint32 addr,
@@ -470,10 +480,7 @@ fk_loader_write_reg(FkLoader *self,
 		    GError **error)
 {
 	guint8 buf[16];
-	fk_memwrite_u32le(buf, addr);
-	fk_memwrite_u32le(buf + 4, value);
-	fk_memwrite_u32le(buf + 8, mask);
-	fk_memwrite_u32le(buf + 12, delay_us);
+	fk_loader_pack_reg_write(buf, addr, value, mask, delay_us);
 	if (!fk_loader_command(self, FK_OP_WRITE_REG, buf, sizeof(buf), FK_TIMEOUT_DEFAULT_MS, cancellable, error)) {
 		g_prefix_error(error, "failed to write register 0x%08x: ", addr);
 		return FALSE;
@@ -497,12 +504,9 @@ fk_loader_write_regs(FkLoader *self, const FkRegWrite *writes, guint n, GCancell
 		}
 		return TRUE;
 	}
-	buf = g_malloc0(16 * (gsize)n);
-	for (guint i = 0; i < n; i++) {
-		fk_memwrite_u32le(buf + 16 * i, writes[i].addr);
-		fk_memwrite_u32le(buf + 16 * i + 4, writes[i].value);
-		fk_memwrite_u32le(buf + 16 * i + 8, writes[i].mask);
-	}
+	buf = g_malloc(16 * (gsize)n);
+	for (guint i = 0; i < n; i++)
+		fk_loader_pack_reg_write(buf + 16 * i, writes[i].addr, writes[i].value, writes[i].mask, 0);
 	if (!fk_loader_command(self, FK_OP_WRITE_REG, buf, 16 * (gsize)n, FK_TIMEOUT_DEFAULT_MS, cancellable, error)) {
 		g_prefix_error(error, "failed to write %u registers from 0x%08x: ", n, writes[0].addr);
 		return FALSE;

@@ -68,7 +68,8 @@ fk_device_read_end_stream(FkDevice *self, GError **error)
 }
 
 /* a cancel during a stream: the stream is ended first, so that the chip is left ready for the
- * next command; a stream that would not end leaves the line to be flushed */
+ * next command; a stream that would not end leaves the line to be flushed. Always FALSE, with
+ * the cancel in @error */
 static gboolean
 fk_device_read_cancelled(FkDevice *self, GCancellable *cancellable, GError **error)
 {
@@ -81,7 +82,8 @@ fk_device_read_cancelled(FkDevice *self, GCancellable *cancellable, GError **err
 	} else {
 		fk_loader_log(self->loader, "flash read ended early");
 	}
-	return !g_cancellable_set_error_if_cancelled(cancellable, error);
+	g_cancellable_set_error_if_cancelled(cancellable, error);
+	return FALSE;
 }
 
 /* The stub's READ_FLASH stream keeps the line full when the host acknowledges a packet as soon as
@@ -373,8 +375,9 @@ fk_device_read_flash(FkDevice *self,
 			continue;
 		}
 		rec.in_a_row = 0;
-		if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB && g_get_monotonic_time() > started) {
-			self->read_rate = (guint64)n * G_USEC_PER_SEC / (guint64)(g_get_monotonic_time() - started);
+		if (fk_loader_get_kind(self->loader) == FK_LOADER_STUB) {
+			gint64 took = MAX(g_get_monotonic_time() - started, 1);
+			self->read_rate = (guint64)n * G_USEC_PER_SEC / (guint64)took;
 			self->read_rate_baud = fk_transport_get_baud(fk_loader_get_transport(self->loader));
 		}
 		g_checksum_update(checksum, piece->data, piece->len);

@@ -31,6 +31,9 @@ fk_reset_set_lines(FkLoader *self, gboolean dtr, gboolean rts, GError **error)
 	return fk_transport_set_lines(fk_loader_get_transport(self), dtr, rts, error);
 }
 
+/* what an ESP32-family ROM prints, last, once it has sampled its straps into download mode */
+#define FK_ROM_DOWNLOAD_LINE "waiting for download"
+
 /* collects what the chip printed right after the reset: until the line is quiet (a USB adapter
  * may hold bytes back for its latency timer, FTDI's 16 ms), for at most a long boot log's time */
 #define FK_BOOT_LOG_QUIET_MS 20
@@ -87,7 +90,7 @@ fk_reset_hold_gpio0_for_banner(FkLoader *self, guint delay_ms, GCancellable *can
 				g_usleep((gulong)rest_us);
 			return FALSE;
 		}
-		line = strstr(log->str + start, "waiting for download");
+		line = strstr(log->str + start, FK_ROM_DOWNLOAD_LINE);
 		if (line != NULL && strchr(line, '\n') != NULL)
 			return TRUE;
 	}
@@ -182,7 +185,7 @@ static void
 fk_reset_set_no_sync_error(FkLoader *self, GError **error)
 {
 	g_autoptr(GRegex) regex =
-	    g_regex_new("boot:(0x[0-9a-fA-F]+)(.*waiting for download)?", G_REGEX_DOTALL, 0, NULL);
+	    g_regex_new("boot:(0x[0-9a-fA-F]+)(.*" FK_ROM_DOWNLOAD_LINE ")?", G_REGEX_DOTALL, 0, NULL);
 	g_autoptr(GMatchInfo) match = NULL;
 
 	if (g_regex_match(regex, fk_loader_get_boot_log(self)->str, 0, &match)) {
@@ -228,7 +231,7 @@ fk_reset_set_no_sync_error(FkLoader *self, GError **error)
 static gboolean
 fk_reset_download_seen(FkLoader *self)
 {
-	return strstr(fk_loader_get_boot_log(self)->str, "waiting for download") != NULL;
+	return strstr(fk_loader_get_boot_log(self)->str, FK_ROM_DOWNLOAD_LINE) != NULL;
 }
 
 /* tells, once per boot, what the chip printed when it started its firmware instead of its loader */

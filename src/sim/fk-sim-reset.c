@@ -139,6 +139,13 @@ fk_sim_device_boot(FkSimDevice *self, gboolean download, gint64 t)
 	}
 }
 
+/* GPIO0 as the auto-reset circuit drives it from DTR/RTS */
+static gboolean
+fk_sim_device_gpio0_line_low(FkSimDevice *self)
+{
+	return !self->gpio0_unwired && self->auto_reset_circuit && self->dtr && !self->rts;
+}
+
 /* GPIO0 is low while BOOT is held, or when DTR alone is asserted through the auto-reset circuit */
 static gboolean
 fk_sim_device_gpio0_low(FkSimDevice *self)
@@ -150,7 +157,7 @@ fk_sim_device_gpio0_low(FkSimDevice *self)
 		self->usb_download_latch = FALSE;
 		return latched || self->boot_pressed;
 	}
-	return self->boot_pressed || (!self->gpio0_unwired && self->auto_reset_circuit && self->dtr && !self->rts);
+	return self->boot_pressed || fk_sim_device_gpio0_line_low(self);
 }
 
 /* the chip resets on its own (brown-out, software reset); straps from the lines */
@@ -241,13 +248,6 @@ fk_sim_device_update_en(FkSimDevice *self, gint64 now_us)
 			fk_sim_device_trace(self, "* EN released: chip resets");
 		}
 	}
-}
-
-/* GPIO0 as the auto-reset circuit drives it from DTR/RTS */
-static gboolean
-fk_sim_device_gpio0_line_low(FkSimDevice *self)
-{
-	return !self->gpio0_unwired && self->auto_reset_circuit && self->dtr && !self->rts;
 }
 
 /* the lines let GPIO0 go: counts whether the chip had sampled it yet and, in download mode,
