@@ -229,10 +229,8 @@ test_auto_start(void)
 	} boards[] = {{"ch340", 2000000}, {"cp2102n", 3000000}, {"cp2102", 921600}, {"ft232r", 3000000}};
 	g_autofree gchar *dir = NULL;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed");
+	if (fk_test_skip_without_stubs())
 		return;
-	}
 	dir = g_dir_make_tmp("fk-test-adapter-XXXXXX", NULL);
 	for (guint i = 0; i < G_N_ELEMENTS(boards); i++) {
 		Board b = {0};
@@ -264,10 +262,8 @@ test_step_down_remembered(void)
 	Board b = {0};
 	guint clean = 0;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed");
+	if (fk_test_skip_without_stubs())
 		return;
-	}
 	dir = g_dir_make_tmp("fk-test-adapter-XXXXXX", NULL);
 	path = g_build_filename(dir, "baud-rates.ini", NULL);
 	memory = fk_baud_memory_new(path);
@@ -305,10 +301,8 @@ test_flash_id_asked_again(void)
 {
 	g_autofree gchar *dir = NULL;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed");
+	if (fk_test_skip_without_stubs())
 		return;
-	}
 	dir = g_dir_make_tmp("fk-test-adapter-XXXXXX", NULL);
 	for (guint dead = 0; dead < 2; dead++) {
 		g_autoptr(FkSimDevice) sim = fk_test_sim_new("esp32", 4 * 1024 * 1024, 0);
@@ -350,10 +344,8 @@ test_native_usb(void)
 	g_autoptr(GError) error = NULL;
 	Board b = {0};
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed");
+	if (fk_test_skip_without_stubs())
 		return;
-	}
 	dir = g_dir_make_tmp("fk-test-adapter-XXXXXX", NULL);
 	/* Automatic leaves the rate alone: it does not matter */
 	board_open(&b, "usbjtag", FK_BAUD_AUTO, dir);

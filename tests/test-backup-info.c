@@ -171,10 +171,8 @@ test_part_esp8266(void)
 	gboolean ok;
 
 	/* the ESP8266 ROM cannot read its flash */
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's flasher stubs are not installed");
+	if (fk_test_skip_without_stubs())
 		return;
-	}
 	sim = fk_test_sim_new("esp8266", 4 * FLASH_SIZE, FILL_START);
 	transport = fk_sim_transport_new(sim);
 	device = fk_device_new(transport);

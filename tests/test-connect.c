@@ -65,10 +65,8 @@ test_connect_fault(gconstpointer data)
 	guint n;
 	guint positions[3];
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
+	if (fk_test_skip_without_stubs())
 		return;
-	}
 	n = connect_once(chip, 0, &ok, &delayed, &error);
 	g_assert_no_error(error);
 	g_assert_true(ok);
@@ -110,24 +108,21 @@ index_of(GArray *ops, guint8 op, guint nth)
 	return -1;
 }
 
-static guint
-count_of(GArray *ops, guint8 op)
-{
-	guint n = 0;
-	for (guint i = 0; i < ops->len; i++)
-		n += g_array_index(ops, guint8, i) == op;
-	return n;
-}
-
-/* how many @op follow the index @from */
+/* how many @op follow the index @from (-1: all of them) */
 static guint
 count_after(GArray *ops, guint8 op, gint from)
 {
 	guint n = 0;
-	g_assert_cmpint(from, >=, 0);
-	for (guint i = (guint)from + 1; i < ops->len; i++)
+	g_assert_cmpint(from, >=, -1);
+	for (guint i = (guint)(from + 1); i < ops->len; i++)
 		n += g_array_index(ops, guint8, i) == op;
 	return n;
+}
+
+static guint
+count_of(GArray *ops, guint8 op)
+{
+	return count_after(ops, op, -1);
 }
 
 /* connects to @chip at @baud with @fault armed (NONE: none), returning the commands in order;
@@ -141,10 +136,8 @@ connect_traced(const gchar *chip, guint baud, FkSimFaultKind fault, FkSimStats *
 	g_autoptr(GError) error = NULL;
 	GArray *ops;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
+	if (fk_test_skip_without_stubs())
 		return NULL;
-	}
 	sim = fk_test_sim_new(chip, 1024 * 1024, 0x20000);
 	transport = fk_sim_transport_new(sim);
 	device = fk_device_new(transport);

@@ -99,10 +99,8 @@ test_scenario(gconstpointer data)
 	guint fired = 0;
 	gboolean ok = FALSE;
 
-	if (sc->stub && !fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
+	if (sc->stub && fk_test_skip_without_stubs())
 		return;
-	}
 	sim = fk_test_sim_new(sc->chip, FLASH_SIZE, FILL_START);
 	transport = fk_sim_transport_new(sim);
 	device = fk_device_new(transport);

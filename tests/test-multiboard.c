@@ -108,10 +108,8 @@ test_parallel_backups(void)
 	g_autoptr(GPtrArray) entries = NULL;
 	g_autoptr(GError) error = NULL;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed");
+	if (fk_test_skip_without_stubs())
 		return;
-	}
 	g_mutex_init(&bench.mutex);
 	g_cond_init(&bench.cond);
 	bench.dir = g_dir_make_tmp("fk-test-multiboard-XXXXXX", &error);

@@ -66,10 +66,8 @@ rig_init(Rig *rig, gboolean use_stub)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) flash = NULL;
 
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
+	if (fk_test_skip_without_stubs())
 		return FALSE;
-	}
 	memset(rig, 0, sizeof(*rig));
 	rig->sim = sim_new("esp32", FLASH_SIZE);
 	rig->device = fk_test_device_connect(rig->sim, use_stub, &rig->transport);

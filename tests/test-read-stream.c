@@ -80,10 +80,8 @@ fk_test_read(FkSimDevice *sim, FkSimStubKind kind, guint latency_ms, guint32 off
 static FkSimDevice *
 fk_test_stub_sim(void)
 {
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed");
+	if (fk_test_skip_without_stubs())
 		return NULL;
-	}
 	return fk_test_sim_new("esp32", 4 * 1024 * KIB, 0);
 }
 

@@ -39,10 +39,8 @@ trace_cb(const gchar *line, gpointer user_data)
 static gboolean
 rig_init(Rig *rig)
 {
-	if (!fk_test_stubs_available()) {
-		g_test_skip("Espressif's stubs are not installed (tests/node: npm ci)");
+	if (fk_test_skip_without_stubs())
 		return FALSE;
-	}
 	memset(rig, 0, sizeof(*rig));
 	rig->sim = fk_test_sim_new("esp32", FLASH_SIZE, 0x1000);
 	rig->device = fk_test_device_connect(rig->sim, TRUE, &rig->transport);
